@@ -1,0 +1,301 @@
+//! The TOML configuration file: serde structs, defaults and validation.
+//!
+//! Every table denies unknown keys, so a typo is an error at start-up rather
+//! than a setting that silently does nothing.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Where the daemon looks for its config when neither `--config` nor
+/// `LETTERBOX_CONFIG` says otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/letterbox/letterbox.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Directory holding the SQLite database (and, in dev mode, the certificate).
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub imap: ListenConfig,
+    #[serde(default)]
+    pub imaps: ListenConfig,
+    /// Required as soon as any listener is configured.
+    pub tls: Option<TlsConfig>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ListenConfig {
+    /// Socket addresses such as `"0.0.0.0:143"` or `"[::]:993"`.
+    #[serde(default)]
+    pub listen: Vec<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the certificate, followed by its chain.
+    pub cert: PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 RSA or SEC1 EC).
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Allow LOGIN/AUTHENTICATE on a connection that is not encrypted.
+    #[serde(default)]
+    pub allow_plaintext: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Longest command line (excluding literals), in octets.
+    pub max_command_line: usize,
+    /// Largest literal accepted outside APPEND, in octets.
+    pub max_literal: u64,
+    /// Largest message accepted by APPEND, in octets.
+    pub max_message_size: u64,
+    /// Connections served at once, over all listeners.
+    pub max_connections: usize,
+    /// Connections served at once from one remote IP address.
+    pub max_connections_per_ip: usize,
+    /// Seconds a client may stay idle before logging in.
+    pub preauth_timeout_secs: u64,
+    /// Seconds a logged-in client may stay idle (RFC 3501 asks for at least 30 minutes).
+    pub auth_timeout_secs: u64,
+    /// Seconds allowed for a TLS handshake.
+    pub tls_handshake_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_command_line: 64 * 1024,
+            max_literal: 64 * 1024,
+            max_message_size: 64 * 1024 * 1024,
+            max_connections: 10_000,
+            max_connections_per_ip: 100,
+            preauth_timeout_secs: 60,
+            auth_timeout_secs: 30 * 60,
+            tls_handshake_timeout_secs: 10,
+        }
+    }
+}
+
+impl Limits {
+    pub fn preauth_timeout(&self) -> Duration {
+        Duration::from_secs(self.preauth_timeout_secs)
+    }
+    pub fn auth_timeout(&self) -> Duration {
+        Duration::from_secs(self.auth_timeout_secs)
+    }
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.tls_handshake_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// fsync on every commit: an acknowledged APPEND survives power loss.
+    #[default]
+    Full,
+    /// Faster; a power loss may lose the last commits (never corrupts).
+    Normal,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    #[serde(default)]
+    pub synchronous: Synchronous,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `letterbox=debug,info`;
+    /// `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates config text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The zero-configuration setup of `letterbox serve --dev`.
+    pub fn dev() -> Config {
+        let data_dir = PathBuf::from("letterbox-data");
+        Config {
+            imap: ListenConfig {
+                listen: vec![SocketAddr::from(([127, 0, 0, 1], 1143))],
+            },
+            imaps: ListenConfig {
+                listen: vec![SocketAddr::from(([127, 0, 0, 1], 1993))],
+            },
+            tls: Some(TlsConfig {
+                cert: data_dir.join("dev-cert.pem"),
+                key: data_dir.join("dev-key.pem"),
+            }),
+            data_dir,
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
+            store: StoreConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+
+    /// The SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("letterbox.db")
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.data_dir.as_os_str().is_empty() {
+            return invalid("data_dir must not be empty");
+        }
+        let listens = !self.imap.listen.is_empty() || !self.imaps.listen.is_empty();
+        if listens && self.tls.is_none() {
+            return invalid("[tls] cert and key are required when a listener is configured");
+        }
+        let l = &self.limits;
+        if l.max_command_line < 1024 {
+            return invalid("limits.max_command_line must be at least 1024");
+        }
+        if l.max_literal < 1024 || l.max_message_size < 1024 {
+            return invalid("limits.max_literal and limits.max_message_size must be at least 1024");
+        }
+        if l.max_connections == 0 || l.max_connections_per_ip == 0 {
+            return invalid("limits.max_connections and max_connections_per_ip must be positive");
+        }
+        if l.preauth_timeout_secs == 0 || l.tls_handshake_timeout_secs == 0 {
+            return invalid("timeouts must be positive");
+        }
+        if l.auth_timeout_secs < 30 * 60 {
+            return invalid(
+                "limits.auth_timeout_secs must be at least 1800 (RFC 3501 §5.4 autologout)",
+            );
+        }
+        Ok(())
+    }
+
+    /// The effective config as TOML, for `check-config`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        data_dir = "/var/lib/letterbox"
+        [imaps]
+        listen = ["0.0.0.0:993"]
+        [tls]
+        cert = "/etc/letterbox/cert.pem"
+        key = "/etc/letterbox/key.pem"
+    "#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert!(!c.auth.allow_plaintext);
+        assert_eq!(c.imaps.listen[0].port(), 993);
+        assert_eq!(c.database_path(), Path::new("/var/lib/letterbox/letterbox.db"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let text = format!("{MINIMAL}\n[limits]\nmax_comand_line = 5\n");
+        let err = Config::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("max_comand_line"), "{err}");
+        let err = Config::parse("data_dir = \"x\"\nbogus = 1\n").unwrap_err().to_string();
+        assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn listener_without_tls_is_rejected() {
+        let err = Config::parse("data_dir = \"x\"\n[imap]\nlisten = [\"127.0.0.1:143\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[tls]"), "{err}");
+    }
+
+    #[test]
+    fn short_autologout_is_rejected() {
+        let text = format!("{MINIMAL}\n[limits]\nauth_timeout_secs = 60\n");
+        assert!(Config::parse(&text).is_err());
+    }
+
+    #[test]
+    fn effective_config_round_trips() {
+        let c = Config::dev();
+        assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../config/letterbox.toml");
+        Config::parse(text).unwrap();
+    }
+}

@@ -1,0 +1,85 @@
+//! Schema and migrations, versioned by SQLite's `user_version`.
+//!
+//! Each entry of [`MIGRATIONS`] moves the schema from version `index` to
+//! `index + 1`; they run in one transaction at open time.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: users, mailboxes, messages with shared bodies, subscriptions.
+    r#"
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE mailboxes (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uidnext INTEGER NOT NULL DEFAULT 1,
+        highest_modseq INTEGER NOT NULL DEFAULT 1,
+        selectable INTEGER NOT NULL DEFAULT 1,
+        special_use TEXT,
+        UNIQUE (user_id, name)
+    ) STRICT;
+    CREATE TABLE subscriptions (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        PRIMARY KEY (user_id, name)
+    ) STRICT;
+    -- Raw message octets, shared between copies of a message.
+    CREATE TABLE bodies (
+        id INTEGER PRIMARY KEY,
+        raw BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid INTEGER NOT NULL,
+        modseq INTEGER NOT NULL,
+        internal_date INTEGER NOT NULL,
+        internal_tz INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        flags INTEGER NOT NULL DEFAULT 0,
+        keywords TEXT NOT NULL DEFAULT '',
+        recent INTEGER NOT NULL DEFAULT 1,
+        body_id INTEGER NOT NULL REFERENCES bodies(id),
+        UNIQUE (mailbox_id, uid)
+    ) STRICT;
+    CREATE INDEX messages_body ON messages (body_id);
+    "#,
+];
+
+/// Brings the schema up to date.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
+}
