@@ -261,7 +261,10 @@ mod tests {
         assert_eq!(c.limits, Limits::default());
         assert!(!c.auth.allow_plaintext);
         assert_eq!(c.imaps.listen[0].port(), 993);
-        assert_eq!(c.database_path(), Path::new("/var/lib/letterbox/letterbox.db"));
+        assert_eq!(
+            c.database_path(),
+            Path::new("/var/lib/letterbox/letterbox.db")
+        );
     }
 
     #[test]
@@ -269,7 +272,9 @@ mod tests {
         let text = format!("{MINIMAL}\n[limits]\nmax_comand_line = 5\n");
         let err = Config::parse(&text).unwrap_err().to_string();
         assert!(err.contains("max_comand_line"), "{err}");
-        let err = Config::parse("data_dir = \"x\"\nbogus = 1\n").unwrap_err().to_string();
+        let err = Config::parse("data_dir = \"x\"\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bogus"), "{err}");
     }
 

@@ -1,4 +1,24 @@
 //! letterbox: a standalone IMAP4rev1 mail server backed by SQLite.
+//!
+//! # Layout
+//! - [`proto`]: pure protocol: framing, the nom command parser, response
+//!   string encoding, modified UTF-7. No I/O, no store.
+//! - [`session`]: one connection's state machine: read, frame, parse,
+//!   dispatch (which commands each state allows), reply, timers, STARTTLS.
+//! - [`commands`]: RFC semantics of each command, grouped by area.
+//! - [`store`]: the [`store::MailStore`] trait in IMAP terms and its SQLite
+//!   backend; nothing else touches SQL.
+//! - [`server`]: listeners, accept loops, connection limits, shutdown.
+//! - [`auth`]: argon2id hashes and SASL PLAIN; [`tls`]: certificates;
+//!   [`config`]: the TOML file; [`mail`]: message octets; [`cli`]: commands.
+
+pub mod auth;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod mail;
+pub mod proto;
+pub mod server;
+pub mod session;
 pub mod store;
 pub mod tls;

@@ -7,9 +7,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tokio_rustls::rustls::{self, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::{self, ServerConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -68,7 +68,11 @@ pub fn ensure_dev_certificate(cert: &Path, key: &Path) -> Result<bool, TlsError>
 
 /// A fresh self-signed certificate for localhost, as (cert PEM, key PEM).
 pub fn self_signed_localhost() -> Result<(String, String), TlsError> {
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     let certified = rcgen::generate_simple_self_signed(names)?;
     Ok((certified.cert.pem(), certified.key_pair.serialize_pem()))
 }

@@ -237,4 +237,6 @@ pub trait MailStore: Send + Sync + 'static {
         after_uid: u32,
         claim_recent: bool,
     ) -> StoreResult<Vec<MessageMeta>>;
+    /// Removes every `\Deleted` message of the mailbox; returns their UIDs.
+    fn expunge_deleted(&self, mailbox: MailboxId) -> StoreResult<Vec<u32>>;
 }

@@ -51,7 +51,11 @@ pub fn create(
             tx.execute(
                 "UPDATE mailboxes SET selectable = 1, uidvalidity = ?2, uidnext = 1,
                  special_use = ?3 WHERE id = ?1",
-                params![id, next_uidvalidity(tx)?, special_use.map(SpecialUse::attribute)],
+                params![
+                    id,
+                    next_uidvalidity(tx)?,
+                    special_use.map(SpecialUse::attribute)
+                ],
             )?;
             Ok(())
         }
@@ -67,7 +71,12 @@ fn insert(
 ) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO mailboxes (user_id, name, uidvalidity, special_use) VALUES (?1, ?2, ?3, ?4)",
-        params![user, name, next_uidvalidity(tx)?, special_use.map(SpecialUse::attribute)],
+        params![
+            user,
+            name,
+            next_uidvalidity(tx)?,
+            special_use.map(SpecialUse::attribute)
+        ],
     )?;
     Ok(())
 }
@@ -76,7 +85,11 @@ fn insert(
 /// mailbox re-created under an old name never reuses one (RFC 3501 §2.3.1.1).
 fn next_uidvalidity(tx: &Transaction) -> StoreResult<u32> {
     let stored: Option<u32> = tx
-        .query_row("SELECT value FROM meta WHERE key = 'next_uidvalidity'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'next_uidvalidity'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     let now = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(u32::MAX - 1);
     let value = stored.unwrap_or(0).max(now).max(1);
@@ -101,8 +114,7 @@ pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult
     if name.is_inbox() {
         return Err(StoreError::Refused("INBOX cannot be deleted".into()));
     }
-    let (id, selectable) =
-        mailbox_id(tx, user, name.as_str())?.ok_or(StoreError::NoSuchMailbox)?;
+    let (id, selectable) = mailbox_id(tx, user, name.as_str())?.ok_or(StoreError::NoSuchMailbox)?;
     if has_inferiors(tx, user, name.as_str())? {
         if !selectable {
             return Err(StoreError::Refused(

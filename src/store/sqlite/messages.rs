@@ -7,7 +7,11 @@ use crate::store::*;
 const SEEN: u8 = SystemFlags::SEEN;
 const DELETED: u8 = SystemFlags::DELETED;
 
-pub fn append(tx: &Transaction, mailbox: MailboxId, message: &NewMessage) -> StoreResult<AppendOutcome> {
+pub fn append(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    message: &NewMessage,
+) -> StoreResult<AppendOutcome> {
     let (uidvalidity, uid, modseq): (u32, u32, u64) = tx.query_row(
         "UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
           WHERE id = ?1 RETURNING uidvalidity, uidnext - 1, highest_modseq",
@@ -135,8 +139,7 @@ pub fn status(tx: &Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus
 /// their order (the RENAME INBOX case).
 pub fn move_all(tx: &Transaction, from: MailboxId, to: MailboxId) -> StoreResult<()> {
     let uids: Vec<u32> = {
-        let mut stmt =
-            tx.prepare("SELECT uid FROM messages WHERE mailbox_id = ?1 ORDER BY uid")?;
+        let mut stmt = tx.prepare("SELECT uid FROM messages WHERE mailbox_id = ?1 ORDER BY uid")?;
         stmt.query_map([from], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };
@@ -167,4 +170,29 @@ pub fn delete_orphan_bodies(tx: &Transaction) -> StoreResult<()> {
         [],
     )?;
     Ok(())
+}
+
+/// Removes the mailbox's `\Deleted` messages; returns their UIDs.
+pub fn expunge_deleted(tx: &Transaction, mailbox: MailboxId) -> StoreResult<Vec<u32>> {
+    let removed: Vec<(u32, i64)> = {
+        let mut stmt = tx.prepare_cached(
+            "DELETE FROM messages WHERE mailbox_id = ?1 AND flags & ?2 != 0 RETURNING uid, body_id",
+        )?;
+        stmt.query_map(params![mailbox, DELETED], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    if removed.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.execute(
+        "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?1",
+        [mailbox],
+    )?;
+    let mut drop_body = tx.prepare_cached(
+        "DELETE FROM bodies WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE body_id = ?1)",
+    )?;
+    for (_, body) in &removed {
+        drop_body.execute([body])?;
+    }
+    Ok(removed.into_iter().map(|(uid, _)| uid).collect())
 }

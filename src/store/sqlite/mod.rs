@@ -95,7 +95,11 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> StoreResult<Connect
 }
 
 /// Looks up a user's mailbox id, selectable or not.
-fn mailbox_id(tx: &Transaction, user: UserId, name: &str) -> StoreResult<Option<(MailboxId, bool)>> {
+fn mailbox_id(
+    tx: &Transaction,
+    user: UserId,
+    name: &str,
+) -> StoreResult<Option<(MailboxId, bool)>> {
     use rusqlite::OptionalExtension;
     Ok(tx
         .query_row(
@@ -220,6 +224,10 @@ impl MailStore for SqliteStore {
             return Ok(found);
         }
         self.write(|tx| messages::after(tx, mailbox, after_uid, true))
+    }
+
+    fn expunge_deleted(&self, mailbox: MailboxId) -> StoreResult<Vec<u32>> {
+        self.write(|tx| messages::expunge_deleted(tx, mailbox))
     }
 }
 

@@ -69,7 +69,10 @@ fn delete_follows_rfc_3501() {
     // A parent becomes \Noselect and loses its messages.
     store.delete_mailbox(user, &name("a")).unwrap();
     assert!(names(&store, user).contains(&("a".into(), false)));
-    assert_eq!(store.status(user, &name("a")), Err(StoreError::NotSelectable));
+    assert_eq!(
+        store.status(user, &name("a")),
+        Err(StoreError::NotSelectable)
+    );
     assert!(matches!(
         store.delete_mailbox(user, &name("a")),
         Err(StoreError::Refused(_))
@@ -101,16 +104,25 @@ fn rename_moves_inferiors_and_subscriptions() {
     store.create_mailbox(user, &name("a/b"), None).unwrap();
     store.set_subscribed(user, &name("a/b"), true).unwrap();
     store.create_mailbox(user, &name("ab"), None).unwrap();
-    store.rename_mailbox(user, &name("a"), &name("x/y")).unwrap();
+    store
+        .rename_mailbox(user, &name("a"), &name("x/y"))
+        .unwrap();
     let all = names(&store, user);
     for n in ["x", "x/y", "x/y/b", "ab"] {
         assert!(all.iter().any(|(m, _)| m == n), "{n} in {all:?}");
     }
     assert!(!all.iter().any(|(m, _)| m == "a" || m == "a/b"));
-    assert!(store.list_subscriptions(user).unwrap().contains(&"x/y/b".into()));
+    assert!(
+        store
+            .list_subscriptions(user)
+            .unwrap()
+            .contains(&"x/y/b".into())
+    );
     assert_eq!(
         store.rename_mailbox(user, &name("x"), &name("x/y/z")),
-        Err(StoreError::Refused("Cannot rename a mailbox to a name inside itself".into()))
+        Err(StoreError::Refused(
+            "Cannot rename a mailbox to a name inside itself".into()
+        ))
     );
     assert_eq!(
         store.rename_mailbox(user, &name("x"), &name("ab")),
@@ -125,28 +137,49 @@ fn rename_moves_inferiors_and_subscriptions() {
 #[test]
 fn rename_inbox_moves_messages_and_keeps_inbox() {
     let (_dir, store, user) = store();
-    store.create_mailbox(user, &name("INBOX/child"), None).unwrap();
+    store
+        .create_mailbox(user, &name("INBOX/child"), None)
+        .unwrap();
     for text in ["one\r\n", "two\r\n"] {
         store.append(user, &name("INBOX"), message(text)).unwrap();
     }
-    store.rename_mailbox(user, &name("INBOX"), &name("Old")).unwrap();
+    store
+        .rename_mailbox(user, &name("INBOX"), &name("Old"))
+        .unwrap();
     assert_eq!(store.status(user, &name("INBOX")).unwrap().messages, 0);
     let old = store.select(user, &name("Old"), false).unwrap();
-    assert_eq!(old.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        old.messages.iter().map(|m| m.uid).collect::<Vec<_>>(),
+        [1, 2]
+    );
     assert!(names(&store, user).contains(&("INBOX/child".into(), true)));
     // UIDs in INBOX keep ascending after the move.
-    let next = store.append(user, &name("INBOX"), message("three\r\n")).unwrap();
+    let next = store
+        .append(user, &name("INBOX"), message("three\r\n"))
+        .unwrap();
     assert_eq!(next.uid, 3);
 }
 
 #[test]
 fn append_status_and_recent_belong_to_one_session() {
     let (_dir, store, user) = store();
-    let a = store.append(user, &name("INBOX"), message("a\r\n")).unwrap();
-    let b = store.append(user, &name("INBOX"), message("b\r\n")).unwrap();
+    let a = store
+        .append(user, &name("INBOX"), message("a\r\n"))
+        .unwrap();
+    let b = store
+        .append(user, &name("INBOX"), message("b\r\n"))
+        .unwrap();
     assert_eq!((a.uid, b.uid), (1, 2));
     let status = store.status(user, &name("INBOX")).unwrap();
-    assert_eq!((status.messages, status.recent, status.unseen, status.uidnext), (2, 2, 2, 3));
+    assert_eq!(
+        (
+            status.messages,
+            status.recent,
+            status.unseen,
+            status.uidnext
+        ),
+        (2, 2, 2, 3)
+    );
     let examine = store.select(user, &name("INBOX"), false).unwrap();
     assert!(examine.messages.iter().all(|m| m.recent));
     let first = store.select(user, &name("INBOX"), true).unwrap();
@@ -154,7 +187,9 @@ fn append_status_and_recent_belong_to_one_session() {
     let second = store.select(user, &name("INBOX"), true).unwrap();
     assert!(second.messages.iter().all(|m| !m.recent));
     assert_eq!(store.status(user, &name("INBOX")).unwrap().recent, 0);
-    let c = store.append(user, &name("INBOX"), message("c\r\n")).unwrap();
+    let c = store
+        .append(user, &name("INBOX"), message("c\r\n"))
+        .unwrap();
     let caught_up = store.messages_after(first.id, 2, true).unwrap();
     assert_eq!(caught_up.len(), 1);
     assert_eq!(caught_up[0].uid, c.uid);
@@ -174,13 +209,24 @@ fn append_to_missing_mailbox_fails() {
 #[test]
 fn users_can_be_listed_updated_and_deleted() {
     let (_dir, store, _user) = store();
-    store.append(_user, &name("INBOX"), message("abc\r\n")).unwrap();
+    store
+        .append(_user, &name("INBOX"), message("abc\r\n"))
+        .unwrap();
     store.set_password_hash("alice", "new").unwrap();
-    assert_eq!(store.find_user("alice").unwrap().unwrap().password_hash, "new");
+    assert_eq!(
+        store.find_user("alice").unwrap().unwrap().password_hash,
+        "new"
+    );
     let list = store.list_users().unwrap();
-    assert_eq!((list[0].messages, list[0].bytes, list[0].mailboxes), (1, 5, 6));
+    assert_eq!(
+        (list[0].messages, list[0].bytes, list[0].mailboxes),
+        (1, 5, 6)
+    );
     store.delete_user("alice").unwrap();
     assert_eq!(store.find_user("alice").unwrap(), None);
     assert_eq!(store.delete_user("alice"), Err(StoreError::NoSuchUser));
-    assert_eq!(store.set_password_hash("alice", "x"), Err(StoreError::NoSuchUser));
+    assert_eq!(
+        store.set_password_hash("alice", "x"),
+        Err(StoreError::NoSuchUser)
+    );
 }

@@ -1,0 +1,281 @@
+//! The command line: `serve`, `user ...` and `check-config`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::{hash_password, random_password};
+use crate::config::{Config, DEFAULT_CONFIG_PATH};
+use crate::server::Server;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{MailStore, StoreError};
+use crate::tls;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "letterbox",
+    version,
+    about = "An IMAP4rev1 mail server backed by SQLite"
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, env = "LETTERBOX_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Development mode: no config file; data in ./letterbox-data, a
+    /// self-signed certificate, 127.0.0.1:1143 (STARTTLS) and :1993 (TLS).
+    #[arg(long, global = true)]
+    pub dev: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the IMAP server.
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Validate the configuration and print the effective settings.
+    CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (password from --password-file, a prompt, or stdin).
+    Add {
+        name: String,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// Change a user's password.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// Delete a user and all their mail.
+    Del { name: String },
+    /// List users with their mailbox and message counts.
+    List,
+}
+
+/// Runs the parsed command line; the exit code is 1 on any error.
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("letterbox: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), String> {
+    let config = if cli.dev {
+        Config::dev()
+    } else {
+        Config::load(&cli.config).map_err(|e| e.to_string())?
+    };
+    init_logging(&config.log.level);
+    match cli.command {
+        Command::CheckConfig => {
+            if let Some(tls) = &config.tls {
+                tls::load_server_config(&tls.cert, &tls.key).map_err(|e| e.to_string())?;
+            }
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+        Command::User(command) => {
+            let store = open_store(&config)?;
+            user_command(&store, command)
+        }
+        Command::Serve => serve(config, cli.dev),
+    }
+}
+
+fn open_store(config: &Config) -> Result<SqliteStore, String> {
+    let path = config.database_path();
+    SqliteStore::open(&path, config.store.synchronous)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Add {
+            name,
+            password_file,
+        } => {
+            validate_user_name(&name)?;
+            let password = read_password(password_file.as_deref())?;
+            store
+                .create_user(&name, &hash_password(&password))
+                .map_err(|e| format!("{name}: {e}"))?;
+            println!("created user {name}");
+        }
+        UserCommand::Passwd {
+            name,
+            password_file,
+        } => {
+            if store.find_user(&name).map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("{name}: {}", StoreError::NoSuchUser));
+            }
+            let password = read_password(password_file.as_deref())?;
+            store
+                .set_password_hash(&name, &hash_password(&password))
+                .map_err(|e| format!("{name}: {e}"))?;
+            println!("password changed for {name}");
+        }
+        UserCommand::Del { name } => {
+            store
+                .delete_user(&name)
+                .map_err(|e| format!("{name}: {e}"))?;
+            println!("deleted user {name}");
+        }
+        UserCommand::List => {
+            println!(
+                "{:<32} {:>9} {:>9} {:>12}",
+                "USER", "MAILBOXES", "MESSAGES", "BYTES"
+            );
+            for user in store.list_users().map_err(|e| e.to_string())? {
+                println!(
+                    "{:<32} {:>9} {:>9} {:>12}",
+                    user.name, user.mailboxes, user.messages, user.bytes
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// User names travel in LOGIN as astrings: keep them printable and short.
+fn validate_user_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 255
+        && name.chars().all(|c| !c.is_control() && !c.is_whitespace());
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid user name {name:?}: use 1-255 printable characters without spaces"
+        ))
+    }
+}
+
+/// From a file, an interactive prompt (asked twice) or a line of stdin.
+fn read_password(file: Option<&Path>) -> Result<String, String> {
+    let password = if let Some(file) = file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        text.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let second = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        if first != second {
+            return Err("passwords do not match".into());
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        return Err("empty password".into());
+    }
+    Ok(password)
+}
+
+fn serve(config: Config, dev: bool) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let tls_files = config.tls.clone();
+    if dev {
+        if let Some(files) = &tls_files {
+            if tls::ensure_dev_certificate(&files.cert, &files.key).map_err(|e| e.to_string())? {
+                println!(
+                    "created a self-signed certificate for localhost: {}",
+                    files.cert.display()
+                );
+            }
+        }
+    }
+    let acceptor = match &tls_files {
+        Some(files) => Some(tokio_rustls::TlsAcceptor::from(
+            tls::load_server_config(&files.cert, &files.key).map_err(|e| e.to_string())?,
+        )),
+        None => None,
+    };
+    let store = open_store(&config)?;
+    if dev {
+        ensure_demo_user(&store)?;
+    }
+    let store: Arc<dyn MailStore> = Arc::new(store);
+    runtime.block_on(async move {
+        let server = Server::bind(config, store, acceptor)
+            .await
+            .map_err(|e| e.to_string())?;
+        for addr in server.imap_addrs() {
+            println!("IMAP (STARTTLS) on {addr}");
+        }
+        for addr in server.imaps_addrs() {
+            println!("IMAPS (implicit TLS) on {addr}");
+        }
+        server.run(shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+fn ensure_demo_user(store: &SqliteStore) -> Result<(), String> {
+    if store
+        .find_user("demo")
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let password = random_password();
+    store
+        .create_user("demo", &hash_password(&password))
+        .map_err(|e| e.to_string())?;
+    println!("created user demo with password {password} (shown only this once)");
+    Ok(())
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the configured level.
+fn init_logging(level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

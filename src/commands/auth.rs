@@ -1,0 +1,94 @@
+//! STARTTLS, LOGIN and AUTHENTICATE PLAIN.
+
+use super::capabilities;
+use crate::auth::{sasl, verify_password};
+use crate::session::Session;
+use crate::session::reply::{Code, CommandResult, Done};
+use crate::session::state::{State, User};
+
+/// LOGIN and AUTHENTICATE need TLS unless plaintext was allowed.
+pub fn login_allowed(s: &Session) -> bool {
+    s.secure || s.ctx.config.auth.allow_plaintext
+}
+
+fn require_login_allowed(s: &Session) -> Result<(), Done> {
+    if login_allowed(s) {
+        Ok(())
+    } else {
+        Err(Done::no("Use STARTTLS before logging in").with_code(Code::PrivacyRequired))
+    }
+}
+
+pub fn starttls(s: &mut Session) -> CommandResult {
+    if s.secure {
+        return Err(Done::bad("TLS is already active"));
+    }
+    if s.ctx.tls.is_none() {
+        return Err(Done::no("TLS is not configured"));
+    }
+    Ok(Done::ok("Begin TLS negotiation now"))
+}
+
+pub async fn login(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> CommandResult {
+    require_login_allowed(s)?;
+    verify(s, username, password).await
+}
+
+pub async fn authenticate(
+    s: &mut Session,
+    mechanism: &str,
+    initial_response: Option<Vec<u8>>,
+) -> CommandResult {
+    if !mechanism.eq_ignore_ascii_case("PLAIN") {
+        return Err(Done::no(format!(
+            "Unsupported authentication mechanism {mechanism}"
+        )));
+    }
+    require_login_allowed(s)?;
+    let response = match initial_response {
+        Some(response) => response,
+        None => match s.continuation("").await {
+            Ok(Some(line)) => line,
+            Ok(None) => return Err(Done::bad("Authentication response too long")),
+            Err(_) => {
+                s.state = State::Logout;
+                return Err(Done::bad("Connection closed during authentication"));
+            }
+        },
+    };
+    if response == b"*" {
+        return Err(Done::bad("Authentication cancelled"));
+    }
+    let message = sasl::decode_response(&response).map_err(|e| Done::bad(e.to_string()))?;
+    let credentials = sasl::parse_plain(&message).map_err(|e| Done::bad(e.to_string()))?;
+    if !credentials.authzid.is_empty() && credentials.authzid != credentials.authcid {
+        return Err(Done::no("Acting as another user is not permitted")
+            .with_code(Code::AuthorizationFailed));
+    }
+    verify(s, credentials.authcid, credentials.password).await
+}
+
+/// Checks the credentials off the async threads and logs the user in.
+async fn verify(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> CommandResult {
+    let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
+    let name = String::from_utf8(username).map_err(|_| failed())?;
+    let lookup = name.clone();
+    let user = s
+        .store(move |store| {
+            let record = store.find_user(&lookup)?;
+            let matches =
+                verify_password(record.as_ref().map(|r| r.password_hash.as_str()), &password);
+            Ok(record.filter(|_| matches))
+        })
+        .await?;
+    let Some(record) = user else {
+        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, "login failed");
+        return Err(failed());
+    };
+    tracing::info!(peer = %s.peer, user = %record.name, tls = s.secure, "login");
+    s.state = State::Authenticated(User {
+        id: record.id,
+        name: record.name,
+    });
+    Ok(Done::ok("Logged in").with_code(Code::Capability(capabilities(s))))
+}

@@ -1,0 +1,91 @@
+//! CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE and STATUS.
+
+use super::{mailbox_name, user};
+use crate::proto::{StatusItem, encode};
+use crate::session::Session;
+use crate::session::reply::{CommandResult, Done};
+use crate::store::SpecialUse;
+
+pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) -> CommandResult {
+    let name = mailbox_name(raw_name)?;
+    if name.as_str().contains(['*', '%']) {
+        return Err(Done::no(
+            "Mailbox names may not contain the LIST wildcards * and %",
+        ));
+    }
+    let special_use = match special_use {
+        [] => None,
+        [one] => Some(
+            SpecialUse::from_attribute(one)
+                .ok_or_else(|| Done::no(format!("Unknown special-use attribute {one}")))?,
+        ),
+        _ => return Err(Done::no("Only one special-use attribute per mailbox")),
+    };
+    let user = user(s)?;
+    s.store(move |store| store.create_mailbox(user.id, &name, special_use))
+        .await?;
+    Ok(Done::ok("CREATE completed"))
+}
+
+pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
+    let name = mailbox_name(raw_name)?;
+    let user = user(s)?;
+    s.store(move |store| store.delete_mailbox(user.id, &name))
+        .await?;
+    Ok(Done::ok("DELETE completed"))
+}
+
+pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandResult {
+    let from = mailbox_name(raw_from)?;
+    let to = mailbox_name(raw_to)?;
+    if to.as_str().contains(['*', '%']) {
+        return Err(Done::no(
+            "Mailbox names may not contain the LIST wildcards * and %",
+        ));
+    }
+    let user = user(s)?;
+    s.store(move |store| store.rename_mailbox(user.id, &from, &to))
+        .await?;
+    Ok(Done::ok("RENAME completed"))
+}
+
+pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> CommandResult {
+    let name = mailbox_name(raw_name)?;
+    let user = user(s)?;
+    s.store(move |store| store.set_subscribed(user.id, &name, subscribed))
+        .await?;
+    let verb = if subscribed {
+        "SUBSCRIBE"
+    } else {
+        "UNSUBSCRIBE"
+    };
+    Ok(Done::ok(format!("{verb} completed")))
+}
+
+pub async fn status(s: &mut Session, raw_name: &[u8], items: &[StatusItem]) -> CommandResult {
+    let name = mailbox_name(raw_name)?;
+    let user = user(s)?;
+    let lookup = name.clone();
+    let status = s.store(move |store| store.status(user.id, &lookup)).await?;
+    let values: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let value = match item {
+                StatusItem::Messages => u64::from(status.messages),
+                StatusItem::Recent => u64::from(status.recent),
+                StatusItem::UidNext => u64::from(status.uidnext),
+                StatusItem::UidValidity => u64::from(status.uidvalidity),
+                StatusItem::Unseen => u64::from(status.unseen),
+                StatusItem::HighestModSeq => status.highest_modseq,
+                StatusItem::Size => status.size,
+                StatusItem::Deleted => u64::from(status.deleted),
+            };
+            format!("{} {value}", item.name())
+        })
+        .collect();
+    s.out.extend_from_slice(b"* STATUS ");
+    encode::mailbox(&mut s.out, name.as_str(), false);
+    s.out
+        .extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
+    Ok(Done::ok("STATUS completed"))
+}

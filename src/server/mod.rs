@@ -1,0 +1,220 @@
+//! Listeners, the accept loops, connection limits and graceful shutdown.
+//!
+//! Plain listeners (143) start sessions in the clear with STARTTLS offered;
+//! implicit-TLS listeners (993) finish a TLS handshake first. A failure in
+//! one connection never ends an accept loop.
+
+pub mod limits;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::Config;
+use crate::session::Session;
+use crate::store::MailStore;
+use limits::{ConnectionGuard, ConnectionLimiter};
+
+/// What every session shares.
+pub struct ServerContext {
+    pub config: Config,
+    pub store: Arc<dyn MailStore>,
+    /// Present when TLS is configured: used for 993 and for STARTTLS.
+    pub tls: Option<TlsAcceptor>,
+}
+
+pub struct Server {
+    ctx: Arc<ServerContext>,
+    limiter: Arc<ConnectionLimiter>,
+    imap: Vec<TcpListener>,
+    imaps: Vec<TcpListener>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS listeners are configured but [tls] is missing")]
+    NoTls,
+}
+
+/// How long shutdown waits for sessions to finish their current command.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+impl Server {
+    /// Binds every configured listener.
+    pub async fn bind(
+        config: Config,
+        store: Arc<dyn MailStore>,
+        tls: Option<TlsAcceptor>,
+    ) -> Result<Server, ServerError> {
+        if tls.is_none() && !config.imaps.listen.is_empty() {
+            return Err(ServerError::NoTls);
+        }
+        let imap = bind_all(&config.imap.listen).await?;
+        let imaps = bind_all(&config.imaps.listen).await?;
+        let limiter = ConnectionLimiter::new(
+            config.limits.max_connections,
+            config.limits.max_connections_per_ip,
+        );
+        let ctx = Arc::new(ServerContext { config, store, tls });
+        Ok(Server {
+            ctx,
+            limiter,
+            imap,
+            imaps,
+        })
+    }
+
+    /// The bound plain (STARTTLS) addresses; useful with port 0.
+    pub fn imap_addrs(&self) -> Vec<SocketAddr> {
+        self.imap
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// The bound implicit-TLS addresses.
+    pub fn imaps_addrs(&self) -> Vec<SocketAddr> {
+        self.imaps
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until `shutdown` completes, then sends `* BYE` to every
+    /// session and waits (bounded) for them to finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        // Every connection holds a sender; recv() returns None once all are gone.
+        let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+        let listeners = self
+            .imap
+            .into_iter()
+            .map(|l| (l, false))
+            .chain(self.imaps.into_iter().map(|l| (l, true)));
+        for (listener, implicit_tls) in listeners {
+            let acceptor = Acceptor {
+                ctx: Arc::clone(&self.ctx),
+                limiter: Arc::clone(&self.limiter),
+                implicit_tls,
+                stop: stop_rx.clone(),
+                alive: alive_tx.clone(),
+            };
+            tokio::spawn(acceptor.run(listener));
+        }
+        drop(alive_tx);
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+        if timeout(SHUTDOWN_GRACE, alive_rx.recv()).await.is_err() {
+            tracing::warn!("sessions still running after the shutdown grace period");
+        }
+    }
+}
+
+async fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, ServerError> {
+    let mut listeners = Vec::new();
+    for &addr in addrs {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        tracing::info!(address = %listener.local_addr().unwrap_or(addr), "listening");
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+struct Acceptor {
+    ctx: Arc<ServerContext>,
+    limiter: Arc<ConnectionLimiter>,
+    implicit_tls: bool,
+    stop: watch::Receiver<bool>,
+    alive: mpsc::Sender<()>,
+}
+
+impl Acceptor {
+    async fn run(mut self, listener: TcpListener) {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = self.stop.wait_for(|stop| *stop) => return,
+            };
+            match accepted {
+                Ok((tcp, peer)) => self.spawn_connection(tcp, peer),
+                Err(e) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    fn spawn_connection(&self, mut tcp: TcpStream, peer: SocketAddr) {
+        let Some(guard) = self.limiter.try_acquire(peer.ip()) else {
+            tracing::warn!(%peer, "connection refused: too many connections");
+            if !self.implicit_tls {
+                tokio::spawn(async move {
+                    let _ = tcp.write_all(b"* BYE Too many connections\r\n").await;
+                });
+            }
+            return;
+        };
+        let _ = tcp.set_nodelay(true);
+        let connection = Connection {
+            ctx: Arc::clone(&self.ctx),
+            implicit_tls: self.implicit_tls,
+            stop: self.stop.clone(),
+            _alive: self.alive.clone(),
+            _guard: guard,
+        };
+        tokio::spawn(connection.serve(tcp, peer));
+    }
+}
+
+/// One accepted connection and the slots it holds while it lives.
+struct Connection {
+    ctx: Arc<ServerContext>,
+    implicit_tls: bool,
+    stop: watch::Receiver<bool>,
+    _alive: mpsc::Sender<()>,
+    _guard: ConnectionGuard,
+}
+
+impl Connection {
+    async fn serve(self, tcp: TcpStream, peer: SocketAddr) {
+        tracing::info!(%peer, tls = self.implicit_tls, "connection");
+        let session = if self.implicit_tls {
+            let Some(acceptor) = self.ctx.tls.clone() else {
+                return;
+            };
+            let limit = self.ctx.config.limits.tls_handshake_timeout();
+            match timeout(limit, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => Session::new(Box::new(tls), true, peer, self.ctx, self.stop),
+                Ok(Err(e)) => {
+                    tracing::info!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::info!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            }
+        } else {
+            Session::new(Box::new(tcp), false, peer, self.ctx, self.stop)
+        };
+        session.run().await;
+        tracing::info!(%peer, "disconnected");
+    }
+}

@@ -1,0 +1,299 @@
+//! One client connection: read, frame, parse, dispatch, reply.
+//!
+//! The session owns the byte stream (plain TCP, or TLS after STARTTLS or on
+//! an implicit-TLS port), the framer that cuts it into commands, the
+//! RFC 3501 state and this connection's view of the selected mailbox.
+
+pub mod dispatch;
+pub mod reply;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use crate::commands::{self, Flow};
+use crate::proto::framing::{FrameError, FrameEvent, Framer, FramingLimits, LineEvent};
+use crate::proto::parse::parse_command;
+use crate::server::ServerContext;
+use crate::store::{MailStore, StoreError};
+use reply::{Done, write_status};
+use state::State;
+
+/// Any byte stream a session can run over.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Why a session stops reading.
+#[derive(Debug)]
+pub enum End {
+    Eof,
+    Timeout,
+    Shutdown,
+    Io(std::io::Error),
+}
+
+pub struct Session {
+    io: Option<Box<dyn Stream>>,
+    framer: Framer,
+    /// Responses waiting to be written, flushed once per command.
+    pub out: Vec<u8>,
+    pub state: State,
+    pub ctx: Arc<ServerContext>,
+    /// TLS is active on this connection.
+    pub secure: bool,
+    pub peer: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+    deadline: Instant,
+}
+
+impl Session {
+    pub fn new(
+        io: Box<dyn Stream>,
+        secure: bool,
+        peer: SocketAddr,
+        ctx: Arc<ServerContext>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Session {
+        let limits = &ctx.config.limits;
+        let framer = Framer::new(FramingLimits {
+            max_line: limits.max_command_line,
+            max_literal: limits.max_literal,
+            max_append_literal: limits.max_message_size,
+        });
+        let deadline = Instant::now() + limits.preauth_timeout();
+        Session {
+            io: Some(io),
+            framer,
+            out: Vec::with_capacity(4096),
+            state: State::NotAuthenticated,
+            ctx,
+            secure,
+            peer,
+            shutdown,
+            deadline,
+        }
+    }
+
+    /// Serves the connection until logout, disconnect, timeout or shutdown.
+    pub async fn run(mut self) {
+        let greeting = Done::ok("letterbox ready")
+            .with_code(reply::Code::Capability(commands::capabilities(&self)));
+        write_status(&mut self.out, None, &greeting);
+        if self.flush().await.is_err() {
+            return;
+        }
+        if let Err(end) = self.serve().await {
+            self.say_goodbye(end).await;
+        }
+    }
+
+    async fn serve(&mut self) -> Result<(), End> {
+        loop {
+            match self.framer.next_command() {
+                FrameEvent::Command(bytes) => {
+                    let flow = self.handle_command(&bytes).await;
+                    self.flush().await.map_err(End::Io)?;
+                    self.deadline = Instant::now() + self.idle_timeout();
+                    match flow {
+                        Flow::Continue => {}
+                        Flow::Logout => return Ok(()),
+                        Flow::StartTls => self.start_tls().await?,
+                    }
+                }
+                FrameEvent::NeedContinuation { .. } => {
+                    self.out.extend_from_slice(b"+ Ready for literal data\r\n");
+                    self.flush().await.map_err(End::Io)?;
+                }
+                FrameEvent::Rejected { tag, reason } => {
+                    let text = match reason {
+                        FrameError::LineTooLong => "Command line too long".to_string(),
+                        FrameError::LiteralTooLarge { size, limit } => {
+                            format!("Literal of {size} octets is over the limit of {limit}")
+                        }
+                        FrameError::BadLiteral => "Invalid literal".to_string(),
+                    };
+                    let done = Done::bad(text).with_code(reply::Code::TooBig);
+                    write_status(&mut self.out, tag.as_ref().map(|t| t.as_str()), &done);
+                    self.flush().await.map_err(End::Io)?;
+                }
+                FrameEvent::Incomplete => self.fill().await?,
+            }
+        }
+    }
+
+    /// Parses and runs one framed command, leaving its replies in `out`.
+    async fn handle_command(&mut self, bytes: &[u8]) -> Flow {
+        let command = match parse_command(bytes) {
+            Ok(command) => command,
+            Err(error) => {
+                let tag = error.tag.as_ref().map(|t| t.as_str());
+                write_status(&mut self.out, tag, &Done::bad(error.message));
+                return Flow::Continue;
+            }
+        };
+        tracing::debug!(peer = %self.peer, command = command.body.name(), "command");
+        let (result, flow) = match dispatch::check(&self.state, &command.body) {
+            Ok(()) => commands::execute(self, command.body).await,
+            Err(done) => (Err(done), Flow::Continue),
+        };
+        let done = result.unwrap_or_else(|failure| failure);
+        if let Err(done) = self.catch_up().await {
+            write_status(&mut self.out, None, &done);
+        }
+        write_status(&mut self.out, Some(command.tag.as_str()), &done);
+        flow
+    }
+
+    /// Tells a selected session about messages that arrived since it last
+    /// looked (RFC 3501 §7.3.1: EXISTS may be sent at any time).
+    pub async fn catch_up(&mut self) -> Result<(), Done> {
+        let Some(selection) = self.state.selection() else {
+            return Ok(());
+        };
+        let (mailbox, after, claim) = (
+            selection.mailbox,
+            selection.last_uid(),
+            !selection.read_only,
+        );
+        let new = self
+            .store(move |s| s.messages_after(mailbox, after, claim))
+            .await?;
+        if new.is_empty() {
+            return Ok(());
+        }
+        let Some(selection) = self.state.selection_mut() else {
+            return Ok(());
+        };
+        for message in new {
+            selection.uids.push(message.uid);
+            if message.recent {
+                selection.recent.push(message.uid);
+            }
+        }
+        let (exists, recent) = (selection.uids.len(), selection.recent.len());
+        self.untagged(format_args!("{exists} EXISTS"));
+        self.untagged(format_args!("{recent} RECENT"));
+        Ok(())
+    }
+
+    /// Runs a blocking store call on tokio's blocking pool. The future does
+    /// not borrow the session, so handlers can hold it across `.await`.
+    pub fn store<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn MailStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.ctx.store);
+        async move {
+            tokio::task::spawn_blocking(move || f(store.as_ref()))
+                .await
+                .unwrap_or_else(|e| Err(StoreError::Internal(format!("store task failed: {e}"))))
+        }
+    }
+
+    /// Queues `* <line>\r\n`.
+    pub fn untagged(&mut self, line: std::fmt::Arguments<'_>) {
+        use std::io::Write;
+        let _ = write!(self.out, "* {line}\r\n");
+    }
+
+    /// Sends a `+` continuation request and waits for the client's line
+    /// (AUTHENTICATE). `None` means the line was over the length limit (it
+    /// was discarded, not buffered).
+    pub async fn continuation(&mut self, text: &str) -> Result<Option<Vec<u8>>, End> {
+        self.out.extend_from_slice(b"+ ");
+        self.out.extend_from_slice(text.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+        self.flush().await.map_err(End::Io)?;
+        loop {
+            match self.framer.next_line() {
+                LineEvent::Line(line) => return Ok(Some(line)),
+                LineEvent::TooLong => return Ok(None),
+                LineEvent::Incomplete => self.fill().await?,
+            }
+        }
+    }
+
+    fn idle_timeout(&self) -> Duration {
+        let limits = &self.ctx.config.limits;
+        match self.state {
+            State::NotAuthenticated => limits.preauth_timeout(),
+            _ => limits.auth_timeout(),
+        }
+    }
+
+    /// Reads more bytes into the framer, or says why it cannot.
+    async fn fill(&mut self) -> Result<(), End> {
+        let mut buf = [0u8; 16 * 1024];
+        let io = self.io.as_mut().ok_or(End::Eof)?;
+        let deadline = self.deadline;
+        tokio::select! {
+            read = timeout_at(deadline, io.read(&mut buf)) => match read {
+                Err(_) => Err(End::Timeout),
+                Ok(Ok(0)) => Err(End::Eof),
+                Ok(Ok(n)) => {
+                    self.framer.push(&buf[..n]);
+                    Ok(())
+                }
+                Ok(Err(e)) => Err(End::Io(e)),
+            },
+            _ = self.shutdown.wait_for(|stop| *stop) => Err(End::Shutdown),
+        }
+    }
+
+    /// Writes out everything queued. Bounded by the idle timeout so a client
+    /// that stops reading cannot pin the session forever.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let io = self.io.as_mut().ok_or(std::io::ErrorKind::NotConnected)?;
+        let limit = self.ctx.config.limits.auth_timeout();
+        let write = async {
+            io.write_all(&self.out).await?;
+            io.flush().await
+        };
+        let result = timeout(limit, write)
+            .await
+            .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()));
+        self.out.clear();
+        result
+    }
+
+    /// Upgrades the connection after `OK Begin TLS negotiation now`.
+    async fn start_tls(&mut self) -> Result<(), End> {
+        // Anything pipelined after STARTTLS was sent in the clear: drop it.
+        self.framer.clear();
+        let acceptor = self.ctx.tls.clone().ok_or(End::Eof)?;
+        let io = self.io.take().ok_or(End::Eof)?;
+        let limit = self.ctx.config.limits.tls_handshake_timeout();
+        match timeout(limit, acceptor.accept(io)).await {
+            Ok(Ok(tls)) => {
+                self.io = Some(Box::new(tls));
+                self.secure = true;
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                tracing::info!(peer = %self.peer, error = %e, "STARTTLS handshake failed");
+                Err(End::Eof)
+            }
+            Err(_) => Err(End::Eof),
+        }
+    }
+
+    /// Sends `* BYE` where the end is the server's decision.
+    async fn say_goodbye(&mut self, end: End) {
+        let text = match end {
+            End::Timeout => "Autologout; idle for too long",
+            End::Shutdown => "Server shutting down",
+            End::Eof | End::Io(_) => return,
+        };
+        self.untagged(format_args!("BYE {text}"));
+        let _ = self.flush().await;
+    }
+}

@@ -1,0 +1,281 @@
+//! Test harness: a real server on 127.0.0.1 port 0 over a real SQLite file
+//! in a temp dir, a TLS certificate generated for the run, and a raw IMAP
+//! client that speaks over TCP or TLS.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use letterbox::auth::hash_password;
+use letterbox::config::{Config, ListenConfig, Synchronous, TlsConfig};
+use letterbox::server::Server;
+use letterbox::session::Stream;
+use letterbox::store::MailStore;
+use letterbox::store::sqlite::SqliteStore;
+use letterbox::tls;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_rustls::rustls;
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "secret pass";
+
+pub struct TestServer {
+    pub imap: SocketAddr,
+    pub imaps: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub store: Arc<SqliteStore>,
+    pub cert_path: std::path::PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// Starts a server after `adjust` has edited its config.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let cert_path = dir.path().join("cert.pem");
+        let key_path = dir.path().join("key.pem");
+        tls::ensure_dev_certificate(&cert_path, &key_path).unwrap();
+        let mut config = Config::dev();
+        config.data_dir = dir.path().join("data");
+        config.imap = ListenConfig {
+            listen: vec!["127.0.0.1:0".parse().unwrap()],
+        };
+        config.imaps = ListenConfig {
+            listen: vec!["127.0.0.1:0".parse().unwrap()],
+        };
+        config.tls = Some(TlsConfig {
+            cert: cert_path.clone(),
+            key: key_path.clone(),
+        });
+        config.store.synchronous = Synchronous::Normal;
+        adjust(&mut config);
+        let store =
+            Arc::new(SqliteStore::open(&config.database_path(), config.store.synchronous).unwrap());
+        if store.find_user(USER).unwrap().is_none() {
+            store.create_user(USER, &hash_password(PASSWORD)).unwrap();
+        }
+        let acceptor = tokio_rustls::TlsAcceptor::from(
+            tls::load_server_config(&cert_path, &key_path).unwrap(),
+        );
+        let server = Server::bind(config, store.clone(), Some(acceptor))
+            .await
+            .unwrap();
+        let imap = server.imap_addrs()[0];
+        let imaps = server.imaps_addrs()[0];
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            imap,
+            imaps,
+            dir,
+            store,
+            cert_path,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Asks the server to shut down and waits for it.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .expect("server stops in time")
+                .unwrap();
+        }
+    }
+
+    pub async fn plain(&self) -> Client {
+        Client::plain(self.imap).await
+    }
+
+    pub async fn tls(&self) -> Client {
+        Client::tls(self.imaps, &self.cert_path).await
+    }
+
+    /// A TLS client already logged in as alice.
+    pub async fn logged_in(&self) -> Client {
+        let mut client = self.tls().await;
+        client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+        client
+    }
+}
+
+/// The client side of TLS, trusting only the run's certificate.
+pub fn tls_connector(cert_path: &std::path::Path) -> tokio_rustls::TlsConnector {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cert_path).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A raw IMAP client: sends bytes, reads response lines (with literals).
+pub struct Client {
+    stream: BufReader<Box<dyn Stream>>,
+    next_tag: u32,
+}
+
+impl Client {
+    pub async fn plain(addr: SocketAddr) -> Client {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut client = Client::over(Box::new(tcp));
+        client.greeting().await;
+        client
+    }
+
+    pub async fn tls(addr: SocketAddr, cert_path: &std::path::Path) -> Client {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let tls = tls_connector(cert_path).connect(name, tcp).await.unwrap();
+        let mut client = Client::over(Box::new(tls));
+        client.greeting().await;
+        client
+    }
+
+    pub fn over(stream: Box<dyn Stream>) -> Client {
+        Client {
+            stream: BufReader::new(stream),
+            next_tag: 1,
+        }
+    }
+
+    async fn greeting(&mut self) -> String {
+        let greeting = self.line().await;
+        assert!(
+            greeting.starts_with("* OK [CAPABILITY IMAP4rev1"),
+            "{greeting}"
+        );
+        greeting
+    }
+
+    /// Replaces the stream (after STARTTLS).
+    pub fn into_inner(self) -> Box<dyn Stream> {
+        self.stream.into_inner()
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        let stream = self.stream.get_mut();
+        stream.write_all(bytes).await.unwrap();
+        stream.flush().await.unwrap();
+    }
+
+    /// Reads one response line, literals included, without the final CRLF.
+    /// Non-UTF-8 octets are replaced, which is fine for assertions.
+    pub async fn line(&mut self) -> String {
+        String::from_utf8_lossy(&self.raw_line().await).into_owned()
+    }
+
+    pub async fn raw_line(&mut self) -> Vec<u8> {
+        tokio::time::timeout(TIMEOUT, self.read_logical_line())
+            .await
+            .expect("response line within the timeout")
+    }
+
+    async fn read_logical_line(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let mut part = Vec::new();
+            let n = self.stream.read_until(b'\n', &mut part).await.unwrap();
+            assert!(
+                n > 0,
+                "connection closed; got so far: {:?}",
+                String::from_utf8_lossy(&out)
+            );
+            out.extend_from_slice(&part);
+            match literal_size(&part) {
+                Some(size) => {
+                    let mut literal = vec![0; size];
+                    self.stream.read_exact(&mut literal).await.unwrap();
+                    out.extend_from_slice(&literal);
+                }
+                None => {
+                    out.truncate(out.len() - if out.ends_with(b"\r\n") { 2 } else { 1 });
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// True when the server closed the connection (reads EOF in time).
+    pub async fn closed(&mut self) -> bool {
+        let mut buf = Vec::new();
+        match tokio::time::timeout(TIMEOUT, self.stream.read_to_end(&mut buf)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(_)) => true,
+            Err(_) => false,
+        }
+    }
+
+    /// Sends `tag command` and returns every line up to and including the
+    /// tagged one.
+    pub async fn command(&mut self, command: &str) -> Vec<String> {
+        let tag = format!("t{}", self.next_tag);
+        self.next_tag += 1;
+        self.send(format!("{tag} {command}\r\n").as_bytes()).await;
+        self.until_tagged(&tag).await
+    }
+
+    pub async fn until_tagged(&mut self, tag: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line().await;
+            let done = line.starts_with(&format!("{tag} "));
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    /// Runs a command that must succeed; returns its untagged lines and the
+    /// tagged line last.
+    pub async fn ok(&mut self, command: &str) -> Vec<String> {
+        let lines = self.command(command).await;
+        let last = lines.last().unwrap();
+        assert!(
+            last.split(' ').nth(1) == Some("OK"),
+            "{command} -> {lines:#?}"
+        );
+        lines
+    }
+
+    /// Runs a command and returns only its tagged status word and text.
+    pub async fn status(&mut self, command: &str) -> String {
+        let lines = self.command(command).await;
+        let last = lines.last().unwrap();
+        last.split_once(' ').unwrap().1.to_owned()
+    }
+}
+
+fn literal_size(line: &[u8]) -> Option<usize> {
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))?;
+    let line = line.strip_suffix(b"}")?;
+    let open = line.iter().rposition(|&b| b == b'{')?;
+    std::str::from_utf8(&line[open + 1..]).ok()?.parse().ok()
+}

@@ -1,0 +1,241 @@
+//! Connection-level behaviour over real sockets: greeting, capabilities,
+//! STARTTLS, LOGIN, AUTHENTICATE PLAIN, states, LOGOUT, timeouts, shutdown.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::*;
+use tokio::io::AsyncWriteExt;
+
+fn plain_response(authzid: &str, user: &str, password: &str) -> String {
+    STANDARD.encode(format!("{authzid}\0{user}\0{password}"))
+}
+
+#[tokio::test]
+async fn plaintext_port_offers_starttls_and_refuses_login() {
+    let server = TestServer::start().await;
+    let mut client = server.plain().await;
+    let caps = client.ok("CAPABILITY").await;
+    assert!(caps[0].contains(" STARTTLS"), "{caps:?}");
+    assert!(caps[0].contains(" LOGINDISABLED"), "{caps:?}");
+    assert!(!caps[0].contains("AUTH=PLAIN"), "{caps:?}");
+    let refused = client.status(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    assert!(refused.starts_with("NO [PRIVACYREQUIRED]"), "{refused}");
+    let refused = client
+        .status(&format!(
+            "AUTHENTICATE PLAIN {}",
+            plain_response("", USER, PASSWORD)
+        ))
+        .await;
+    assert!(refused.starts_with("NO [PRIVACYREQUIRED]"), "{refused}");
+    // The session is still usable.
+    client.ok("NOOP").await;
+}
+
+#[tokio::test]
+async fn starttls_upgrades_and_discards_injected_commands() {
+    let server = TestServer::start().await;
+    let mut client = server.plain().await;
+    // A man in the middle appends a command after STARTTLS in the same packet.
+    client
+        .send(b"s1 STARTTLS\r\ninjected LOGIN alice \"secret pass\"\r\n")
+        .await;
+    assert_eq!(client.line().await, "s1 OK Begin TLS negotiation now");
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tls_connector(&server.cert_path)
+        .connect(name, client.into_inner())
+        .await
+        .unwrap();
+    let mut client = Client::over(Box::new(tls));
+    // The first thing we read over TLS is the answer to our own command:
+    // nothing was executed for the injected line.
+    let caps = client.ok("CAPABILITY").await;
+    assert_eq!(caps.len(), 2, "{caps:?}");
+    assert!(caps[0].contains("AUTH=PLAIN"), "{caps:?}");
+    assert!(!caps[0].contains("STARTTLS") && !caps[0].contains("LOGINDISABLED"));
+    let again = client.status("STARTTLS").await;
+    assert!(again.starts_with("BAD"), "{again}");
+    let login = client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    assert!(login[0].contains("OK [CAPABILITY IMAP4rev1"), "{login:?}");
+}
+
+#[tokio::test]
+async fn implicit_tls_login_carries_capabilities() {
+    let server = TestServer::start().await;
+    let mut client = server.tls().await;
+    let caps = client.ok("CAPABILITY").await;
+    assert!(
+        caps[0].contains("AUTH=PLAIN") && !caps[0].contains("STARTTLS"),
+        "{caps:?}"
+    );
+    let login = client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    let tagged = login.last().unwrap();
+    assert!(tagged.contains("[CAPABILITY IMAP4rev1"), "{tagged}");
+    assert!(
+        !tagged.contains("AUTH=PLAIN"),
+        "post-login capabilities: {tagged}"
+    );
+    let again = client.status(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    assert!(again.starts_with("BAD"), "{again}");
+}
+
+#[tokio::test]
+async fn login_with_literals_and_wrong_passwords() {
+    let server = TestServer::start().await;
+    let mut client = server.tls().await;
+    let wrong = client.status(&format!("LOGIN {USER} wrong")).await;
+    assert_eq!(wrong, "NO [AUTHENTICATIONFAILED] Authentication failed");
+    let unknown = client.status("LOGIN nobody wrong").await;
+    assert_eq!(unknown, wrong, "same answer whether or not the user exists");
+    client
+        .send(format!("l1 LOGIN {{{}}}\r\n", USER.len()).as_bytes())
+        .await;
+    assert!(client.line().await.starts_with("+ "));
+    client
+        .send(format!("{USER} {{{}+}}\r\n{PASSWORD}\r\n", PASSWORD.len()).as_bytes())
+        .await;
+    let lines = client.until_tagged("l1").await;
+    assert!(lines.last().unwrap().starts_with("l1 OK"), "{lines:?}");
+}
+
+#[tokio::test]
+async fn authenticate_plain_all_forms() {
+    let server = TestServer::start().await;
+    let mut client = server.tls().await;
+    // SASL-IR with a wrong password, then cancelled, then malformed base64.
+    let failed = client
+        .status(&format!(
+            "AUTHENTICATE PLAIN {}",
+            plain_response("", USER, "nope")
+        ))
+        .await;
+    assert!(failed.starts_with("NO [AUTHENTICATIONFAILED]"), "{failed}");
+    client.send(b"a1 AUTHENTICATE PLAIN\r\n").await;
+    assert_eq!(client.line().await, "+ ");
+    client.send(b"*\r\n").await;
+    assert!(client.line().await.starts_with("a1 BAD"));
+    client.send(b"a2 AUTHENTICATE PLAIN\r\n").await;
+    assert_eq!(client.line().await, "+ ");
+    client.send(b"!!!\r\n").await;
+    assert!(client.line().await.starts_with("a2 BAD"));
+    let other = client
+        .status(&format!(
+            "AUTHENTICATE PLAIN {}",
+            plain_response("bob", USER, PASSWORD)
+        ))
+        .await;
+    assert!(other.starts_with("NO [AUTHORIZATIONFAILED]"), "{other}");
+    let mech = client.status("AUTHENTICATE CRAM-MD5").await;
+    assert!(mech.starts_with("NO"), "{mech}");
+    // Continuation form succeeds.
+    client.send(b"a3 AUTHENTICATE PLAIN\r\n").await;
+    assert_eq!(client.line().await, "+ ");
+    client
+        .send(format!("{}\r\n", plain_response(USER, USER, PASSWORD)).as_bytes())
+        .await;
+    let ok = client.line().await;
+    assert!(ok.starts_with("a3 OK [CAPABILITY IMAP4rev1"), "{ok}");
+    client.ok("SELECT INBOX").await;
+}
+
+#[tokio::test]
+async fn authenticate_plain_with_initial_response() {
+    let server = TestServer::start().await;
+    let mut client = server.tls().await;
+    client
+        .ok(&format!(
+            "AUTHENTICATE PLAIN {}",
+            plain_response("", USER, PASSWORD)
+        ))
+        .await;
+    client.ok("LIST \"\" INBOX").await;
+}
+
+#[tokio::test]
+async fn commands_in_the_wrong_state_get_bad_and_the_session_continues() {
+    let server = TestServer::start().await;
+    let mut client = server.tls().await;
+    for command in [
+        "SELECT INBOX",
+        "LIST \"\" *",
+        "CLOSE",
+        "EXPUNGE",
+        "CREATE x",
+        "APPEND INBOX {0+}\r\n",
+    ] {
+        let status = client.status(command).await;
+        assert!(status.starts_with("BAD"), "{command}: {status}");
+    }
+    client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    for command in ["CLOSE", "EXPUNGE", "UNSELECT", "CHECK", "FETCH 1 FLAGS"] {
+        let status = client.status(command).await;
+        assert!(status.starts_with("BAD"), "{command}: {status}");
+    }
+    for command in ["STARTTLS", "AUTHENTICATE PLAIN"] {
+        let status = client.status(command).await;
+        assert!(status.starts_with("BAD"), "{command}: {status}");
+    }
+    client.ok("NOOP").await;
+}
+
+#[tokio::test]
+async fn any_state_commands() {
+    let server = TestServer::start().await;
+    let mut client = server.tls().await;
+    let id = client.ok("ID (\"name\" \"test\")").await;
+    assert!(id[0].starts_with("* ID (\"name\" \"letterbox\""), "{id:?}");
+    client.ok("ID NIL").await;
+    client.ok("NOOP").await;
+    let logout = client.ok("LOGOUT").await;
+    assert_eq!(logout[0], "* BYE Logging out");
+    assert!(client.closed().await);
+
+    let mut client = server.logged_in().await;
+    let namespace = client.ok("NAMESPACE").await;
+    assert_eq!(namespace[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+    let enable = client.ok("ENABLE CONDSTORE").await;
+    assert_eq!(enable[0], "* ENABLED");
+}
+
+#[tokio::test]
+async fn preauth_autologout_says_bye() {
+    let server = TestServer::start_with(|c| c.limits.preauth_timeout_secs = 1).await;
+    let mut client = server.plain().await;
+    // A byte at a time does not keep an unauthenticated client alive.
+    client.send(b"a").await;
+    assert_eq!(client.line().await, "* BYE Autologout; idle for too long");
+    assert!(client.closed().await);
+}
+
+#[tokio::test]
+async fn shutdown_says_bye_to_every_session() {
+    let mut server = TestServer::start().await;
+    let mut first = server.plain().await;
+    let mut second = server.logged_in().await;
+    server.shutdown().await;
+    assert_eq!(first.line().await, "* BYE Server shutting down");
+    assert_eq!(second.line().await, "* BYE Server shutting down");
+}
+
+#[tokio::test]
+async fn tls_garbage_on_the_implicit_port_does_not_hurt_others() {
+    let server = TestServer::start().await;
+    let mut garbage = tokio::net::TcpStream::connect(server.imaps).await.unwrap();
+    garbage.write_all(b"A001 LOGIN not tls\r\n").await.unwrap();
+    let mut client = server.logged_in().await;
+    client.ok("NOOP").await;
+}
+
+#[tokio::test]
+async fn connection_limit_per_ip_says_bye() {
+    let server = TestServer::start_with(|c| c.limits.max_connections_per_ip = 1).await;
+    let _first = server.plain().await;
+    let mut second =
+        tokio::io::BufReader::new(tokio::net::TcpStream::connect(server.imap).await.unwrap());
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut second, &mut line)
+        .await
+        .unwrap();
+    assert_eq!(line, "* BYE Too many connections\r\n");
+}
