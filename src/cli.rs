@@ -198,15 +198,13 @@ fn serve(config: Config, dev: bool) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let tls_files = config.tls.clone();
-    if dev {
-        if let Some(files) = &tls_files {
-            if tls::ensure_dev_certificate(&files.cert, &files.key).map_err(|e| e.to_string())? {
-                println!(
-                    "created a self-signed certificate for localhost: {}",
-                    files.cert.display()
-                );
-            }
-        }
+    if let Some(files) = tls_files.as_ref().filter(|_| dev)
+        && tls::ensure_dev_certificate(&files.cert, &files.key).map_err(|e| e.to_string())?
+    {
+        println!(
+            "created a self-signed certificate for localhost: {}",
+            files.cert.display()
+        );
     }
     let acceptor = match &tls_files {
         Some(files) => Some(tokio_rustls::TlsAcceptor::from(

@@ -61,7 +61,7 @@ pub fn store_flags(flags: &[Flag]) -> Result<Flags, Done> {
             Flag::Draft => SystemFlags::DRAFT,
             Flag::Recent => continue,
             Flag::Extension(name) => {
-                return Err(Done::bad(format!("Unknown system flag \\{name}")));
+                return Err(Done::bad(format!("Unknown system flag {name}")));
             }
             Flag::Keyword(keyword) => {
                 if !out.keywords.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {

@@ -4,6 +4,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use crate::proto::types::{Flag, SequenceSet, StatusItem, Tag};
 
+/// RFC 2971 ID field/value pairs (`NIL` values are `None`).
+pub type IdParams = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
 /// One tagged client command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
@@ -20,7 +23,7 @@ pub enum CommandBody {
     Noop,
     Logout,
     /// RFC 2971: `None` for `ID NIL`, else the field/value pairs.
-    Id(Option<Vec<(Vec<u8>, Option<Vec<u8>>)>>),
+    Id(Option<IdParams>),
     /// RFC 5161: capability names, upper-cased.
     Enable(Vec<String>),
     // Not authenticated.

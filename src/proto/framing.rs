@@ -799,4 +799,54 @@ mod tests {
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
+
+    #[test]
+    fn random_streams_never_panic_and_stay_bounded() {
+        let alphabet: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"+",
+            b"~",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"1",
+            b"9",
+            b"0",
+            b" ",
+            b"a",
+            b"APPEND ",
+            b"{3+}\r\n",
+            b"{2}\r\n",
+            b"{999+}\r\n",
+            b"x NOOP\r\n",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200 {
+            let mut f = Framer::new(limits(64, 32, 128));
+            for _ in 0..200 {
+                let mut chunk = Vec::new();
+                for _ in 0..(next() % 12) {
+                    chunk.extend_from_slice(alphabet[(next() % alphabet.len() as u64) as usize]);
+                }
+                f.push(&chunk);
+                if next() % 5 == 0 {
+                    let _ = f.next_line();
+                } else {
+                    let _ = drain(&mut f);
+                }
+                assert!(
+                    f.buffered() <= 64 + 128 + 32 + chunk.len() + 64,
+                    "{}",
+                    f.buffered()
+                );
+            }
+        }
+    }
 }

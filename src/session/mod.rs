@@ -110,14 +110,16 @@ impl Session {
                     self.flush().await.map_err(End::Io)?;
                 }
                 FrameEvent::Rejected { tag, reason } => {
-                    let text = match reason {
-                        FrameError::LineTooLong => "Command line too long".to_string(),
-                        FrameError::LiteralTooLarge { size, limit } => {
-                            format!("Literal of {size} octets is over the limit of {limit}")
+                    let done = match reason {
+                        FrameError::LineTooLong => {
+                            Done::bad("Command line too long").with_code(reply::Code::TooBig)
                         }
-                        FrameError::BadLiteral => "Invalid literal".to_string(),
+                        FrameError::LiteralTooLarge { size, limit } => Done::bad(format!(
+                            "Literal of {size} octets is over the limit of {limit}"
+                        ))
+                        .with_code(reply::Code::TooBig),
+                        FrameError::BadLiteral => Done::bad("Invalid literal"),
                     };
-                    let done = Done::bad(text).with_code(reply::Code::TooBig);
                     write_status(&mut self.out, tag.as_ref().map(|t| t.as_str()), &done);
                     self.flush().await.map_err(End::Io)?;
                 }

@@ -11,7 +11,11 @@ use crate::proto::types::{is_astring_char, is_atom_char};
 
 /// `SP = %x20`
 pub fn sp(i: &[u8]) -> PResult<'_, ()> {
-    value((), expect("Expected a space", tag(&b" "[..]))).parse(i)
+    match i.first() {
+        Some(b' ') => Ok((&i[1..], ())),
+        None | Some(b'\r' | b'\n') => error(i, "Missing argument"),
+        Some(_) => error(i, "Expected a space"),
+    }
 }
 
 /// `CRLF = CR LF` (a bare LF is accepted too).

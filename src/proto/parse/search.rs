@@ -199,7 +199,7 @@ mod tests {
 
     fn key(s: &[u8]) -> SearchKey {
         match search_key(s) {
-            Ok((rest, k)) if rest.is_empty() => k,
+            Ok(([], k)) => k,
             other => panic!("{other:?}"),
         }
     }

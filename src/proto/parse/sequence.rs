@@ -60,7 +60,7 @@ pub fn sequence_set(i: &[u8]) -> PResult<'_, SequenceSet> {
 /// Parses a whole byte string as a `sequence-set`.
 pub fn parse_sequence_set(input: &[u8]) -> Option<SequenceSet> {
     match sequence_set(input) {
-        Ok((rest, set)) if rest.is_empty() => Some(set),
+        Ok(([], set)) => Some(set),
         _ => None,
     }
 }
