@@ -57,13 +57,14 @@ impl TestServer {
         });
         config.store.synchronous = Synchronous::Normal;
         adjust(&mut config);
+        let tls_files = config.tls.clone().unwrap();
         let store =
             Arc::new(SqliteStore::open(&config.database_path(), config.store.synchronous).unwrap());
         if store.find_user(USER).unwrap().is_none() {
             store.create_user(USER, &hash_password(PASSWORD)).unwrap();
         }
         let acceptor = tokio_rustls::TlsAcceptor::from(
-            tls::load_server_config(&cert_path, &key_path).unwrap(),
+            tls::load_server_config(&tls_files.cert, &tls_files.key).unwrap(),
         );
         let server = Server::bind(config, store.clone(), Some(acceptor))
             .await
@@ -79,7 +80,7 @@ impl TestServer {
             imaps,
             dir,
             store,
-            cert_path,
+            cert_path: tls_files.cert,
             stop: Some(stop),
             task: Some(task),
         }

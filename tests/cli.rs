@@ -1,0 +1,206 @@
+//! The `letterbox` binary: check-config, user management, serve --dev.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_letterbox");
+
+fn letterbox(config: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--config")
+        .arg(config)
+        .env_remove("LETTERBOX_CONFIG");
+    command
+}
+
+/// A valid config in `dir` with a fresh certificate; returns its path.
+fn write_config(dir: &Path, file: &str, extra: &str) -> std::path::PathBuf {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    letterbox::tls::ensure_dev_certificate(&cert, &key).unwrap();
+    let path = dir.join(file);
+    let text = format!(
+        "data_dir = {:?}\n[imaps]\nlisten = [\"127.0.0.1:0\"]\n[tls]\ncert = {:?}\nkey = {:?}\n{extra}",
+        dir.join("data"),
+        cert,
+        key
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn check_config_prints_effective_settings_or_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "good.toml", "[limits]\nmax_connections = 77\n");
+    let output = letterbox(&config).arg("check-config").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("max_connections = 77"), "{stdout}");
+    assert!(
+        stdout.contains("max_command_line = 65536"),
+        "defaults shown: {stdout}"
+    );
+
+    let bad = write_config(dir.path(), "bad.toml", "[limits]\nmax_conections = 77\n");
+    let output = letterbox(&bad).arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("max_conections"), "{stderr}");
+
+    let output = letterbox(&dir.path().join("missing.toml"))
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing.toml"));
+
+    // The config path also comes from LETTERBOX_CONFIG.
+    let output = Command::new(BIN)
+        .arg("check-config")
+        .env("LETTERBOX_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+}
+
+#[test]
+fn user_add_passwd_list_del() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "letterbox.toml", "");
+    let mut add = letterbox(&config);
+    add.args(["user", "add", "bob"]);
+    let output = run_with_stdin(add, "first password\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut again = letterbox(&config);
+    again.args(["user", "add", "bob"]);
+    let output = run_with_stdin(again, "x\n");
+    assert_eq!(output.status.code(), Some(1));
+
+    let password_file = dir.path().join("pw");
+    std::fs::write(&password_file, "second password\n").unwrap();
+    let output = letterbox(&config)
+        .args(["user", "passwd", "bob", "--password-file"])
+        .arg(&password_file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    use letterbox::store::MailStore;
+    let store = letterbox::store::sqlite::SqliteStore::open(
+        &dir.path().join("data/letterbox.db"),
+        letterbox::config::Synchronous::Normal,
+    )
+    .unwrap();
+    let hash = store.find_user("bob").unwrap().unwrap().password_hash;
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(letterbox::auth::verify_password(
+        Some(&hash),
+        b"second password"
+    ));
+    drop(store);
+
+    let output = letterbox(&config).args(["user", "list"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.lines().any(|l| l.starts_with("bob ")), "{stdout}");
+
+    let output = letterbox(&config)
+        .args(["user", "del", "bob"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let output = letterbox(&config)
+        .args(["user", "del", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let mut passwd = letterbox(&config);
+    passwd.args(["user", "passwd", "bob"]);
+    assert_eq!(run_with_stdin(passwd, "x\n").status.code(), Some(1));
+}
+
+/// `serve --dev` needs no config: it makes a certificate and a demo user,
+/// listens on 1143/1993, and exits 0 on SIGTERM.
+#[tokio::test]
+async fn serve_dev_starts_from_nothing_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--dev"])
+        .current_dir(dir.path())
+        .env_remove("LETTERBOX_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (password, ready) = tokio::task::spawn_blocking(move || {
+        let mut password = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("created user demo with password ") {
+                password = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if line.starts_with("IMAPS (implicit TLS) on 127.0.0.1:1993") {
+                return (password, true);
+            }
+        }
+        (password, false)
+    })
+    .await
+    .unwrap();
+    assert!(ready, "server announced its listeners");
+    let password = password.expect("demo password printed");
+    let cert = dir.path().join("letterbox-data/dev-cert.pem");
+    assert!(cert.exists());
+    let mut client = common::Client::tls("127.0.0.1:1993".parse().unwrap(), &cert).await;
+    client.ok(&format!("LOGIN demo {password}")).await;
+    let lines = client.ok("LIST \"\" *").await;
+    assert_eq!(lines.len(), 7, "{lines:?}");
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(client.line().await, "* BYE Server shutting down");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "exits in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,93 @@
+//! Real IMAP clients against the real server: Python's imaplib and curl.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+#[tokio::test]
+async fn python_imaplib_over_imaps() {
+    let server = TestServer::start().await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/imaplib_session.py"
+    );
+    let port = server.imaps.port().to_string();
+    let cert = server.cert_path.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([script, "localhost", &port])
+            .arg(&cert)
+            .args([USER, PASSWORD])
+            .output()
+            .expect("python3 is installed (the README lists it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("imaplib session ok"), "{stdout}");
+}
+
+#[tokio::test]
+async fn curl_lists_folders_over_imaps() {
+    let server = TestServer::start().await;
+    let url = format!("imaps://localhost:{}/", server.imaps.port());
+    let cert = server.cert_path.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["--silent", "--show-error", "--cacert"])
+            .arg(&cert)
+            .args(["--user", &format!("{USER}:{PASSWORD}"), &url])
+            .output()
+            .expect("curl is installed (the README lists it)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for name in ["INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"] {
+        assert!(
+            stdout.lines().any(|l| l.ends_with(&format!(" {name}"))),
+            "{name}: {stdout}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn curl_starttls_login() {
+    let server = TestServer::start().await;
+    let url = format!("imap://localhost:{}/INBOX", server.imap.port());
+    let cert = server.cert_path.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["--silent", "--show-error", "--ssl-reqd", "--cacert"])
+            .arg(&cert)
+            .args([
+                "--user",
+                &format!("{USER}:{PASSWORD}"),
+                "--request",
+                "STATUS INBOX (MESSAGES)",
+                &url,
+            ])
+            .output()
+            .expect("curl is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("* STATUS INBOX (MESSAGES 0)"), "{stdout}");
+}
