@@ -1,0 +1,20 @@
+# Build stage: compile the release binary (SQLite is bundled, no system libs).
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked
+
+# Runtime stage: a small Debian with only the binary and the example config.
+FROM debian:bookworm-slim
+RUN useradd --system --home-dir /var/lib/letterbox --shell /usr/sbin/nologin letterbox \
+    && mkdir -p /var/lib/letterbox /etc/letterbox \
+    && chown letterbox:letterbox /var/lib/letterbox
+COPY --from=build /src/target/release/letterbox /usr/local/bin/letterbox
+COPY config/letterbox.toml /etc/letterbox/letterbox.toml
+USER letterbox
+# Data (the SQLite database) and certificates (fullchain.pem, privkey.pem).
+VOLUME ["/var/lib/letterbox"]
+EXPOSE 143 993
+ENV LETTERBOX_CONFIG=/etc/letterbox/letterbox.toml
+ENTRYPOINT ["letterbox"]
+CMD ["serve"]
