@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::{mailbox_name, user};
-use crate::mail::to_crlf;
+use super::{flags, mailbox_name, user};
+use crate::mail::new_message;
 use crate::proto::Flag;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
-use crate::store::{Flags, NewMessage, StoreError, SystemFlags};
+use crate::store::StoreError;
 
 pub async fn append(
     s: &mut Session,
@@ -20,21 +20,21 @@ pub async fn append(
     if message.is_empty() {
         return Err(Done::no("Refusing to store an empty message"));
     }
-    let raw = to_crlf(&message).into_owned();
+    let flags = flags::from_command(flags, true)?;
+    let internal_date = internal_date.unwrap_or_else(|| Utc::now().fixed_offset());
     let limit = s.ctx.config.limits.max_message_size;
-    if raw.len() as u64 > limit {
-        return Err(
-            Done::no(format!("Message is larger than {limit} octets")).with_code(Code::TooBig)
-        );
-    }
-    let message = NewMessage {
-        flags: store_flags(flags)?,
-        internal_date: internal_date.unwrap_or_else(|| Utc::now().fixed_offset()),
-        raw,
-    };
     let user = user(s)?;
     let outcome = s
-        .store(move |store| store.append(user.id, &name, message))
+        .store(move |store| {
+            let message = new_message(&message, flags, internal_date);
+            // CRLF conversion can grow a message past the limit.
+            if message.raw.len() as u64 > limit {
+                return Err(StoreError::Refused(format!(
+                    "Message is larger than {limit} octets"
+                )));
+            }
+            store.append(user.id, &name, message)
+        })
         .await
         .map_err(|e| match e {
             StoreError::NoSuchMailbox => {
@@ -46,31 +46,4 @@ pub async fn append(
         uidvalidity: outcome.uidvalidity,
         uid: outcome.uid,
     }))
-}
-
-/// Converts protocol flags to stored ones. `\Recent` is the server's to
-/// set, so it is ignored; an unknown system flag is an error.
-pub fn store_flags(flags: &[Flag]) -> Result<Flags, Done> {
-    let mut out = Flags::default();
-    for flag in flags {
-        let bit = match flag {
-            Flag::Seen => SystemFlags::SEEN,
-            Flag::Answered => SystemFlags::ANSWERED,
-            Flag::Flagged => SystemFlags::FLAGGED,
-            Flag::Deleted => SystemFlags::DELETED,
-            Flag::Draft => SystemFlags::DRAFT,
-            Flag::Recent => continue,
-            Flag::Extension(name) => {
-                return Err(Done::bad(format!("Unknown system flag {name}")));
-            }
-            Flag::Keyword(keyword) => {
-                if !out.keywords.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
-                    out.keywords.push(keyword.clone());
-                }
-                continue;
-            }
-        };
-        out.system.0 |= bit;
-    }
-    Ok(out)
 }

@@ -5,15 +5,20 @@
 mod any;
 mod append;
 mod auth;
+mod copy;
+mod fetch;
+pub mod flags;
 mod list;
 mod mailbox;
 mod pattern;
-mod select;
+mod search;
+pub mod select;
+mod store;
 
-use crate::proto::{CommandBody, mutf7};
+use crate::proto::{CommandBody, SequenceSet, mutf7};
 use crate::session::Session;
 use crate::session::reply::{CommandResult, Done};
-use crate::session::state::{State, User};
+use crate::session::state::{Selection, State, User};
 use crate::store::MailboxName;
 
 pub use any::capabilities;
@@ -53,7 +58,61 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         Examine { mailbox, .. } => select::select(s, &mailbox, true).await,
         Close => select::close(s).await,
         Unselect => select::unselect(s),
-        Expunge => select::expunge(s).await,
+        Expunge => select::expunge(s, None).await,
+        UidExpunge(set) => select::expunge(s, Some(&set)).await,
+        Fetch {
+            uid,
+            sequence_set,
+            attributes,
+            changed_since,
+            vanished: _,
+        } => {
+            let command = fetch::FetchCommand {
+                uid,
+                sequence_set,
+                attributes,
+                changed_since,
+            };
+            fetch::fetch(s, command).await
+        }
+        Store {
+            uid,
+            sequence_set,
+            mode,
+            silent,
+            flags,
+            unchanged_since,
+        } => {
+            let command = store::StoreCommand {
+                uid,
+                sequence_set,
+                mode,
+                silent,
+                flags,
+                unchanged_since,
+            };
+            store::store(s, command).await
+        }
+        Copy {
+            uid,
+            sequence_set,
+            mailbox,
+        } => copy::copy(s, uid, &sequence_set, &mailbox).await,
+        Search {
+            uid,
+            charset,
+            criteria,
+            return_options,
+        } => {
+            search::search(
+                s,
+                uid,
+                charset.as_deref(),
+                &criteria,
+                return_options.as_deref(),
+            )
+            .await
+        }
         Create {
             mailbox,
             special_use,
@@ -72,15 +131,7 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             internal_date,
             message,
         } => append::append(s, &mailbox, &flags, internal_date, message).await,
-        Xlist { .. }
-        | Idle
-        | Compress { .. }
-        | UidExpunge(_)
-        | Search { .. }
-        | Fetch { .. }
-        | Store { .. }
-        | Copy { .. }
-        | Move { .. } => Err(Done::bad(format!(
+        Xlist { .. } | Idle | Compress { .. } | Move { .. } => Err(Done::bad(format!(
             "{} is not supported by this server yet",
             body.name()
         ))),
@@ -100,10 +151,47 @@ fn mailbox_name(raw: &[u8]) -> Result<MailboxName, Done> {
     MailboxName::new(&decoded).map_err(|e| Done::no(e.to_string()))
 }
 
+/// Resolves a sequence or UID set against the session's view.
+fn resolve(selection: &Selection, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, Done> {
+    selection.resolve(set, uid).map_err(Done::bad)
+}
+
+/// Ascending UIDs as a compact set, e.g. `1:3,7`.
+fn uid_set(uids: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut iter = uids.iter().copied().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end.wrapping_add(1))) {
+            end += 1;
+            iter.next();
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+    }
+    parts.join(",")
+}
+
 /// The logged-in user (dispatch guarantees there is one).
 fn user(s: &Session) -> Result<User, Done> {
     s.state
         .user()
         .cloned()
         .ok_or_else(|| Done::bad("Not logged in"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(super::uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(super::uid_set(&[4]), "4");
+        assert_eq!(
+            super::uid_set(&[u32::MAX - 1, u32::MAX]),
+            "4294967294:4294967295"
+        );
+    }
 }

@@ -1,12 +1,28 @@
-//! SELECT, EXAMINE, CLOSE, UNSELECT and EXPUNGE.
+//! SELECT, EXAMINE, CLOSE, UNSELECT, EXPUNGE and UID EXPUNGE.
 
-use super::{mailbox_name, user};
+use std::collections::BTreeSet;
+
+use super::{flags, mailbox_name, resolve, user};
+use crate::proto::SequenceSet;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done, write_status};
 use crate::session::state::{Selection, State};
 use crate::store::SystemFlags;
 
-const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+/// The FLAGS list and PERMANENTFLAGS code for a mailbox's keywords.
+pub fn write_flags(s: &mut Session, keywords: &[String], read_only: bool) {
+    let mut names: Vec<&str> = flags::system_flag_names().collect();
+    names.extend(keywords.iter().map(String::as_str));
+    let list = names.join(" ");
+    s.untagged(format_args!("FLAGS ({list})"));
+    let permanent = if read_only {
+        String::new()
+    } else {
+        format!("{list} \\*")
+    };
+    let done = Done::ok("Flags permitted").with_code(Code::PermanentFlags(permanent));
+    write_status(&mut s.out, None, &done);
+}
 
 pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> CommandResult {
     let name = mailbox_name(raw_name)?;
@@ -18,42 +34,27 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
         .store(move |store| store.select(user.id, &name, !read_only))
         .await?;
 
-    let mut flags = String::from(SYSTEM_FLAGS);
-    for keyword in &mailbox.keywords {
-        flags.push(' ');
-        flags.push_str(keyword);
-    }
-    s.untagged(format_args!("FLAGS ({flags})"));
-    let permanent = if read_only {
-        String::new()
-    } else {
-        format!("{flags} \\*")
-    };
-    let exists = mailbox.messages.len();
-    let recent: Vec<u32> = mailbox
+    write_flags(s, &mailbox.keywords, read_only);
+    let recent: BTreeSet<u32> = mailbox
         .messages
         .iter()
         .filter(|m| m.recent)
         .map(|m| m.uid)
         .collect();
-    s.untagged(format_args!("{exists} EXISTS"));
+    s.untagged(format_args!("{} EXISTS", mailbox.messages.len()));
     s.untagged(format_args!("{} RECENT", recent.len()));
     let first_unseen = mailbox
         .messages
         .iter()
         .position(|m| !m.flags.system.has(SystemFlags::SEEN));
-    let mut untagged_ok = vec![
-        Done::ok("Flags permitted").with_code(Code::PermanentFlags(permanent)),
-        Done::ok("UIDs valid").with_code(Code::UidValidity(mailbox.uidvalidity)),
-        Done::ok("Predicted next UID").with_code(Code::UidNext(mailbox.uidnext)),
-    ];
+    let mut untagged_ok = Vec::new();
     if let Some(index) = first_unseen {
         let seq = index as u32 + 1;
-        untagged_ok.insert(
-            0,
-            Done::ok(format!("Message {seq} is first unseen")).with_code(Code::Unseen(seq)),
-        );
+        untagged_ok
+            .push(Done::ok(format!("Message {seq} is first unseen")).with_code(Code::Unseen(seq)));
     }
+    untagged_ok.push(Done::ok("UIDs valid").with_code(Code::UidValidity(mailbox.uidvalidity)));
+    untagged_ok.push(Done::ok("Predicted next UID").with_code(Code::UidNext(mailbox.uidnext)));
     for done in &untagged_ok {
         write_status(&mut s.out, None, done);
     }
@@ -66,6 +67,10 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
             uidvalidity: mailbox.uidvalidity,
             uids: mailbox.messages.iter().map(|m| m.uid).collect(),
             recent,
+            keywords: mailbox.keywords,
+            modseq: mailbox.highest_modseq,
+            own_modseqs: Vec::new(),
+            pending_expunges: Vec::new(),
         },
     );
     let (code, verb) = if read_only {
@@ -78,12 +83,10 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
 
 /// CLOSE: expunge silently (unless read-only), then leave the mailbox.
 pub async fn close(s: &mut Session) -> CommandResult {
-    let Some(selection) = s.state.selection() else {
-        return Err(Done::bad("No mailbox selected"));
-    };
+    let selection = selected(s)?;
     if !selection.read_only {
         let mailbox = selection.mailbox;
-        s.store(move |store| store.expunge_deleted(mailbox)).await?;
+        s.store(move |store| store.expunge(mailbox, None)).await?;
     }
     s.state.deselect();
     Ok(Done::ok("CLOSE completed"))
@@ -94,64 +97,44 @@ pub fn unselect(s: &mut Session) -> CommandResult {
     Ok(Done::ok("UNSELECT completed"))
 }
 
-/// EXPUNGE: removes `\Deleted` messages and reports each removal with the
-/// sequence number it has at the moment the response is sent.
-pub async fn expunge(s: &mut Session) -> CommandResult {
-    let Some(selection) = s.state.selection() else {
-        return Err(Done::bad("No mailbox selected"));
-    };
+/// EXPUNGE, or UID EXPUNGE (RFC 4315) when `uids` restricts it: removes
+/// `\Deleted` messages and reports each removal with the sequence number
+/// it has at the moment the response is sent.
+pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResult {
+    let selection = selected(s)?;
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
     }
     let mailbox = selection.mailbox;
-    let mut expunged = s.store(move |store| store.expunge_deleted(mailbox)).await?;
-    expunged.sort_unstable();
+    let only: Option<Vec<u32>> = match uids {
+        Some(set) => Some(
+            resolve(selection, set, true)?
+                .into_iter()
+                .map(|(_, uid)| uid)
+                .collect(),
+        ),
+        None => None,
+    };
+    let expunged = s
+        .store(move |store| store.expunge(mailbox, only.as_deref()))
+        .await?;
     let Some(selection) = s.state.selection_mut() else {
         return Err(Done::bad("No mailbox selected"));
     };
-    let reported = remove_uids(selection, &expunged);
-    for seq in reported {
+    for seq in selection.remove_uids(&expunged) {
         s.untagged(format_args!("{seq} EXPUNGE"));
     }
-    Ok(Done::ok("EXPUNGE completed"))
+    let verb = if uids.is_some() {
+        "UID EXPUNGE"
+    } else {
+        "EXPUNGE"
+    };
+    Ok(Done::ok(format!("{verb} completed")))
 }
 
-/// Removes the (sorted) UIDs from the view and returns the sequence numbers
-/// to report, each valid at the time it is sent (so `3,4,5` gives `3,3,3`).
-fn remove_uids(selection: &mut Selection, expunged: &[u32]) -> Vec<u32> {
-    let mut reported = Vec::new();
-    let mut kept = Vec::with_capacity(selection.uids.len());
-    for (index, &uid) in selection.uids.iter().enumerate() {
-        if expunged.binary_search(&uid).is_ok() {
-            reported.push((index - reported.len()) as u32 + 1);
-        } else {
-            kept.push(uid);
-        }
-    }
-    selection.uids = kept;
-    selection
-        .recent
-        .retain(|uid| expunged.binary_search(uid).is_err());
-    reported
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expunge_numbers_shift_as_they_are_sent() {
-        let mut selection = Selection {
-            mailbox: 1,
-            name: "INBOX".into(),
-            read_only: false,
-            uidvalidity: 1,
-            uids: vec![10, 11, 12, 13, 14, 15],
-            recent: vec![14],
-        };
-        assert_eq!(remove_uids(&mut selection, &[12, 13, 14, 99]), [3, 3, 3]);
-        assert_eq!(selection.uids, [10, 11, 15]);
-        assert!(selection.recent.is_empty());
-        assert_eq!(remove_uids(&mut selection, &[10, 15]), [1, 2]);
-    }
+/// The selected mailbox (dispatch guarantees there is one).
+pub fn selected(s: &Session) -> Result<&Selection, Done> {
+    s.state
+        .selection()
+        .ok_or_else(|| Done::bad("No mailbox selected"))
 }

@@ -1,6 +1,45 @@
-//! Message octets: the canonical form messages are stored in.
+//! Message octets: the canonical form messages are stored in, the parsed
+//! facts FETCH needs (ENVELOPE, BODY, BODYSTRUCTURE, section offsets) and
+//! the decoded text SEARCH needs, all computed once at APPEND time.
 
 use std::borrow::Cow;
+
+mod address;
+mod bodystructure;
+mod envelope;
+mod header;
+mod index;
+mod lexer;
+mod mime;
+mod parser;
+pub mod search_text;
+mod section;
+mod serial;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod imap_value;
+
+pub use index::{MessageIndex, index_message};
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::store::{Flags, NewMessage};
+
+/// Everything the store keeps for a new message: CRLF octets, the FETCH
+/// index and the SEARCH text. Parsing is slow: call this off the async
+/// threads.
+pub fn new_message(raw: &[u8], flags: Flags, internal_date: DateTime<FixedOffset>) -> NewMessage {
+    let raw = to_crlf(raw).into_owned();
+    NewMessage {
+        flags,
+        internal_date,
+        index: index_message(&raw).to_bytes(),
+        search: search_text::extract(&raw),
+        raw,
+    }
+}
 
 /// Converts bare LF line endings to CRLF, so RFC822.SIZE and BODY[] agree
 /// with what clients count. Existing CRLF pairs are left alone.

@@ -73,3 +73,13 @@ pub fn check(state: &State, body: &CommandBody) -> Result<(), Done> {
         )))
     }
 }
+
+/// RFC 3501 §7.4.1: no EXPUNGE response while answering FETCH, STORE or
+/// SEARCH (their UID forms are fine: they do not use sequence numbers).
+pub fn allows_expunge(body: &CommandBody) -> bool {
+    use CommandBody::*;
+    !matches!(
+        body,
+        Fetch { uid: false, .. } | Store { uid: false, .. } | Search { uid: false, .. }
+    )
+}

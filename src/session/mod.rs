@@ -24,6 +24,18 @@ use crate::store::{MailStore, StoreError};
 use reply::{Done, write_status};
 use state::State;
 
+/// Adds keywords not yet announced; true when there were any.
+fn note_keywords(known: &mut Vec<String>, seen: &[String]) -> bool {
+    let mut added = false;
+    for keyword in seen {
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
+            known.push(keyword.clone());
+            added = true;
+        }
+    }
+    added
+}
+
 /// Any byte stream a session can run over.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
@@ -139,47 +151,86 @@ impl Session {
             }
         };
         tracing::debug!(peer = %self.peer, command = command.body.name(), "command");
+        let allow_expunge = dispatch::allows_expunge(&command.body);
         let (result, flow) = match dispatch::check(&self.state, &command.body) {
             Ok(()) => commands::execute(self, command.body).await,
             Err(done) => (Err(done), Flow::Continue),
         };
         let done = result.unwrap_or_else(|failure| failure);
-        if let Err(done) = self.catch_up().await {
+        if let Err(done) = self.catch_up(allow_expunge).await {
             write_status(&mut self.out, None, &done);
         }
         write_status(&mut self.out, Some(command.tag.as_str()), &done);
         flow
     }
 
-    /// Tells a selected session about messages that arrived since it last
-    /// looked (RFC 3501 §7.3.1: EXISTS may be sent at any time).
-    pub async fn catch_up(&mut self) -> Result<(), Done> {
+    /// Tells a selected session what changed in its mailbox since it last
+    /// looked: expunges (only when `allow_expunge`; RFC 3501 §7.4.1 forbids
+    /// them during FETCH, STORE and SEARCH), flag changes made elsewhere,
+    /// new keywords, and new messages.
+    pub async fn catch_up(&mut self, allow_expunge: bool) -> Result<(), Done> {
         let Some(selection) = self.state.selection() else {
             return Ok(());
         };
-        let (mailbox, after, claim) = (
+        let (mailbox, modseq, last_uid, claim) = (
             selection.mailbox,
+            selection.modseq,
             selection.last_uid(),
             !selection.read_only,
         );
-        let new = self
-            .store(move |s| s.messages_after(mailbox, after, claim))
+        let changes = self
+            .store(move |s| s.changes_since(mailbox, modseq, last_uid, claim))
             .await?;
-        if new.is_empty() {
-            return Ok(());
-        }
         let Some(selection) = self.state.selection_mut() else {
             return Ok(());
         };
-        for message in new {
-            selection.uids.push(message.uid);
-            if message.recent {
-                selection.recent.push(message.uid);
+        selection.modseq = selection.modseq.max(changes.highest_modseq);
+        let visible: Vec<u32> = changes
+            .expunged
+            .iter()
+            .copied()
+            .filter(|uid| selection.seq_of(*uid).is_some())
+            .collect();
+        selection.pending_expunges.extend(visible);
+        let mut lines = Vec::new();
+        if allow_expunge && !selection.pending_expunges.is_empty() {
+            let mut expunged = std::mem::take(&mut selection.pending_expunges);
+            expunged.sort_unstable();
+            expunged.dedup();
+            for seq in selection.remove_uids(&expunged) {
+                lines.push(format!("{seq} EXPUNGE"));
             }
         }
-        let (exists, recent) = (selection.uids.len(), selection.recent.len());
-        self.untagged(format_args!("{exists} EXISTS"));
-        self.untagged(format_args!("{recent} RECENT"));
+        let mut new_keywords = false;
+        for message in &changes.updated {
+            let own = selection.own_modseqs.contains(&message.modseq);
+            let pending = selection.pending_expunges.contains(&message.uid);
+            new_keywords |= note_keywords(&mut selection.keywords, &message.flags.keywords);
+            if let (false, false, Some(seq)) = (own, pending, selection.seq_of(message.uid)) {
+                let recent = selection.recent.contains(&message.uid);
+                let flags = commands::flags::flag_list(&message.flags, recent);
+                lines.push(format!("{seq} FETCH (UID {} FLAGS {flags})", message.uid));
+            }
+        }
+        selection.own_modseqs.clear();
+        for message in &changes.new {
+            new_keywords |= note_keywords(&mut selection.keywords, &message.flags.keywords);
+            selection.uids.push(message.uid);
+            if message.recent {
+                selection.recent.insert(message.uid);
+            }
+        }
+        if !changes.new.is_empty() {
+            lines.push(format!("{} EXISTS", selection.uids.len()));
+            lines.push(format!("{} RECENT", selection.recent.len()));
+        }
+        if new_keywords {
+            let (keywords, read_only) = (selection.keywords.clone(), selection.read_only);
+            commands::select::write_flags(self, &keywords, read_only);
+        }
+        for line in lines {
+            self.untagged(format_args!("{line}"));
+        }
         Ok(())
     }
 
@@ -250,7 +301,7 @@ impl Session {
 
     /// Writes out everything queued. Bounded by the idle timeout so a client
     /// that stops reading cannot pin the session forever.
-    async fn flush(&mut self) -> std::io::Result<()> {
+    pub async fn flush(&mut self) -> std::io::Result<()> {
         if self.out.is_empty() {
             return Ok(());
         }

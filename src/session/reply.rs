@@ -29,7 +29,10 @@ pub enum Code {
     TryCreate,
     ReadOnly,
     ReadWrite,
-    AppendUid { uidvalidity: u32, uid: u32 },
+    AppendUid {
+        uidvalidity: u32,
+        uid: u32,
+    },
     AuthenticationFailed,
     PrivacyRequired,
     Cannot,
@@ -44,6 +47,13 @@ pub enum Code {
     UidNext(u32),
     Unseen(u32),
     PermanentFlags(String),
+    CopyUid {
+        uidvalidity: u32,
+        sources: String,
+        copies: String,
+    },
+    Modified(String),
+    BadCharset,
 }
 
 impl fmt::Display for Code {
@@ -69,6 +79,13 @@ impl fmt::Display for Code {
             Code::UidNext(n) => write!(f, "UIDNEXT {n}"),
             Code::Unseen(n) => write!(f, "UNSEEN {n}"),
             Code::PermanentFlags(list) => write!(f, "PERMANENTFLAGS ({list})"),
+            Code::CopyUid {
+                uidvalidity,
+                sources,
+                copies,
+            } => write!(f, "COPYUID {uidvalidity} {sources} {copies}"),
+            Code::Modified(set) => write!(f, "MODIFIED {set}"),
+            Code::BadCharset => f.write_str("BADCHARSET (UTF-8 US-ASCII)"),
         }
     }
 }

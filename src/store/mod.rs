@@ -7,9 +7,13 @@
 //! them on tokio's blocking pool (see `session::Session::store`).
 
 pub mod names;
+pub mod search;
 pub mod sqlite;
 
 use chrono::{DateTime, FixedOffset};
+
+use crate::mail::search_text::SearchText;
+pub use search::{DateCmp, SearchQuery};
 
 pub use names::{DELIMITER, MailboxName};
 
@@ -153,8 +157,73 @@ pub struct MailboxStatus {
 pub struct MessageMeta {
     pub uid: u32,
     pub flags: Flags,
+    pub modseq: u64,
     /// This session is the one that reports the message as `\Recent`.
     pub recent: bool,
+}
+
+/// What changed in a mailbox since a session last looked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub highest_modseq: u64,
+    /// UIDs expunged since, in ascending order.
+    pub expunged: Vec<u32>,
+    /// Known messages (UID at most the caller's last UID) whose flags changed.
+    pub updated: Vec<MessageMeta>,
+    /// Messages above the caller's last UID, ascending.
+    pub new: Vec<MessageMeta>,
+}
+
+/// Which parts of a message FETCH needs loaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FetchRequest {
+    /// The parsed index (ENVELOPE, BODYSTRUCTURE, part offsets).
+    pub index: bool,
+    /// The raw octets.
+    pub raw: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMessage {
+    pub uid: u32,
+    pub flags: Flags,
+    pub modseq: u64,
+    pub internal_date: DateTime<FixedOffset>,
+    pub size: u32,
+    pub index: Option<Vec<u8>>,
+    pub raw: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagChange {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// The result of STORE for one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFlags {
+    pub uid: u32,
+    pub flags: Flags,
+    pub modseq: u64,
+    /// False when the flags already were as asked (no new MODSEQ).
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Every existing message of the request, changed or not.
+    pub messages: Vec<StoredFlags>,
+    /// UIDs left alone because their MODSEQ was above UNCHANGEDSINCE.
+    pub modified: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutcome {
+    pub uidvalidity: u32,
+    /// (source UID, new UID in the target), in source UID order.
+    pub uids: Vec<(u32, u32)>,
 }
 
 /// The state of a mailbox when a session selects it.
@@ -178,6 +247,10 @@ pub struct NewMessage {
     pub internal_date: DateTime<FixedOffset>,
     /// The raw RFC 5322 octets, CRLF line endings.
     pub raw: Vec<u8>,
+    /// `mail::MessageIndex` bytes: what FETCH needs without re-parsing.
+    pub index: Vec<u8>,
+    /// Decoded text for SEARCH.
+    pub search: SearchText,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,13 +303,43 @@ pub trait MailStore: Send + Sync + 'static {
         name: &MailboxName,
         message: NewMessage,
     ) -> StoreResult<AppendOutcome>;
-    /// Messages with a UID above `after_uid`, for catching a session up.
-    fn messages_after(
+    /// What changed since `modseq`, for catching a session up. With
+    /// `claim_recent`, the caller becomes the session that reports the new
+    /// messages as `\Recent`.
+    fn changes_since(
         &self,
         mailbox: MailboxId,
-        after_uid: u32,
+        modseq: u64,
+        last_uid: u32,
         claim_recent: bool,
-    ) -> StoreResult<Vec<MessageMeta>>;
-    /// Removes every `\Deleted` message of the mailbox; returns their UIDs.
-    fn expunge_deleted(&self, mailbox: MailboxId) -> StoreResult<Vec<u32>>;
+    ) -> StoreResult<Changes>;
+    /// Loads the requested messages (ascending `uids`); missing ones are skipped.
+    fn fetch(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        request: FetchRequest,
+    ) -> StoreResult<Vec<FetchedMessage>>;
+    /// STORE: changes flags of the given messages, all under one new MODSEQ.
+    fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: FlagChange,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<StoreOutcome>;
+    /// COPY: the messages keep flags and INTERNALDATE and get new UIDs.
+    fn copy(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+    ) -> StoreResult<CopyOutcome>;
+    /// Removes `\Deleted` messages (only those in `uids` when given);
+    /// returns their UIDs, ascending.
+    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>>;
+    /// UIDs of the messages matching `query`, ascending.
+    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>>;
 }

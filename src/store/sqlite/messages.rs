@@ -1,5 +1,11 @@
-//! Messages: APPEND, the SELECT snapshot, catching up, STATUS counters.
+//! Messages: APPEND, the SELECT snapshot, catching up, FETCH, STORE, COPY,
+//! EXPUNGE and STATUS counters.
+//!
+//! Every change bumps the mailbox's HIGHEST_MODSEQ and stamps the changed
+//! rows (or, for expunges, tombstones) with it; sessions catch up by asking
+//! for everything above the MODSEQ they last saw.
 
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use rusqlite::{Row, Transaction, params};
 
 use crate::store::*;
@@ -7,22 +13,54 @@ use crate::store::*;
 const SEEN: u8 = SystemFlags::SEEN;
 const DELETED: u8 = SystemFlags::DELETED;
 
+/// Allocates `count` UIDs and one new MODSEQ in a mailbox; returns
+/// (uidvalidity, first UID, modseq).
+fn allocate(tx: &Transaction, mailbox: MailboxId, count: u32) -> StoreResult<(u32, u32, u64)> {
+    let (uidvalidity, first, modseq): (u32, u32, u64) = tx.query_row(
+        "UPDATE mailboxes SET uidnext = uidnext + ?2, highest_modseq = highest_modseq + 1
+          WHERE id = ?1 RETURNING uidvalidity, uidnext - ?2, highest_modseq",
+        params![mailbox, count],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if u64::from(first) + u64::from(count) >= u64::from(u32::MAX) {
+        return Err(StoreError::Refused("Mailbox has run out of UIDs".into()));
+    }
+    Ok((uidvalidity, first, modseq))
+}
+
+/// Bumps the mailbox's HIGHEST_MODSEQ and returns the new value.
+fn next_modseq(tx: &Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+    Ok(tx.query_row(
+        "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?1
+         RETURNING highest_modseq",
+        [mailbox],
+        |r| r.get(0),
+    )?)
+}
+
+fn days_since_epoch(date: NaiveDate) -> i64 {
+    date.signed_duration_since(NaiveDate::default()).num_days()
+}
+
 pub fn append(
     tx: &Transaction,
     mailbox: MailboxId,
     message: &NewMessage,
 ) -> StoreResult<AppendOutcome> {
-    let (uidvalidity, uid, modseq): (u32, u32, u64) = tx.query_row(
-        "UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
-          WHERE id = ?1 RETURNING uidvalidity, uidnext - 1, highest_modseq",
-        [mailbox],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    let (uidvalidity, uid, modseq) = allocate(tx, mailbox, 1)?;
+    tx.execute(
+        "INSERT INTO bodies (raw, meta, sent_date) VALUES (?1, ?2, ?3)",
+        params![
+            &message.raw,
+            &message.index,
+            message.search.sent_date.map(days_since_epoch)
+        ],
     )?;
-    if uid == u32::MAX {
-        return Err(StoreError::Refused("Mailbox has run out of UIDs".into()));
-    }
-    tx.execute("INSERT INTO bodies (raw) VALUES (?1)", [&message.raw])?;
     let body = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO search_text (rowid, headers, body) VALUES (?1, ?2, ?3)",
+        params![body, &message.search.headers, &message.search.body],
+    )?;
     let date = &message.internal_date;
     tx.execute(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
@@ -55,7 +93,7 @@ pub fn select(
         [mailbox],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let messages = after(tx, mailbox, 0, claim_recent)?;
+    let messages = metas(tx, mailbox, "uid > ?2", 0, claim_recent)?;
     let mut keywords: Vec<String> = messages
         .iter()
         .flat_map(|m| m.flags.keywords.iter().cloned())
@@ -73,40 +111,323 @@ pub fn select(
     })
 }
 
-/// Messages above `after_uid` in UID order. With `claim_recent` the caller
-/// becomes the one session that reports them as `\Recent`.
-pub fn after(
+/// Message metadata matching `condition` (on `?2`), in UID order; with
+/// `claim_recent`, takes over the `\Recent` ones.
+fn metas(
     tx: &Transaction,
     mailbox: MailboxId,
-    after_uid: u32,
+    condition: &str,
+    value: u64,
     claim_recent: bool,
 ) -> StoreResult<Vec<MessageMeta>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT uid, flags, keywords, recent FROM messages
-          WHERE mailbox_id = ?1 AND uid > ?2 ORDER BY uid",
-    )?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT uid, flags, keywords, modseq, recent FROM messages
+          WHERE mailbox_id = ?1 AND {condition} ORDER BY uid"
+    ))?;
     let messages = stmt
-        .query_map(params![mailbox, after_uid], meta_from_row)?
+        .query_map(params![mailbox, value], |r| {
+            Ok(MessageMeta {
+                uid: r.get(0)?,
+                flags: flags_from(r, 1)?,
+                modseq: r.get(3)?,
+                recent: r.get(4)?,
+            })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     if claim_recent && messages.iter().any(|m| m.recent) {
+        let first = messages.iter().map(|m| m.uid).min().unwrap_or(0);
         tx.execute(
-            "UPDATE messages SET recent = 0 WHERE mailbox_id = ?1 AND uid > ?2 AND recent = 1",
-            params![mailbox, after_uid],
+            "UPDATE messages SET recent = 0 WHERE mailbox_id = ?1 AND uid >= ?2 AND recent = 1",
+            params![mailbox, first],
         )?;
     }
     Ok(messages)
 }
 
-fn meta_from_row(r: &Row) -> rusqlite::Result<MessageMeta> {
-    let keywords: String = r.get(2)?;
-    Ok(MessageMeta {
-        uid: r.get(0)?,
-        flags: Flags {
-            system: SystemFlags(r.get(1)?),
-            keywords: keywords.split_whitespace().map(str::to_owned).collect(),
-        },
-        recent: r.get(3)?,
+/// Reads `flags, keywords` columns starting at `index`.
+fn flags_from(r: &Row, index: usize) -> rusqlite::Result<Flags> {
+    let keywords: String = r.get(index + 1)?;
+    Ok(Flags {
+        system: SystemFlags(r.get(index)?),
+        keywords: keywords.split_whitespace().map(str::to_owned).collect(),
     })
+}
+
+pub fn highest_modseq(tx: &Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+    Ok(tx.query_row(
+        "SELECT highest_modseq FROM mailboxes WHERE id = ?1",
+        [mailbox],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn changes_since(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    modseq: u64,
+    last_uid: u32,
+    claim_recent: bool,
+) -> StoreResult<Changes> {
+    let highest_modseq = highest_modseq(tx, mailbox)?;
+    let mut changes = Changes {
+        highest_modseq,
+        ..Changes::default()
+    };
+    if highest_modseq <= modseq {
+        return Ok(changes);
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT uid FROM expunged WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid",
+    )?;
+    changes.expunged = stmt
+        .query_map(params![mailbox, modseq], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let changed = metas(tx, mailbox, "modseq > ?2", modseq, false)?;
+    (changes.updated, changes.new) = changed.into_iter().partition(|m| m.uid <= last_uid);
+    if claim_recent && changes.new.iter().any(|m| m.recent) {
+        tx.execute(
+            "UPDATE messages SET recent = 0 WHERE mailbox_id = ?1 AND uid > ?2 AND recent = 1",
+            params![mailbox, last_uid],
+        )?;
+    }
+    Ok(changes)
+}
+
+/// Groups ascending UIDs into runs of consecutive values, so range queries
+/// return exactly the requested rows.
+fn runs(uids: &[u32]) -> Vec<(u32, u32)> {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &uid in uids {
+        match runs.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(uid) => *end = uid,
+            _ => runs.push((uid, uid)),
+        }
+    }
+    runs
+}
+
+pub fn fetch(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    uids: &[u32],
+    request: FetchRequest,
+) -> StoreResult<Vec<FetchedMessage>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, m.internal_tz, m.size,
+                CASE WHEN ?4 THEN b.meta END, CASE WHEN ?5 THEN b.raw END
+           FROM messages m JOIN bodies b ON b.id = m.body_id
+          WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
+    )?;
+    let mut out = Vec::with_capacity(uids.len());
+    for (first, last) in runs(uids) {
+        let rows = stmt.query_map(
+            params![mailbox, first, last, request.index, request.raw],
+            |r| {
+                let seconds: i64 = r.get(4)?;
+                let offset_minutes: i32 = r.get(5)?;
+                Ok(FetchedMessage {
+                    uid: r.get(0)?,
+                    flags: flags_from(r, 1)?,
+                    modseq: r.get(3)?,
+                    internal_date: internal_date(seconds, offset_minutes),
+                    size: r.get(6)?,
+                    index: r.get(7)?,
+                    raw: r.get(8)?,
+                })
+            },
+        )?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+/// Rebuilds a stored INTERNALDATE; an impossible offset falls back to UTC.
+pub fn internal_date(seconds: i64, offset_minutes: i32) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    offset
+        .timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or_else(|| offset.timestamp_opt(0, 0).unwrap())
+}
+
+/// Applies a STORE change to one message's flags.
+fn changed_flags(old: &Flags, change: FlagChange, flags: &Flags) -> Flags {
+    let has = |list: &[String], k: &str| list.iter().any(|x| x.eq_ignore_ascii_case(k));
+    match change {
+        FlagChange::Replace => flags.clone(),
+        FlagChange::Add => {
+            let mut new = old.clone();
+            new.system.0 |= flags.system.0;
+            for keyword in &flags.keywords {
+                if !has(&new.keywords, keyword) {
+                    new.keywords.push(keyword.clone());
+                }
+            }
+            new
+        }
+        FlagChange::Remove => Flags {
+            system: SystemFlags(old.system.0 & !flags.system.0),
+            keywords: old
+                .keywords
+                .iter()
+                .filter(|k| !has(&flags.keywords, k))
+                .cloned()
+                .collect(),
+        },
+    }
+}
+
+pub fn store_flags(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    uids: &[u32],
+    change: FlagChange,
+    flags: &Flags,
+    unchanged_since: Option<u64>,
+) -> StoreResult<StoreOutcome> {
+    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
+    let mut outcome = StoreOutcome::default();
+    let mut modseq = None;
+    let mut update = tx.prepare_cached(
+        "UPDATE messages SET flags = ?3, keywords = ?4, modseq = ?5
+          WHERE mailbox_id = ?1 AND uid = ?2",
+    )?;
+    for message in current {
+        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
+            outcome.modified.push(message.uid);
+            continue;
+        }
+        let new = changed_flags(&message.flags, change, flags);
+        let changed = !same_flags(&new, &message.flags);
+        let message_modseq = if changed {
+            let value = match modseq {
+                Some(value) => value,
+                None => *modseq.insert(next_modseq(tx, mailbox)?),
+            };
+            update.execute(params![
+                mailbox,
+                message.uid,
+                new.system.0,
+                new.keywords.join(" "),
+                value
+            ])?;
+            value
+        } else {
+            message.modseq
+        };
+        outcome.messages.push(StoredFlags {
+            uid: message.uid,
+            flags: new,
+            modseq: message_modseq,
+            changed,
+        });
+    }
+    Ok(outcome)
+}
+
+fn same_flags(a: &Flags, b: &Flags) -> bool {
+    a.system == b.system
+        && a.keywords.len() == b.keywords.len()
+        && a.keywords
+            .iter()
+            .all(|k| b.keywords.iter().any(|o| o.eq_ignore_ascii_case(k)))
+}
+
+pub fn copy(
+    tx: &Transaction,
+    source: MailboxId,
+    uids: &[u32],
+    target: MailboxId,
+) -> StoreResult<CopyOutcome> {
+    let mut rows: Vec<(u32, i64)> = Vec::with_capacity(uids.len());
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT uid, id FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3
+              ORDER BY uid",
+        )?;
+        for (first, last) in runs(uids) {
+            for row in
+                stmt.query_map(params![source, first, last], |r| Ok((r.get(0)?, r.get(1)?)))?
+            {
+                rows.push(row?);
+            }
+        }
+    }
+    let count =
+        u32::try_from(rows.len()).map_err(|_| StoreError::Refused("Too many messages".into()))?;
+    let (uidvalidity, first_uid, modseq) = if count == 0 {
+        let uidvalidity = tx.query_row(
+            "SELECT uidvalidity FROM mailboxes WHERE id = ?1",
+            [target],
+            |r| r.get(0),
+        )?;
+        (uidvalidity, 0, 0)
+    } else {
+        allocate(tx, target, count)?
+    };
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
+                               flags, keywords, body_id)
+         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, flags, keywords, body_id
+           FROM messages WHERE id = ?4",
+    )?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    for (i, (uid, row_id)) in rows.into_iter().enumerate() {
+        let new_uid = first_uid + i as u32;
+        insert.execute(params![target, new_uid, modseq, row_id])?;
+        pairs.push((uid, new_uid));
+    }
+    Ok(CopyOutcome {
+        uidvalidity,
+        uids: pairs,
+    })
+}
+
+/// Removes `\Deleted` messages (within `uids` when given), leaves
+/// tombstones and drops bodies no longer used.
+pub fn expunge(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    uids: Option<&[u32]>,
+) -> StoreResult<Vec<u32>> {
+    let ranges = match uids {
+        Some(uids) => runs(uids),
+        None => vec![(0, u32::MAX)],
+    };
+    let mut removed: Vec<(u32, i64)> = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "DELETE FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3
+               AND flags & ?4 != 0 RETURNING uid, body_id",
+        )?;
+        for (first, last) in ranges {
+            for row in stmt.query_map(params![mailbox, first, last, DELETED], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })? {
+                removed.push(row?);
+            }
+        }
+    }
+    if removed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let modseq = next_modseq(tx, mailbox)?;
+    let mut tombstone = tx.prepare_cached(
+        "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut drop_body = tx.prepare_cached(
+        "DELETE FROM bodies WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE body_id = ?1)",
+    )?;
+    for (uid, body) in &removed {
+        tombstone.execute(params![mailbox, uid, modseq])?;
+        drop_body.execute([body])?;
+    }
+    let mut uids: Vec<u32> = removed.into_iter().map(|(uid, _)| uid).collect();
+    uids.sort_unstable();
+    Ok(uids)
 }
 
 pub fn status(tx: &Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
@@ -136,30 +457,29 @@ pub fn status(tx: &Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus
 }
 
 /// Moves every message of `from` into `to` with new UIDs in `to`, keeping
-/// their order (the RENAME INBOX case).
+/// their order (the RENAME INBOX case). `from` records the expunges.
 pub fn move_all(tx: &Transaction, from: MailboxId, to: MailboxId) -> StoreResult<()> {
     let uids: Vec<u32> = {
         let mut stmt = tx.prepare("SELECT uid FROM messages WHERE mailbox_id = ?1 ORDER BY uid")?;
         stmt.query_map([from], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };
-    for uid in uids {
-        let (new_uid, modseq): (u32, u64) = tx.query_row(
-            "UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
-              WHERE id = ?1 RETURNING uidnext - 1, highest_modseq",
-            [to],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+    if uids.is_empty() {
+        return Ok(());
+    }
+    let (_, first_uid, modseq) = allocate(tx, to, uids.len() as u32)?;
+    let from_modseq = next_modseq(tx, from)?;
+    for (i, uid) in uids.iter().enumerate() {
         tx.execute(
             "UPDATE messages SET mailbox_id = ?3, uid = ?4, modseq = ?5
               WHERE mailbox_id = ?1 AND uid = ?2",
-            params![from, uid, to, new_uid, modseq],
+            params![from, uid, to, first_uid + i as u32, modseq],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?1, ?2, ?3)",
+            params![from, uid, from_modseq],
         )?;
     }
-    tx.execute(
-        "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?1",
-        [from],
-    )?;
     Ok(())
 }
 
@@ -172,27 +492,42 @@ pub fn delete_orphan_bodies(tx: &Transaction) -> StoreResult<()> {
     Ok(())
 }
 
-/// Removes the mailbox's `\Deleted` messages; returns their UIDs.
-pub fn expunge_deleted(tx: &Transaction, mailbox: MailboxId) -> StoreResult<Vec<u32>> {
-    let removed: Vec<(u32, i64)> = {
-        let mut stmt = tx.prepare_cached(
-            "DELETE FROM messages WHERE mailbox_id = ?1 AND flags & ?2 != 0 RETURNING uid, body_id",
-        )?;
-        stmt.query_map(params![mailbox, DELETED], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
-    };
-    if removed.is_empty() {
-        return Ok(Vec::new());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_group_consecutive_uids() {
+        assert_eq!(
+            runs(&[1, 2, 3, 5, 7, 8, u32::MAX]),
+            [(1, 3), (5, 5), (7, 8), (u32::MAX, u32::MAX)]
+        );
+        assert!(runs(&[]).is_empty());
     }
-    tx.execute(
-        "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?1",
-        [mailbox],
-    )?;
-    let mut drop_body = tx.prepare_cached(
-        "DELETE FROM bodies WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE body_id = ?1)",
-    )?;
-    for (_, body) in &removed {
-        drop_body.execute([body])?;
+
+    #[test]
+    fn flag_changes() {
+        let old = Flags {
+            system: SystemFlags(SEEN),
+            keywords: vec!["$Work".into()],
+        };
+        let asked = Flags {
+            system: SystemFlags(DELETED),
+            keywords: vec!["$work".into(), "Later".into()],
+        };
+        let added = changed_flags(&old, FlagChange::Add, &asked);
+        assert_eq!(added.system.0, SEEN | DELETED);
+        assert_eq!(added.keywords, ["$Work", "Later"]);
+        let removed = changed_flags(&added, FlagChange::Remove, &asked);
+        assert_eq!(removed.system.0, SEEN);
+        assert!(removed.keywords.is_empty());
+        assert_eq!(changed_flags(&old, FlagChange::Replace, &asked), asked);
+        assert!(same_flags(
+            &old,
+            &Flags {
+                system: SystemFlags(SEEN),
+                keywords: vec!["$WORK".into()]
+            }
+        ));
     }
-    Ok(removed.into_iter().map(|(uid, _)| uid).collect())
 }

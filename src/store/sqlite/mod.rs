@@ -8,6 +8,7 @@
 mod mailboxes;
 mod messages;
 mod schema;
+mod search;
 mod users;
 
 use std::path::Path;
@@ -212,22 +213,62 @@ impl MailStore for SqliteStore {
         })
     }
 
-    fn messages_after(
+    fn changes_since(
         &self,
         mailbox: MailboxId,
-        after_uid: u32,
+        modseq: u64,
+        last_uid: u32,
         claim_recent: bool,
-    ) -> StoreResult<Vec<MessageMeta>> {
-        // Cheap read first: most catch-ups find nothing new.
-        let found = self.read(|tx| messages::after(tx, mailbox, after_uid, false))?;
-        if found.is_empty() || !claim_recent {
-            return Ok(found);
+    ) -> StoreResult<Changes> {
+        // Cheap read first: most catch-ups find nothing new, and only new
+        // \Recent messages need the write lock.
+        let changes =
+            self.read(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, false))?;
+        if !claim_recent || !changes.new.iter().any(|m| m.recent) {
+            return Ok(changes);
         }
-        self.write(|tx| messages::after(tx, mailbox, after_uid, true))
+        self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, true))
     }
 
-    fn expunge_deleted(&self, mailbox: MailboxId) -> StoreResult<Vec<u32>> {
-        self.write(|tx| messages::expunge_deleted(tx, mailbox))
+    fn fetch(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        request: FetchRequest,
+    ) -> StoreResult<Vec<FetchedMessage>> {
+        self.read(|tx| messages::fetch(tx, mailbox, uids, request))
+    }
+
+    fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: FlagChange,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<StoreOutcome> {
+        self.write(|tx| messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since))
+    }
+
+    fn copy(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+    ) -> StoreResult<CopyOutcome> {
+        self.write(|tx| {
+            let target = selectable_mailbox(tx, user, target.as_str())?;
+            messages::copy(tx, mailbox, uids, target)
+        })
+    }
+
+    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>> {
+        self.write(|tx| messages::expunge(tx, mailbox, uids))
+    }
+
+    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>> {
+        self.read(|tx| search::search(tx, mailbox, query))
     }
 }
 

@@ -6,7 +6,8 @@
 use rusqlite::Connection;
 
 const MIGRATIONS: &[&str] = &[
-    // 1: users, mailboxes, messages with shared bodies, subscriptions.
+    // 1: users, mailboxes, messages with shared bodies, search text,
+    // expunge tombstones, subscriptions.
     r#"
     CREATE TABLE meta (
         key TEXT PRIMARY KEY,
@@ -34,11 +35,20 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL,
         PRIMARY KEY (user_id, name)
     ) STRICT;
-    -- Raw message octets, shared between copies of a message.
+    -- Raw message octets, shared between copies of a message, with what
+    -- FETCH and SEARCH need from parsing them (computed once at APPEND).
     CREATE TABLE bodies (
         id INTEGER PRIMARY KEY,
-        raw BLOB NOT NULL
+        raw BLOB NOT NULL,
+        meta BLOB NOT NULL,
+        sent_date INTEGER
     ) STRICT;
+    -- Decoded header and body text; rowid = bodies.id. The trigram
+    -- tokenizer gives case-insensitive substring matching, as SEARCH wants.
+    CREATE VIRTUAL TABLE search_text USING fts5(headers, body, tokenize = 'trigram');
+    CREATE TRIGGER bodies_search_delete AFTER DELETE ON bodies BEGIN
+        DELETE FROM search_text WHERE rowid = old.id;
+    END;
     CREATE TABLE messages (
         id INTEGER PRIMARY KEY,
         mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
@@ -54,6 +64,16 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (mailbox_id, uid)
     ) STRICT;
     CREATE INDEX messages_body ON messages (body_id);
+    CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+    -- Tombstones: which UIDs left a mailbox at which MODSEQ, so sessions
+    -- (and later QRESYNC) can catch up on expunges.
+    CREATE TABLE expunged (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid INTEGER NOT NULL,
+        modseq INTEGER NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+    ) STRICT;
+    CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
     "#,
 ];
 

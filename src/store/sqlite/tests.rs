@@ -20,11 +20,7 @@ fn names(store: &SqliteStore, user: UserId) -> Vec<(String, bool)> {
 }
 
 fn message(text: &str) -> NewMessage {
-    NewMessage {
-        flags: Flags::default(),
-        internal_date: Utc::now().fixed_offset(),
-        raw: text.as_bytes().to_vec(),
-    }
+    crate::mail::new_message(text.as_bytes(), Flags::default(), Utc::now().fixed_offset())
 }
 
 #[test]
@@ -190,11 +186,16 @@ fn append_status_and_recent_belong_to_one_session() {
     let c = store
         .append(user, &name("INBOX"), message("c\r\n"))
         .unwrap();
-    let caught_up = store.messages_after(first.id, 2, true).unwrap();
-    assert_eq!(caught_up.len(), 1);
-    assert_eq!(caught_up[0].uid, c.uid);
-    assert!(caught_up[0].recent);
-    assert!(!store.messages_after(first.id, 2, true).unwrap()[0].recent);
+    let caught_up = store
+        .changes_since(first.id, first.highest_modseq, 2, true)
+        .unwrap();
+    assert_eq!(caught_up.new.len(), 1);
+    assert_eq!(caught_up.new[0].uid, c.uid);
+    assert!(caught_up.new[0].recent);
+    let again = store
+        .changes_since(first.id, first.highest_modseq, 2, true)
+        .unwrap();
+    assert!(!again.new[0].recent);
 }
 
 #[test]

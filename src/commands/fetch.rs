@@ -1,0 +1,314 @@
+//! FETCH and UID FETCH (RFC 3501 §6.4.5, §7.4.2).
+//!
+//! Messages are loaded in chunks and each chunk's responses are written
+//! before the next is loaded, so `FETCH 1:* BODY[]` on a large mailbox
+//! never holds the whole mailbox in memory.
+
+use std::borrow::Cow;
+
+use super::flags::flag_list;
+use super::resolve;
+use super::select::selected;
+use crate::mail::MessageIndex;
+use crate::proto::{FetchAttribute, Section, SectionText, SequenceSet, encode};
+use crate::session::Session;
+use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::{FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
+
+/// Messages per store round trip, with and without message octets.
+const CHUNK: usize = 256;
+const RAW_CHUNK: usize = 16;
+
+pub struct FetchCommand {
+    pub uid: bool,
+    pub sequence_set: SequenceSet,
+    pub attributes: Vec<FetchAttribute>,
+    pub changed_since: Option<u64>,
+}
+
+pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
+    let selection = selected(s)?;
+    let targets = resolve(selection, &command.sequence_set, command.uid)?;
+    let (mailbox, read_only) = (selection.mailbox, selection.read_only);
+    let mut attributes = command.attributes;
+    // UID FETCH always reports the UID, first as clients expect.
+    if command.uid && !attributes.contains(&FetchAttribute::Uid) {
+        attributes.insert(0, FetchAttribute::Uid);
+    }
+    let request = FetchRequest {
+        index: attributes.iter().any(needs_index),
+        raw: attributes.iter().any(needs_raw),
+    };
+    let marks_seen = !read_only && attributes.iter().any(sets_seen);
+    let chunk_size = if request.raw { RAW_CHUNK } else { CHUNK };
+
+    for chunk in targets.chunks(chunk_size) {
+        let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
+        let mut messages = s
+            .store(move |store| store.fetch(mailbox, &uids, request))
+            .await?;
+        let seen_now = if marks_seen {
+            mark_seen(s, &mut messages).await?
+        } else {
+            Vec::new()
+        };
+        for message in &messages {
+            if command
+                .changed_since
+                .is_some_and(|since| message.modseq <= since)
+            {
+                continue;
+            }
+            // Another session may have expunged it after we resolved the set.
+            let Some(seq) = s.state.selection().and_then(|v| v.seq_of(message.uid)) else {
+                continue;
+            };
+            let flags_changed = seen_now.contains(&message.uid);
+            let line = response(s, seq, message, &attributes, flags_changed)?;
+            s.out.extend_from_slice(&line);
+        }
+        s.flush().await.map_err(|_| Done::bad("Connection lost"))?;
+    }
+    let verb = if command.uid { "UID FETCH" } else { "FETCH" };
+    Ok(Done::ok(format!("{verb} completed")))
+}
+
+fn needs_index(attribute: &FetchAttribute) -> bool {
+    matches!(
+        attribute,
+        FetchAttribute::Envelope
+            | FetchAttribute::Body
+            | FetchAttribute::BodyStructure
+            | FetchAttribute::BodySection { .. }
+            | FetchAttribute::Rfc822Header
+            | FetchAttribute::Rfc822Text
+    )
+}
+
+fn needs_raw(attribute: &FetchAttribute) -> bool {
+    matches!(
+        attribute,
+        FetchAttribute::Rfc822
+            | FetchAttribute::Rfc822Header
+            | FetchAttribute::Rfc822Text
+            | FetchAttribute::BodySection { .. }
+    )
+}
+
+/// Non-PEEK body fetches set `\Seen` (RFC 3501 §6.4.5).
+fn sets_seen(attribute: &FetchAttribute) -> bool {
+    matches!(
+        attribute,
+        FetchAttribute::Rfc822
+            | FetchAttribute::Rfc822Text
+            | FetchAttribute::BodySection { peek: false, .. }
+    )
+}
+
+/// Sets `\Seen` on the messages that lack it; returns their UIDs.
+async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<Vec<u32>, Done> {
+    let unseen: Vec<u32> = messages
+        .iter()
+        .filter(|m| !m.flags.system.has(SystemFlags::SEEN))
+        .map(|m| m.uid)
+        .collect();
+    if unseen.is_empty() {
+        return Ok(unseen);
+    }
+    let mailbox = selected(s)?.mailbox;
+    let seen = Flags {
+        system: SystemFlags(SystemFlags::SEEN),
+        keywords: Vec::new(),
+    };
+    let uids = unseen.clone();
+    let outcome = s
+        .store(move |store| store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None))
+        .await?;
+    if let Some(selection) = s.state.selection_mut() {
+        selection.own_modseqs.extend(
+            outcome
+                .messages
+                .iter()
+                .filter(|m| m.changed)
+                .map(|m| m.modseq),
+        );
+    }
+    for stored in outcome.messages {
+        if let Some(message) = messages.iter_mut().find(|m| m.uid == stored.uid) {
+            message.flags = stored.flags;
+            message.modseq = stored.modseq;
+        }
+    }
+    Ok(unseen)
+}
+
+/// One `* seq FETCH (...)` response line (with literals).
+fn response(
+    s: &Session,
+    seq: u32,
+    message: &FetchedMessage,
+    attributes: &[FetchAttribute],
+    flags_changed: bool,
+) -> Result<Vec<u8>, Done> {
+    let recent = s
+        .state
+        .selection()
+        .is_some_and(|v| v.recent.contains(&message.uid));
+    let index = match (&message.index, attributes.iter().any(needs_index)) {
+        (Some(bytes), true) => Some(MessageIndex::from_bytes(bytes).ok_or_else(|| {
+            tracing::error!(uid = message.uid, "stored message index is unreadable");
+            Done::no("Stored message data is damaged").with_code(Code::ServerBug)
+        })?),
+        _ => None,
+    };
+    let raw = message.raw.as_deref().unwrap_or_default();
+    let mut items: Vec<Vec<u8>> = Vec::with_capacity(attributes.len() + 1);
+    for attribute in attributes {
+        let mut item = Vec::new();
+        write_item(&mut item, attribute, message, index.as_ref(), raw, recent);
+        items.push(item);
+    }
+    // A \Seen set by this FETCH is reported in the same response.
+    if flags_changed && !attributes.contains(&FetchAttribute::Flags) {
+        items.push(format!("FLAGS {}", flag_list(&message.flags, recent)).into_bytes());
+    }
+    let mut line = format!("* {seq} FETCH (").into_bytes();
+    line.extend_from_slice(&items.join(&b' '));
+    line.extend_from_slice(b")\r\n");
+    Ok(line)
+}
+
+fn write_item(
+    out: &mut Vec<u8>,
+    attribute: &FetchAttribute,
+    message: &FetchedMessage,
+    index: Option<&MessageIndex>,
+    raw: &[u8],
+    recent: bool,
+) {
+    let whole = |text| Section {
+        part: Vec::new(),
+        text,
+    };
+    match attribute {
+        FetchAttribute::Uid => out.extend_from_slice(format!("UID {}", message.uid).as_bytes()),
+        FetchAttribute::Flags => {
+            out.extend_from_slice(format!("FLAGS {}", flag_list(&message.flags, recent)).as_bytes())
+        }
+        FetchAttribute::InternalDate => {
+            out.extend_from_slice(b"INTERNALDATE ");
+            encode::date_time(out, message.internal_date);
+        }
+        FetchAttribute::Rfc822Size => {
+            out.extend_from_slice(format!("RFC822.SIZE {}", message.size).as_bytes())
+        }
+        FetchAttribute::ModSeq => {
+            out.extend_from_slice(format!("MODSEQ ({})", message.modseq).as_bytes())
+        }
+        FetchAttribute::Envelope => {
+            out.extend_from_slice(b"ENVELOPE ");
+            out.extend_from_slice(index.map_or(&b"NIL"[..], |i| i.envelope()));
+        }
+        FetchAttribute::Body => {
+            out.extend_from_slice(b"BODY ");
+            out.extend_from_slice(index.map_or(&b"NIL"[..], |i| i.body()));
+        }
+        FetchAttribute::BodyStructure => {
+            out.extend_from_slice(b"BODYSTRUCTURE ");
+            out.extend_from_slice(index.map_or(&b"NIL"[..], |i| i.body_structure()));
+        }
+        FetchAttribute::Rfc822 => {
+            out.extend_from_slice(b"RFC822 ");
+            literal(out, raw);
+        }
+        FetchAttribute::Rfc822Header => {
+            out.extend_from_slice(b"RFC822.HEADER ");
+            write_section_data(out, index, raw, &whole(Some(SectionText::Header)), None);
+        }
+        FetchAttribute::Rfc822Text => {
+            out.extend_from_slice(b"RFC822.TEXT ");
+            write_section_data(out, index, raw, &whole(Some(SectionText::Text)), None);
+        }
+        FetchAttribute::BodySection {
+            section, partial, ..
+        } => {
+            out.extend_from_slice(b"BODY[");
+            write_section_spec(out, section);
+            out.push(b']');
+            if let Some((origin, _)) = partial {
+                out.extend_from_slice(format!("<{origin}>").as_bytes());
+            }
+            out.push(b' ');
+            write_section_data(out, index, raw, section, *partial);
+        }
+    }
+}
+
+/// Echoes the section as requested, e.g. `1.2.HEADER.FIELDS (From To)`.
+fn write_section_spec(out: &mut Vec<u8>, section: &Section) {
+    let parts: Vec<String> = section.part.iter().map(u32::to_string).collect();
+    out.extend_from_slice(parts.join(".").as_bytes());
+    let Some(text) = &section.text else {
+        return;
+    };
+    if !section.part.is_empty() {
+        out.push(b'.');
+    }
+    let (name, fields) = match text {
+        SectionText::Header => ("HEADER", None),
+        SectionText::Text => ("TEXT", None),
+        SectionText::Mime => ("MIME", None),
+        SectionText::HeaderFields(fields) => ("HEADER.FIELDS", Some(fields)),
+        SectionText::HeaderFieldsNot(fields) => ("HEADER.FIELDS.NOT", Some(fields)),
+    };
+    out.extend_from_slice(name.as_bytes());
+    if let Some(fields) = fields {
+        out.extend_from_slice(b" (");
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            encode::astring(out, field.as_bytes());
+        }
+        out.push(b')');
+    }
+}
+
+/// The section's octets as a literal, cut to `<origin.count>`; NIL when
+/// the part does not exist.
+fn write_section_data(
+    out: &mut Vec<u8>,
+    index: Option<&MessageIndex>,
+    raw: &[u8],
+    section: &Section,
+    partial: Option<(u32, u32)>,
+) {
+    let Some(data) = index.and_then(|i| i.section(raw, section)) else {
+        out.extend_from_slice(b"NIL");
+        return;
+    };
+    let data: Cow<[u8]> = match partial {
+        Some((origin, count)) => {
+            let start = (origin as usize).min(data.len());
+            let end = start.saturating_add(count as usize).min(data.len());
+            Cow::Owned(data[start..end].to_vec())
+        }
+        None => data,
+    };
+    literal(out, &data);
+}
+
+/// A literal of message octets. IMAP4rev1 literals cannot carry NUL
+/// (RFC 3501 §9, CHAR8), so NUL goes out as 0x80, as Dovecot does; the
+/// length is unchanged.
+fn literal(out: &mut Vec<u8>, data: &[u8]) {
+    if !data.contains(&0) {
+        encode::literal(out, data);
+        return;
+    }
+    let cleaned: Vec<u8> = data
+        .iter()
+        .map(|&b| if b == 0 { 0x80 } else { b })
+        .collect();
+    encode::literal(out, &cleaned);
+}

@@ -1,0 +1,77 @@
+//! STORE and UID STORE (RFC 3501 §6.4.6), with UNCHANGEDSINCE (RFC 7162).
+
+use super::flags::{self, flag_list};
+use super::resolve;
+use super::select::selected;
+use crate::proto::{Flag, SequenceSet, StoreMode};
+use crate::session::Session;
+use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::FlagChange;
+
+pub struct StoreCommand {
+    pub uid: bool,
+    pub sequence_set: SequenceSet,
+    pub mode: StoreMode,
+    pub silent: bool,
+    pub flags: Vec<Flag>,
+    pub unchanged_since: Option<u64>,
+}
+
+pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
+    let selection = selected(s)?;
+    if selection.read_only {
+        return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
+    }
+    let targets = resolve(selection, &command.sequence_set, command.uid)?;
+    let mailbox = selection.mailbox;
+    let flags = flags::from_command(&command.flags, false)?;
+    let change = match command.mode {
+        StoreMode::Replace => FlagChange::Replace,
+        StoreMode::Add => FlagChange::Add,
+        StoreMode::Remove => FlagChange::Remove,
+    };
+    let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
+    let unchanged_since = command.unchanged_since;
+    let outcome = s
+        .store(move |store| store.store_flags(mailbox, &uids, change, &flags, unchanged_since))
+        .await?;
+    let mut lines = Vec::new();
+    if let Some(selection) = s.state.selection_mut() {
+        selection.own_modseqs.extend(
+            outcome
+                .messages
+                .iter()
+                .filter(|m| m.changed)
+                .map(|m| m.modseq),
+        );
+        for message in &outcome.messages {
+            // .SILENT suppresses our own echo (RFC 3501 §6.4.6).
+            if command.silent {
+                continue;
+            }
+            let Some(seq) = selection.seq_of(message.uid) else {
+                continue;
+            };
+            let recent = selection.recent.contains(&message.uid);
+            let uid = if command.uid {
+                format!("UID {} ", message.uid)
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "{seq} FETCH ({uid}FLAGS {})",
+                flag_list(&message.flags, recent)
+            ));
+        }
+    }
+    for line in lines {
+        s.untagged(format_args!("{line}"));
+    }
+    let verb = if command.uid { "UID STORE" } else { "STORE" };
+    if outcome.modified.is_empty() {
+        Ok(Done::ok(format!("{verb} completed")))
+    } else {
+        let set = super::uid_set(&outcome.modified);
+        Ok(Done::ok(format!("{verb} completed")).with_code(Code::Modified(set)))
+    }
+}
