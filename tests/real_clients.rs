@@ -34,6 +34,40 @@ async fn python_imaplib_over_imaps() {
 }
 
 #[tokio::test]
+async fn python_imaplib_reads_flags_searches_copies_and_deletes() {
+    let server = TestServer::start().await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/imaplib_messages.py"
+    );
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let corpus = if corpus.is_dir() {
+        corpus.to_string_lossy().into_owned()
+    } else {
+        "-".to_string()
+    };
+    let port = server.imaps.port().to_string();
+    let cert = server.cert_path.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([script, "localhost", &port])
+            .arg(&cert)
+            .args([USER, PASSWORD, &corpus])
+            .output()
+            .expect("python3 is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("imaplib messages ok"), "{stdout}");
+}
+
+#[tokio::test]
 async fn curl_lists_folders_over_imaps() {
     let server = TestServer::start().await;
     let url = format!("imaps://localhost:{}/", server.imaps.port());

@@ -219,7 +219,7 @@ fn write_item(
         }
         FetchAttribute::Rfc822 => {
             out.extend_from_slice(b"RFC822 ");
-            literal(out, raw);
+            encode::message_literal(out, raw);
         }
         FetchAttribute::Rfc822Header => {
             out.extend_from_slice(b"RFC822.HEADER ");
@@ -274,8 +274,8 @@ fn write_section_spec(out: &mut Vec<u8>, section: &Section) {
     }
 }
 
-/// The section's octets as a literal, cut to `<origin.count>`; NIL when
-/// the part does not exist.
+/// The section's octets as a literal, cut to `<origin.count>`. A part that
+/// does not exist is empty (RFC 3501 leaves it open; Dovecot answers so).
 fn write_section_data(
     out: &mut Vec<u8>,
     index: Option<&MessageIndex>,
@@ -283,10 +283,9 @@ fn write_section_data(
     section: &Section,
     partial: Option<(u32, u32)>,
 ) {
-    let Some(data) = index.and_then(|i| i.section(raw, section)) else {
-        out.extend_from_slice(b"NIL");
-        return;
-    };
+    let data = index
+        .and_then(|i| i.section(raw, section))
+        .unwrap_or(Cow::Borrowed(&[]));
     let data: Cow<[u8]> = match partial {
         Some((origin, count)) => {
             let start = (origin as usize).min(data.len());
@@ -295,20 +294,5 @@ fn write_section_data(
         }
         None => data,
     };
-    literal(out, &data);
-}
-
-/// A literal of message octets. IMAP4rev1 literals cannot carry NUL
-/// (RFC 3501 §9, CHAR8), so NUL goes out as 0x80, as Dovecot does; the
-/// length is unchanged.
-fn literal(out: &mut Vec<u8>, data: &[u8]) {
-    if !data.contains(&0) {
-        encode::literal(out, data);
-        return;
-    }
-    let cleaned: Vec<u8> = data
-        .iter()
-        .map(|&b| if b == 0 { 0x80 } else { b })
-        .collect();
-    encode::literal(out, &cleaned);
+    encode::message_literal(out, &data);
 }

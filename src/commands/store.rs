@@ -32,9 +32,13 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     };
     let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
     let unchanged_since = command.unchanged_since;
+    let keywords = flags.keywords.clone();
     let outcome = s
         .store(move |store| store.store_flags(mailbox, &uids, change, &flags, unchanged_since))
         .await?;
+    if change != FlagChange::Remove {
+        s.announce_keywords(&keywords);
+    }
     let mut lines = Vec::new();
     if let Some(selection) = s.state.selection_mut() {
         selection.own_modseqs.extend(

@@ -18,8 +18,6 @@ mod serial;
 
 #[cfg(test)]
 mod golden_tests;
-#[cfg(test)]
-mod imap_value;
 
 pub use index::{MessageIndex, index_message};
 

@@ -59,6 +59,21 @@ fn quoted(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
+/// A literal of message octets for FETCH. IMAP4rev1 literals cannot carry
+/// NUL (RFC 3501 §9, CHAR8), so NUL goes out as 0x80, as Dovecot does; the
+/// length is unchanged.
+pub fn message_literal(out: &mut Vec<u8>, data: &[u8]) {
+    if data.contains(&0) {
+        let cleaned: Vec<u8> = data
+            .iter()
+            .map(|&b| if b == 0 { 0x80 } else { b })
+            .collect();
+        literal(out, &cleaned);
+    } else {
+        literal(out, data);
+    }
+}
+
 /// Writes `NIL` for `None`, else a string.
 pub fn nstring(out: &mut Vec<u8>, s: Option<&[u8]>) {
     match s {

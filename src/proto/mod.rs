@@ -7,6 +7,7 @@ pub mod framing;
 pub mod mutf7;
 pub mod parse;
 pub mod types;
+pub mod value;
 
 pub use command::*;
 pub use types::*;

@@ -24,18 +24,6 @@ use crate::store::{MailStore, StoreError};
 use reply::{Done, write_status};
 use state::State;
 
-/// Adds keywords not yet announced; true when there were any.
-fn note_keywords(known: &mut Vec<String>, seen: &[String]) -> bool {
-    let mut added = false;
-    for keyword in seen {
-        if !known.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
-            known.push(keyword.clone());
-            added = true;
-        }
-    }
-    added
-}
-
 /// Any byte stream a session can run over.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
@@ -201,11 +189,11 @@ impl Session {
                 lines.push(format!("{seq} EXPUNGE"));
             }
         }
-        let mut new_keywords = false;
+        let mut keywords: Vec<String> = Vec::new();
         for message in &changes.updated {
             let own = selection.own_modseqs.contains(&message.modseq);
             let pending = selection.pending_expunges.contains(&message.uid);
-            new_keywords |= note_keywords(&mut selection.keywords, &message.flags.keywords);
+            keywords.extend(message.flags.keywords.iter().cloned());
             if let (false, false, Some(seq)) = (own, pending, selection.seq_of(message.uid)) {
                 let recent = selection.recent.contains(&message.uid);
                 let flags = commands::flags::flag_list(&message.flags, recent);
@@ -214,7 +202,7 @@ impl Session {
         }
         selection.own_modseqs.clear();
         for message in &changes.new {
-            new_keywords |= note_keywords(&mut selection.keywords, &message.flags.keywords);
+            keywords.extend(message.flags.keywords.iter().cloned());
             selection.uids.push(message.uid);
             if message.recent {
                 selection.recent.insert(message.uid);
@@ -224,14 +212,34 @@ impl Session {
             lines.push(format!("{} EXISTS", selection.uids.len()));
             lines.push(format!("{} RECENT", selection.recent.len()));
         }
-        if new_keywords {
-            let (keywords, read_only) = (selection.keywords.clone(), selection.read_only);
-            commands::select::write_flags(self, &keywords, read_only);
-        }
+        self.announce_keywords(&keywords);
         for line in lines {
             self.untagged(format_args!("{line}"));
         }
         Ok(())
+    }
+
+    /// Sends a new FLAGS list (and PERMANENTFLAGS) when `keywords` holds
+    /// any the selected mailbox has not announced yet (RFC 3501 §7.2.6).
+    pub fn announce_keywords(&mut self, keywords: &[String]) {
+        let Some(selection) = self.state.selection_mut() else {
+            return;
+        };
+        let mut added = false;
+        for keyword in keywords {
+            if !selection
+                .keywords
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(keyword))
+            {
+                selection.keywords.push(keyword.clone());
+                added = true;
+            }
+        }
+        if added {
+            let (known, read_only) = (selection.keywords.clone(), selection.read_only);
+            commands::select::write_flags(self, &known, read_only);
+        }
     }
 
     /// Runs a blocking store call on tokio's blocking pool. The future does

@@ -1,19 +1,24 @@
-//! Test helper: a strict reader of IMAP response values (RFC 3501 §9:
-//! NIL, numbers, quoted strings, literals, parenthesised lists), used to
-//! compare our output with the reference semantically (a string may be
-//! quoted or a literal) and to check that what we emit is valid syntax.
+//! A strict reader of IMAP response values (RFC 3501 §9: NIL, numbers,
+//! quoted strings, literals, parenthesised lists) and of FETCH responses.
+//! The server never parses responses; tests and fuzz targets use this to
+//! check that what we emit is valid syntax and to compare it with a
+//! reference semantically (a string may be quoted or a literal).
+
+use super::types::is_atom_char;
 
 /// One IMAP value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Value {
+pub enum Value {
     Nil,
     Number(u64),
     Str(Vec<u8>),
     List(Vec<Value>),
+    /// An atom such as a flag (`\Seen`, `$Work`).
+    Atom(String),
 }
 
 /// Parses exactly one value filling all of `s`.
-pub(crate) fn parse(s: &[u8]) -> Result<Value, String> {
+pub fn parse(s: &[u8]) -> Result<Value, String> {
     let mut p = Reader {
         s,
         pos: 0,
@@ -63,9 +68,21 @@ impl Reader<'_> {
                     std::str::from_utf8(&self.s[start..self.pos]).map_err(|e| e.to_string())?;
                 text.parse().map(Value::Number).map_err(|e| e.to_string())
             }
-            _ if self.s[self.pos..].starts_with(b"NIL") => {
+            _ if self.s[self.pos..].starts_with(b"NIL")
+                && !self.s.get(self.pos + 3).is_some_and(|&b| is_atom_char(b)) =>
+            {
                 self.pos += 3;
                 Ok(Value::Nil)
+            }
+            Some(&b) if b == b'\\' || is_atom_char(b) => {
+                let start = self.pos;
+                self.pos += 1;
+                while self.s.get(self.pos).is_some_and(|&b| is_atom_char(b)) {
+                    self.pos += 1;
+                }
+                Ok(Value::Atom(
+                    String::from_utf8_lossy(&self.s[start..self.pos]).into_owned(),
+                ))
             }
             _ => self.err("expected a value"),
         }
@@ -143,12 +160,79 @@ impl Reader<'_> {
             return self.err("literal length not followed by CRLF");
         }
         self.pos += 2;
-        let end = self.pos + len;
+        let end = self.pos.saturating_add(len);
         let Some(data) = self.s.get(self.pos..end) else {
             return self.err("literal shorter than announced");
         };
+        if data.contains(&0) {
+            return self.err("NUL in literal (CHAR8 excludes it)");
+        }
         self.pos = end;
         Ok(Value::Str(data.to_vec()))
+    }
+}
+
+/// Parses one `* n FETCH (name value ...)` response (CRLF optional) into
+/// its sequence number and (attribute name, value) pairs. Attribute names
+/// keep their section and origin, e.g. `BODY[HEADER.FIELDS (TO)]<0>`.
+pub fn parse_fetch(line: &[u8]) -> Result<(u32, Vec<(String, Value)>), String> {
+    let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+    let rest = line.strip_prefix(b"* ").ok_or("not untagged")?;
+    let space = rest
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or("no sequence number")?;
+    let seq: u32 = std::str::from_utf8(&rest[..space])
+        .map_err(|e| e.to_string())?
+        .parse()
+        .map_err(|e: std::num::ParseIntError| e.to_string())?;
+    let body = rest[space..]
+        .strip_prefix(b" FETCH (")
+        .and_then(|b| b.strip_suffix(b")"))
+        .ok_or("not a FETCH response")?;
+    let mut reader = Reader {
+        s: body,
+        pos: 0,
+        depth: 0,
+    };
+    let mut items = Vec::new();
+    while reader.pos < body.len() {
+        if !items.is_empty() {
+            if body.get(reader.pos) != Some(&b' ') {
+                return reader.err("missing space between items");
+            }
+            reader.pos += 1;
+        }
+        let name = reader.attribute_name()?;
+        if body.get(reader.pos) != Some(&b' ') {
+            return reader.err("missing space after attribute name");
+        }
+        reader.pos += 1;
+        items.push((name, reader.value()?));
+    }
+    Ok((seq, items))
+}
+
+impl Reader<'_> {
+    /// An attribute name: atom characters, with a `[...]` section (which
+    /// may hold spaces and parentheses) and a `<n>` origin.
+    fn attribute_name(&mut self) -> Result<String, String> {
+        let start = self.pos;
+        let mut in_section = false;
+        while let Some(&b) = self.s.get(self.pos) {
+            match b {
+                b'[' => in_section = true,
+                b']' => in_section = false,
+                b' ' if !in_section => break,
+                b'\r' | b'\n' | 0 => return self.err("control character in attribute name"),
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        if self.pos == start || in_section {
+            return self.err("bad attribute name");
+        }
+        Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
     }
 }
 
@@ -174,6 +258,22 @@ mod tests {
         assert!(parse(b"\"\xc3\xa4\"").is_err());
         assert!(parse(b"{5}\r\nab").is_err());
         assert!(parse(b"(NIL  NIL)").is_err());
-        assert!(parse(b"foo").is_err());
+        assert_eq!(parse(b"foo"), Ok(Value::Atom("foo".into())));
+        assert!(parse(b"(foo]").is_err());
+        assert!(parse(b"{1}\r\n\0").is_err());
+    }
+
+    #[test]
+    fn fetch_responses() {
+        let (seq, items) = parse_fetch(
+            b"* 7 FETCH (UID 9 BODY[HEADER.FIELDS (TO CC)]<0> {2}\r\nab FLAGS (\\Seen))\r\n",
+        )
+        .unwrap();
+        assert_eq!(seq, 7);
+        let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["UID", "BODY[HEADER.FIELDS (TO CC)]<0>", "FLAGS"]);
+        assert_eq!(items[1].1, Value::Str(b"ab".to_vec()));
+        assert!(parse_fetch(b"* 1 FETCH (UID)").is_err());
+        assert!(parse_fetch(b"* 1 FETCH (UID 1 ").is_err());
     }
 }
