@@ -82,7 +82,7 @@ async fn simple_attributes_and_macros() {
     assert_eq!(
         fast,
         format!(
-            "* 1 FETCH (FLAGS (\\Recent) INTERNALDATE \" 4-Nov-2026 10:00:05 +0100\" RFC822.SIZE {size})"
+            "* 1 FETCH (FLAGS (\\Recent) INTERNALDATE \"04-Nov-2026 10:00:05 +0100\" RFC822.SIZE {size})"
         )
     );
     let envelope = concat!(
@@ -434,7 +434,7 @@ async fn copy_keeps_flags_and_dates_and_reports_copyuid() {
     assert_eq!(
         copied[0],
         format!(
-            "* 2 FETCH (FLAGS (\\Flagged \\Recent $A) INTERNALDATE \" 1-Jan-2020 00:00:00 +0000\" BODY[] {})",
+            "* 2 FETCH (FLAGS (\\Flagged \\Recent $A) INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" BODY[] {})",
             literal("Subject: one\r\n")
         )
     );

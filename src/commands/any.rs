@@ -15,6 +15,7 @@ pub fn capabilities(s: &Session) -> String {
         "NAMESPACE",
         "UNSELECT",
         "CHILDREN",
+        "UIDPLUS",
     ];
     if matches!(s.state, State::NotAuthenticated) {
         if !s.secure && s.ctx.tls.is_some() {

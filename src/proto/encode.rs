@@ -97,14 +97,16 @@ pub fn mailbox(out: &mut Vec<u8>, name: &str, utf8: bool) {
     }
 }
 
-/// Writes `"dd-Mon-yyyy hh:mm:ss +zzzz"` with a space-padded day.
+/// Writes `"dd-Mon-yyyy hh:mm:ss +zzzz"` with a zero-padded day: both
+/// paddings are valid (date-day-fixed), and clients that split on spaces
+/// cope only with this one, which is also what Dovecot sends.
 pub fn date_time(out: &mut Vec<u8>, dt: DateTime<FixedOffset>) {
     let month = MONTHS.get(dt.month0() as usize).copied().unwrap_or("Jan");
     let offset = dt.offset().local_minus_utc();
     let sign = if offset < 0 { '-' } else { '+' };
     let minutes = offset.unsigned_abs() / 60;
     let text = format!(
-        "\"{:>2}-{}-{:04} {:02}:{:02}:{:02} {}{:02}{:02}\"",
+        "\"{:02}-{}-{:04} {:02}:{:02}:{:02} {}{:02}{:02}\"",
         dt.day(),
         month,
         dt.year(),
@@ -177,7 +179,7 @@ mod tests {
             .with_ymd_and_hms(1996, 7, 1, 2, 44, 25)
             .single()
             .expect("date");
-        assert_eq!(run(|o| date_time(o, dt)), b"\" 1-Jul-1996 02:44:25 -0730\"");
+        assert_eq!(run(|o| date_time(o, dt)), b"\"01-Jul-1996 02:44:25 -0730\"");
         let utc = FixedOffset::east_opt(0).expect("offset");
         let dt = utc
             .with_ymd_and_hms(2024, 12, 31, 23, 59, 59)
