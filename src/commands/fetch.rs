@@ -42,11 +42,13 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
     let marks_seen = !read_only && attributes.iter().any(sets_seen);
     let chunk_size = if request.raw { RAW_CHUNK } else { CHUNK };
 
+    let mut vanished = false;
     for chunk in targets.chunks(chunk_size) {
         let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
         let mut messages = s
             .store(move |store| store.fetch(mailbox, &uids, request))
             .await?;
+        vanished |= messages.len() < chunk.len();
         let seen_now = if marks_seen {
             mark_seen(s, &mut messages).await?
         } else {
@@ -70,6 +72,13 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         s.flush().await.map_err(|_| Done::bad("Connection lost"))?;
     }
     let verb = if command.uid { "UID FETCH" } else { "FETCH" };
+    if vanished {
+        // RFC 2180 §4.1.2: messages another session expunged, which this
+        // session has not been told about yet, get no data and a NO.
+        return Err(Done::no(format!(
+            "{verb}: some messages were expunged by another session"
+        )));
+    }
     Ok(Done::ok(format!("{verb} completed")))
 }
 
