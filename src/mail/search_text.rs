@@ -1,14 +1,14 @@
 //! The decoded text SEARCH matches against, extracted once at APPEND time:
 //! header values with RFC 2047 encoded words decoded, and the text of every
 //! text/* part with its transfer encoding undone and its charset converted
-//! to UTF-8 (HTML reduced to text). Nested messages are included.
+//! to UTF-8 (HTML reduced to text). Nested messages are included; parts
+//! that are not text (attachments such as PDFs or images) are not, as
+//! their octets are not text a user could search for.
 
 use chrono::NaiveDate;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message, MessageParser, PartType};
 
-/// Body text beyond this is not indexed (attachments are never indexed).
-pub const MAX_BODY_TEXT: usize = 4 * 1024 * 1024;
 /// Nested message/rfc822 levels followed.
 const MAX_DEPTH: usize = 8;
 
@@ -26,7 +26,7 @@ pub struct SearchText {
 pub fn extract(raw: &[u8]) -> SearchText {
     let Some(message) = MessageParser::default().parse(raw) else {
         return SearchText {
-            body: truncate(String::from_utf8_lossy(raw).into_owned()),
+            body: String::from_utf8_lossy(raw).into_owned(),
             ..SearchText::default()
         };
     };
@@ -38,7 +38,6 @@ pub fn extract(raw: &[u8]) -> SearchText {
         body: String::new(),
     };
     collect_body(&message, &mut text.body, 0);
-    text.body = truncate(std::mem::take(&mut text.body));
     text
 }
 
@@ -69,9 +68,6 @@ fn decode_value(raw: &[u8]) -> String {
 
 fn collect_body(message: &Message, out: &mut String, depth: usize) {
     for part in &message.parts {
-        if out.len() > MAX_BODY_TEXT {
-            return;
-        }
         match &part.body {
             PartType::Text(text) => push_text(out, text),
             PartType::Html(html) => push_text(out, &html_text(html)),
@@ -132,17 +128,6 @@ fn push_text(out: &mut String, text: &str) {
         out.push('\n');
     }
     out.push_str(text);
-}
-
-fn truncate(mut text: String) -> String {
-    if text.len() > MAX_BODY_TEXT {
-        let mut end = MAX_BODY_TEXT;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
 }
 
 #[cfg(test)]
