@@ -16,6 +16,7 @@ pub fn capabilities(s: &Session) -> String {
         "UNSELECT",
         "CHILDREN",
         "UIDPLUS",
+        "IDLE",
     ];
     if matches!(s.state, State::NotAuthenticated) {
         if !s.secure && s.ctx.tls.is_some() {

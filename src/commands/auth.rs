@@ -50,8 +50,8 @@ pub async fn authenticate(
         None => match s.continuation("").await {
             Ok(Some(line)) => line,
             Ok(None) => return Err(Done::bad("Authentication response too long")),
-            Err(_) => {
-                s.state = State::Logout;
+            Err(end) => {
+                s.ended = Some(end);
                 return Err(Done::bad("Connection closed during authentication"));
             }
         },

@@ -8,6 +8,7 @@ mod auth;
 mod copy;
 mod fetch;
 pub mod flags;
+mod idle;
 mod list;
 mod mailbox;
 mod pattern;
@@ -131,12 +132,13 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             internal_date,
             message,
         } => append::append(s, &mailbox, &flags, internal_date, message).await,
-        Xlist { .. } | Idle | Compress { .. } | Move { .. } => Err(Done::bad(format!(
+        Idle => idle::idle(s).await,
+        Xlist { .. } | Compress { .. } | Move { .. } => Err(Done::bad(format!(
             "{} is not supported by this server yet",
             body.name()
         ))),
     };
-    let flow = if matches!(s.state, State::Logout) {
+    let flow = if matches!(s.state, State::Logout) || s.ended.is_some() {
         Flow::Logout
     } else {
         Flow::Continue

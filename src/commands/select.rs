@@ -33,6 +33,7 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
     let mailbox = s
         .store(move |store| store.select(user.id, &name, !read_only))
         .await?;
+    let watcher = s.ctx.store.watch(mailbox.id, mailbox.highest_modseq);
 
     write_flags(s, &mailbox.keywords, read_only);
     let recent: BTreeSet<u32> = mailbox
@@ -71,6 +72,7 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
             modseq: mailbox.highest_modseq,
             own_modseqs: Vec::new(),
             pending_expunges: Vec::new(),
+            watcher,
         },
     );
     let (code, verb) = if read_only {

@@ -49,7 +49,24 @@ pub struct Session {
     pub peer: SocketAddr,
     shutdown: watch::Receiver<bool>,
     deadline: Instant,
+    /// Set by a handler that found the connection over (EOF, shutdown)
+    /// while it was reading mid-command (AUTHENTICATE, IDLE).
+    pub ended: Option<End>,
 }
+
+/// What ends a wait during IDLE.
+pub enum IdleEvent {
+    /// A line from the client (normally `DONE`).
+    Line(Vec<u8>),
+    /// The selected mailbox changed.
+    Changed,
+    /// Time for a keepalive.
+    Keepalive,
+}
+
+/// How often an idling client hears `* OK Still here`, which keeps NAT
+/// and firewall state alive (RFC 2177 clients re-IDLE every 29 minutes).
+const IDLE_KEEPALIVE: Duration = Duration::from_secs(120);
 
 impl Session {
     pub fn new(
@@ -76,6 +93,7 @@ impl Session {
             peer,
             shutdown,
             deadline,
+            ended: None,
         }
     }
 
@@ -98,6 +116,9 @@ impl Session {
                 FrameEvent::Command(bytes) => {
                     let flow = self.handle_command(&bytes).await;
                     self.flush().await.map_err(End::Io)?;
+                    if let Some(end) = self.ended.take() {
+                        return Err(end);
+                    }
                     self.deadline = Instant::now() + self.idle_timeout();
                     match flow {
                         Flow::Continue => {}
@@ -145,6 +166,9 @@ impl Session {
             Err(done) => (Err(done), Flow::Continue),
         };
         let done = result.unwrap_or_else(|failure| failure);
+        if self.ended.is_some() {
+            return flow;
+        }
         if let Err(done) = self.catch_up(allow_expunge).await {
             write_status(&mut self.out, None, &done);
         }
@@ -280,6 +304,38 @@ impl Session {
         }
     }
 
+    /// Waits during IDLE for the client's next line, a change announced by
+    /// `watcher`, or the keepalive interval. There is no autologout while
+    /// idling: the client chose to wait.
+    pub async fn idle_event(
+        &mut self,
+        mut watcher: Option<&mut watch::Receiver<u64>>,
+    ) -> Result<IdleEvent, End> {
+        loop {
+            match self.framer.next_line() {
+                LineEvent::Line(line) => return Ok(IdleEvent::Line(line)),
+                LineEvent::TooLong => return Ok(IdleEvent::Line(Vec::new())),
+                LineEvent::Incomplete => {}
+            }
+            let changed = async {
+                match watcher.as_mut() {
+                    Some(w) => w.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                filled = self.fill_until(None) => filled?,
+                alive = changed => {
+                    if alive {
+                        return Ok(IdleEvent::Changed);
+                    }
+                    watcher = None;
+                }
+                _ = tokio::time::sleep(IDLE_KEEPALIVE) => return Ok(IdleEvent::Keepalive),
+            }
+        }
+    }
+
     fn idle_timeout(&self) -> Duration {
         let limits = &self.ctx.config.limits;
         match self.state {
@@ -290,11 +346,21 @@ impl Session {
 
     /// Reads more bytes into the framer, or says why it cannot.
     async fn fill(&mut self) -> Result<(), End> {
+        self.fill_until(Some(self.deadline)).await
+    }
+
+    /// Reads more bytes, giving up at `deadline` (never, with `None`).
+    async fn fill_until(&mut self, deadline: Option<Instant>) -> Result<(), End> {
         let mut buf = [0u8; 16 * 1024];
         let io = self.io.as_mut().ok_or(End::Eof)?;
-        let deadline = self.deadline;
+        let read = async {
+            match deadline {
+                Some(deadline) => timeout_at(deadline, io.read(&mut buf)).await,
+                None => Ok(io.read(&mut buf).await),
+            }
+        };
         tokio::select! {
-            read = timeout_at(deadline, io.read(&mut buf)) => match read {
+            read = read => match read {
                 Err(_) => Err(End::Timeout),
                 Ok(Ok(0)) => Err(End::Eof),
                 Ok(Ok(n)) => {

@@ -33,6 +33,8 @@ pub struct Selection {
     /// UIDs expunged elsewhere that this session may not announce yet
     /// (RFC 3501 §7.4.1: not during FETCH, STORE or SEARCH).
     pub pending_expunges: Vec<u32>,
+    /// Wakes the session (in IDLE) when the mailbox changes.
+    pub watcher: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Selection {
@@ -149,6 +151,7 @@ mod tests {
             modseq: 1,
             own_modseqs: Vec::new(),
             pending_expunges: Vec::new(),
+            watcher: tokio::sync::watch::channel(1).1,
         }
     }
 

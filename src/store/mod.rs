@@ -7,6 +7,7 @@
 //! them on tokio's blocking pool (see `session::Session::store`).
 
 pub mod names;
+pub mod notify;
 pub mod search;
 pub mod sqlite;
 
@@ -342,4 +343,8 @@ pub trait MailStore: Send + Sync + 'static {
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>>;
     /// UIDs of the messages matching `query`, ascending.
     fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>>;
+    /// A wake-up for changes to `mailbox`: the receiver changes whenever
+    /// its MODSEQ rises above `modseq`, whichever session or process made
+    /// the change (other processes' changes within a poll interval).
+    fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64>;
 }

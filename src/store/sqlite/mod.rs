@@ -12,12 +12,13 @@ mod search;
 mod users;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+use super::notify::ChangeNotifier;
 use super::*;
 use crate::config::Synchronous;
 
@@ -27,7 +28,12 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    notifier: Arc<ChangeNotifier>,
 }
+
+/// How often the poller looks for commits made by other processes (the
+/// `deliver` command, a second server on the same file).
+const FOREIGN_POLL: Duration = Duration::from_millis(200);
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -47,11 +53,39 @@ impl SqliteStore {
         let readers = (0..READERS)
             .map(|_| open_connection(path, synchronous).map(Mutex::new))
             .collect::<StoreResult<Vec<_>>>()?;
+        let notifier = Arc::new(ChangeNotifier::default());
+        let poller = open_connection(path, synchronous)?;
+        let weak = Arc::downgrade(&notifier);
+        std::thread::Builder::new()
+            .name("letterbox-change-poller".into())
+            .spawn(move || poll_foreign_changes(poller, weak))
+            .map_err(|e| StoreError::Internal(format!("cannot start the change poller: {e}")))?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            notifier,
         })
+    }
+
+    /// Like [`Self::write`] for changes to mailboxes: `f` returns the
+    /// mailboxes it changed, whose watchers are woken after the commit.
+    fn write_mailboxes<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> StoreResult<(T, Vec<MailboxId>)>,
+    ) -> StoreResult<T> {
+        let (value, changed) = self.write(|tx| {
+            let (value, mailboxes) = f(tx)?;
+            let changed = mailboxes
+                .into_iter()
+                .map(|id| Ok((id, messages::highest_modseq(tx, id)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok((value, changed))
+        })?;
+        for (mailbox, modseq) in changed {
+            self.notifier.notify(mailbox, modseq);
+        }
+        Ok(value)
     }
 
     /// Runs `f` in an immediate transaction and commits it.
@@ -76,6 +110,40 @@ impl SqliteStore {
             });
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         f(&tx)
+    }
+}
+
+/// Wakes watchers of mailboxes that another process changed. SQLite's
+/// `data_version` tells cheaply whether anyone else committed; only then
+/// are the watched mailboxes' MODSEQs read. Ends with the store.
+fn poll_foreign_changes(conn: Connection, notifier: Weak<ChangeNotifier>) {
+    let mut last_version: Option<i64> = None;
+    loop {
+        std::thread::sleep(FOREIGN_POLL);
+        let Some(notifier) = notifier.upgrade() else {
+            return;
+        };
+        let watched = notifier.watched();
+        if watched.is_empty() {
+            continue;
+        }
+        let Ok(version) = conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) else {
+            continue;
+        };
+        if last_version == Some(version) {
+            continue;
+        }
+        last_version = Some(version);
+        for (mailbox, _) in watched {
+            let modseq = conn.query_row(
+                "SELECT highest_modseq FROM mailboxes WHERE id = ?1",
+                [mailbox],
+                |r| r.get::<_, u64>(0),
+            );
+            if let Ok(modseq) = modseq {
+                notifier.notify(mailbox, modseq);
+            }
+        }
     }
 }
 
@@ -168,7 +236,12 @@ impl MailStore for SqliteStore {
         from: &MailboxName,
         to: &MailboxName,
     ) -> StoreResult<()> {
-        self.write(|tx| mailboxes::rename(tx, user, from, to))
+        self.write_mailboxes(|tx| {
+            let inbox = mailbox_id(tx, user, "INBOX")?.map(|(id, _)| id);
+            mailboxes::rename(tx, user, from, to)?;
+            // RENAME INBOX empties INBOX: its watchers must hear of it.
+            Ok(((), inbox.filter(|_| from.is_inbox()).into_iter().collect()))
+        })
     }
 
     fn set_subscribed(
@@ -207,9 +280,9 @@ impl MailStore for SqliteStore {
         name: &MailboxName,
         message: NewMessage,
     ) -> StoreResult<AppendOutcome> {
-        self.write(|tx| {
+        self.write_mailboxes(|tx| {
             let id = selectable_mailbox(tx, user, name.as_str())?;
-            messages::append(tx, id, &message)
+            Ok((messages::append(tx, id, &message)?, vec![id]))
         })
     }
 
@@ -247,7 +320,10 @@ impl MailStore for SqliteStore {
         flags: &Flags,
         unchanged_since: Option<u64>,
     ) -> StoreResult<StoreOutcome> {
-        self.write(|tx| messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since))
+        self.write_mailboxes(|tx| {
+            let outcome = messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since)?;
+            Ok((outcome, vec![mailbox]))
+        })
     }
 
     fn copy(
@@ -257,18 +333,22 @@ impl MailStore for SqliteStore {
         user: UserId,
         target: &MailboxName,
     ) -> StoreResult<CopyOutcome> {
-        self.write(|tx| {
+        self.write_mailboxes(|tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
-            messages::copy(tx, mailbox, uids, target)
+            Ok((messages::copy(tx, mailbox, uids, target)?, vec![target]))
         })
     }
 
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>> {
-        self.write(|tx| messages::expunge(tx, mailbox, uids))
+        self.write_mailboxes(|tx| Ok((messages::expunge(tx, mailbox, uids)?, vec![mailbox])))
     }
 
     fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>> {
         self.read(|tx| search::search(tx, mailbox, query))
+    }
+
+    fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64> {
+        self.notifier.subscribe(mailbox, modseq)
     }
 }
 
