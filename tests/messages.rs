@@ -511,3 +511,55 @@ async fn appends_from_elsewhere_arrive_as_exists_with_new_keywords() {
         "{noop:#?}"
     );
 }
+
+#[tokio::test]
+async fn move_reports_copyuid_then_expunges() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    for i in 1..=4 {
+        append(
+            &mut client,
+            "INBOX",
+            if i == 2 { "\\Seen" } else { "" },
+            &format!("Subject: {i}\r\n\r\nx\r\n"),
+        )
+        .await;
+    }
+    client.ok("SELECT INBOX").await;
+    let mut watcher = server.logged_in().await;
+    watcher.ok("SELECT INBOX").await;
+    use letterbox::store::MailStore;
+    let archive = letterbox::store::MailboxName::new("Archive").unwrap();
+    let uidvalidity = server.store.status(1, &archive).unwrap().uidvalidity;
+    let lines = client.ok("MOVE 2:3 Archive").await;
+    assert_eq!(
+        lines[..3],
+        [
+            format!("* OK [COPYUID {uidvalidity} 2:3 1:2] Moved"),
+            "* 2 EXPUNGE".to_string(),
+            "* 2 EXPUNGE".to_string(),
+        ]
+    );
+    let lines = client.ok("UID MOVE 4 Archive").await;
+    assert_eq!(lines[0], format!("* OK [COPYUID {uidvalidity} 4 3] Moved"));
+    assert_eq!(lines[1], "* 2 EXPUNGE");
+    assert!(
+        client
+            .status("MOVE 1 Nowhere")
+            .await
+            .starts_with("NO [TRYCREATE]")
+    );
+    assert!(client.status("MOVE 1 INBOX").await.starts_with("NO"));
+    // The other session hears of the expunges; the flags moved along.
+    let noop = watcher.ok("NOOP").await;
+    let expunges = noop.iter().filter(|l| l.ends_with("EXPUNGE")).count();
+    assert_eq!(expunges, 3, "{noop:#?}");
+    client.ok("EXAMINE Archive").await;
+    assert!(
+        client.status("MOVE 1 INBOX").await.starts_with("NO"),
+        "read-only"
+    );
+    let flags = client.ok("FETCH 1:3 (UID FLAGS)").await;
+    // Nobody has selected Archive read-write yet, so the messages are still \Recent.
+    assert_eq!(flags[0], "* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))");
+}

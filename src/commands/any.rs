@@ -17,6 +17,7 @@ pub fn capabilities(s: &Session) -> String {
         "CHILDREN",
         "UIDPLUS",
         "IDLE",
+        "MOVE",
     ];
     if matches!(s.state, State::NotAuthenticated) {
         if !s.secure && s.ctx.tls.is_some() {

@@ -23,6 +23,7 @@ use crate::session::state::{Selection, State, User};
 use crate::store::MailboxName;
 
 pub use any::capabilities;
+use copy::Transfer;
 
 /// What the session does after a command's tagged response is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,12 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             uid,
             sequence_set,
             mailbox,
-        } => copy::copy(s, uid, &sequence_set, &mailbox).await,
+        } => copy::transfer(s, Transfer::Copy, uid, &sequence_set, &mailbox).await,
+        Move {
+            uid,
+            sequence_set,
+            mailbox,
+        } => copy::transfer(s, Transfer::Move, uid, &sequence_set, &mailbox).await,
         Search {
             uid,
             charset,
@@ -133,7 +139,7 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             message,
         } => append::append(s, &mailbox, &flags, internal_date, message).await,
         Idle => idle::idle(s).await,
-        Xlist { .. } | Compress { .. } | Move { .. } => Err(Done::bad(format!(
+        Xlist { .. } | Compress { .. } => Err(Done::bad(format!(
             "{} is not supported by this server yet",
             body.name()
         ))),

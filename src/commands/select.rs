@@ -120,18 +120,24 @@ pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResu
     let expunged = s
         .store(move |store| store.expunge(mailbox, only.as_deref()))
         .await?;
-    let Some(selection) = s.state.selection_mut() else {
-        return Err(Done::bad("No mailbox selected"));
-    };
-    for seq in selection.remove_uids(&expunged) {
-        s.untagged(format_args!("{seq} EXPUNGE"));
-    }
+    report_expunges(s, &expunged);
     let verb = if uids.is_some() {
         "UID EXPUNGE"
     } else {
         "EXPUNGE"
     };
     Ok(Done::ok(format!("{verb} completed")))
+}
+
+/// Removes the (ascending) UIDs from the session's view and sends an
+/// EXPUNGE for each, numbered as it is sent.
+pub fn report_expunges(s: &mut Session, uids: &[u32]) {
+    let Some(selection) = s.state.selection_mut() else {
+        return;
+    };
+    for seq in selection.remove_uids(uids) {
+        s.untagged(format_args!("{seq} EXPUNGE"));
+    }
 }
 
 /// The selected mailbox (dispatch guarantees there is one).

@@ -338,6 +338,14 @@ pub trait MailStore: Send + Sync + 'static {
         user: UserId,
         target: &MailboxName,
     ) -> StoreResult<CopyOutcome>;
+    /// MOVE (RFC 6851): COPY and removal of the sources in one transaction.
+    fn move_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+    ) -> StoreResult<CopyOutcome>;
     /// Removes `\Deleted` messages (only those in `uids` when given);
     /// returns their UIDs, ascending.
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>>;

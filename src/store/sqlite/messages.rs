@@ -393,6 +393,17 @@ pub fn expunge(
     mailbox: MailboxId,
     uids: Option<&[u32]>,
 ) -> StoreResult<Vec<u32>> {
+    remove(tx, mailbox, uids, DELETED)
+}
+
+/// Removes the messages (within `uids` when given) whose flags include
+/// all of `required` (0: any message), as EXPUNGE and MOVE do.
+pub fn remove(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    uids: Option<&[u32]>,
+    required: u8,
+) -> StoreResult<Vec<u32>> {
     let ranges = match uids {
         Some(uids) => runs(uids),
         None => vec![(0, u32::MAX)],
@@ -401,10 +412,10 @@ pub fn expunge(
     {
         let mut stmt = tx.prepare_cached(
             "DELETE FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3
-               AND flags & ?4 != 0 RETURNING uid, body_id",
+               AND flags & ?4 = ?4 RETURNING uid, body_id",
         )?;
         for (first, last) in ranges {
-            for row in stmt.query_map(params![mailbox, first, last, DELETED], |r| {
+            for row in stmt.query_map(params![mailbox, first, last, required], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })? {
                 removed.push(row?);

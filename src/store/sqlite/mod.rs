@@ -339,6 +339,27 @@ impl MailStore for SqliteStore {
         })
     }
 
+    fn move_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+    ) -> StoreResult<CopyOutcome> {
+        self.write_mailboxes(|tx| {
+            let target = selectable_mailbox(tx, user, target.as_str())?;
+            if target == mailbox {
+                return Err(StoreError::Refused(
+                    "Cannot move messages into their own mailbox".into(),
+                ));
+            }
+            let outcome = messages::copy(tx, mailbox, uids, target)?;
+            let moved: Vec<u32> = outcome.uids.iter().map(|(source, _)| *source).collect();
+            messages::remove(tx, mailbox, Some(&moved), 0)?;
+            Ok((outcome, vec![mailbox, target]))
+        })
+    }
+
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>> {
         self.write_mailboxes(|tx| Ok((messages::expunge(tx, mailbox, uids)?, vec![mailbox])))
     }
