@@ -194,8 +194,8 @@ async fn any_state_commands() {
     let mut client = server.logged_in().await;
     let namespace = client.ok("NAMESPACE").await;
     assert_eq!(namespace[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL");
-    let enable = client.ok("ENABLE CONDSTORE").await;
-    assert_eq!(enable[0], "* ENABLED");
+    let enable = client.ok("ENABLE CONDSTORE X-NONE").await;
+    assert_eq!(enable[0], "* ENABLED CONDSTORE");
 }
 
 #[tokio::test]

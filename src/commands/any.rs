@@ -18,6 +18,9 @@ pub fn capabilities(s: &Session) -> String {
         "UIDPLUS",
         "IDLE",
         "MOVE",
+        "CONDSTORE",
+        "QRESYNC",
+        "ESEARCH",
     ];
     if matches!(s.state, State::NotAuthenticated) {
         if !s.secure && s.ctx.tls.is_some() {
@@ -53,9 +56,31 @@ pub fn id(s: &mut Session) -> CommandResult {
     Ok(Done::ok("ID completed"))
 }
 
-/// RFC 5161: none of the capabilities this server has yet are enableable,
-/// so every requested one is ignored, as the RFC asks for unknown ones.
-pub fn enable(s: &mut Session) -> CommandResult {
-    s.untagged(format_args!("ENABLED"));
+/// RFC 5161: turns on CONDSTORE and QRESYNC (which implies CONDSTORE);
+/// unknown names are ignored, as the RFC asks. ENABLED lists what this
+/// command turned on.
+pub fn enable(s: &mut Session, names: &[String]) -> CommandResult {
+    let mut enabled = Vec::new();
+    for name in names {
+        let ext = &mut s.extensions;
+        match name.to_ascii_uppercase().as_str() {
+            "CONDSTORE" if !ext.condstore => {
+                ext.condstore = true;
+                enabled.push("CONDSTORE");
+            }
+            "QRESYNC" if !ext.qresync => {
+                ext.qresync = true;
+                ext.condstore = true;
+                enabled.push("QRESYNC");
+            }
+            _ => {}
+        }
+    }
+    let mut line = String::from("ENABLED");
+    for name in enabled {
+        line.push(' ');
+        line.push_str(name);
+    }
+    s.untagged(format_args!("{line}"));
     Ok(Done::ok("ENABLE completed"))
 }

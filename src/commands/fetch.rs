@@ -24,6 +24,8 @@ pub struct FetchCommand {
     pub sequence_set: SequenceSet,
     pub attributes: Vec<FetchAttribute>,
     pub changed_since: Option<u64>,
+    /// QRESYNC's VANISHED modifier (UID FETCH with CHANGEDSINCE only).
+    pub vanished: bool,
 }
 
 pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
@@ -34,6 +36,27 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
     // UID FETCH always reports the UID, first as clients expect.
     if command.uid && !attributes.contains(&FetchAttribute::Uid) {
         attributes.insert(0, FetchAttribute::Uid);
+    }
+    // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ.
+    if command.changed_since.is_some() && !attributes.contains(&FetchAttribute::ModSeq) {
+        attributes.push(FetchAttribute::ModSeq);
+    }
+    if let Some(since) = command.changed_since.filter(|_| command.vanished) {
+        if !command.uid || !s.extensions.qresync {
+            return Err(Done::bad("VANISHED needs UID FETCH and ENABLE QRESYNC"));
+        }
+        // `*` reaches past the last UID still present, so `1:*` covers
+        // every UID that was ever expunged (what the client means).
+        let ranges = command.sequence_set.ranges(u32::MAX);
+        let vanished = s
+            .store(move |store| store.vanished_since(mailbox, since, Some(&ranges)))
+            .await?;
+        if !vanished.is_empty() {
+            s.untagged(format_args!(
+                "VANISHED (EARLIER) {}",
+                super::uid_set(&vanished)
+            ));
+        }
     }
     let request = FetchRequest {
         index: attributes.iter().any(needs_index),
@@ -177,9 +200,13 @@ fn response(
         write_item(&mut item, attribute, message, index.as_ref(), raw, recent);
         items.push(item);
     }
-    // A \Seen set by this FETCH is reported in the same response.
+    // A \Seen set by this FETCH is reported in the same response (with
+    // its new MODSEQ once CONDSTORE is on).
     if flags_changed && !attributes.contains(&FetchAttribute::Flags) {
         items.push(format!("FLAGS {}", flag_list(&message.flags, recent)).into_bytes());
+    }
+    if flags_changed && s.extensions.condstore && !attributes.contains(&FetchAttribute::ModSeq) {
+        items.push(format!("MODSEQ ({})", message.modseq).into_bytes());
     }
     let mut line = format!("* {seq} FETCH (").into_bytes();
     line.extend_from_slice(&items.join(&b' '));

@@ -3,8 +3,8 @@
 use super::{mailbox_name, user};
 use crate::proto::{StatusItem, encode};
 use crate::session::Session;
-use crate::session::reply::{CommandResult, Done};
-use crate::store::SpecialUse;
+use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::{MailboxStatus, SpecialUse};
 
 pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) -> CommandResult {
     let name = mailbox_name(raw_name)?;
@@ -13,18 +13,24 @@ pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) ->
             "Mailbox names may not contain the LIST wildcards * and %",
         ));
     }
-    let special_use = match special_use {
-        [] => None,
-        [one] => Some(
-            SpecialUse::from_attribute(one)
-                .ok_or_else(|| Done::no(format!("Unknown special-use attribute {one}")))?,
-        ),
-        _ => return Err(Done::no("Only one special-use attribute per mailbox")),
-    };
+    let special_use = use_attribute(special_use)?;
     let user = user(s)?;
     s.store(move |store| store.create_mailbox(user.id, &name, special_use))
         .await?;
     Ok(Done::ok("CREATE completed"))
+}
+
+/// The special use a `CREATE name (USE (...))` asks for. RFC 6154 §3: a use
+/// the server does not support, or cannot assign (this store keeps one per
+/// mailbox), fails the CREATE with `NO [USEATTR]` and creates nothing.
+fn use_attribute(attributes: &[String]) -> Result<Option<SpecialUse>, Done> {
+    match attributes {
+        [] => Ok(None),
+        [one] => SpecialUse::from_attribute(one).map(Some).ok_or_else(|| {
+            Done::no(format!("{one} is not a supported special use")).with_code(Code::UseAttr)
+        }),
+        _ => Err(Done::no("Only one special-use attribute per mailbox").with_code(Code::UseAttr)),
+    }
 }
 
 pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
@@ -67,25 +73,36 @@ pub async fn status(s: &mut Session, raw_name: &[u8], items: &[StatusItem]) -> C
     let user = user(s)?;
     let lookup = name.clone();
     let status = s.store(move |store| store.status(user.id, &lookup)).await?;
+    write_status(&mut s.out, name.as_str(), &status, items);
+    Ok(Done::ok("STATUS completed"))
+}
+
+/// Appends `* STATUS name (ITEM value ...)`. STATUS and LIST-STATUS (RFC
+/// 5819 §2) share it so both spell every item the same way.
+pub(super) fn write_status(
+    out: &mut Vec<u8>,
+    name: &str,
+    status: &MailboxStatus,
+    items: &[StatusItem],
+) {
     let values: Vec<String> = items
         .iter()
-        .map(|item| {
-            let value = match item {
-                StatusItem::Messages => u64::from(status.messages),
-                StatusItem::Recent => u64::from(status.recent),
-                StatusItem::UidNext => u64::from(status.uidnext),
-                StatusItem::UidValidity => u64::from(status.uidvalidity),
-                StatusItem::Unseen => u64::from(status.unseen),
-                StatusItem::HighestModSeq => status.highest_modseq,
-                StatusItem::Size => status.size,
-                StatusItem::Deleted => u64::from(status.deleted),
-            };
-            format!("{} {value}", item.name())
-        })
+        .map(|item| format!("{} {}", item.name(), status_value(status, *item)))
         .collect();
-    s.out.extend_from_slice(b"* STATUS ");
-    encode::mailbox(&mut s.out, name.as_str(), false);
-    s.out
-        .extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
-    Ok(Done::ok("STATUS completed"))
+    out.extend_from_slice(b"* STATUS ");
+    encode::mailbox(out, name, false);
+    out.extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
+}
+
+fn status_value(status: &MailboxStatus, item: StatusItem) -> u64 {
+    match item {
+        StatusItem::Messages => u64::from(status.messages),
+        StatusItem::Recent => u64::from(status.recent),
+        StatusItem::UidNext => u64::from(status.uidnext),
+        StatusItem::UidValidity => u64::from(status.uidvalidity),
+        StatusItem::Unseen => u64::from(status.unseen),
+        StatusItem::HighestModSeq => status.highest_modseq,
+        StatusItem::Size => status.size,
+        StatusItem::Deleted => u64::from(status.deleted),
+    }
 }

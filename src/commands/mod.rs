@@ -12,7 +12,7 @@ mod idle;
 mod list;
 mod mailbox;
 mod pattern;
-mod search;
+pub mod search;
 pub mod select;
 mod store;
 
@@ -36,12 +36,15 @@ pub enum Flow {
 /// Runs one command.
 pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow) {
     use CommandBody::*;
+    if enables_condstore(&body) {
+        s.extensions.condstore = true;
+    }
     let result = match body {
         Capability => any::capability(s),
         Noop | Check => Ok(Done::ok(format!("{} completed", body.name()))),
         Logout => any::logout(s),
         Id(_) => any::id(s),
-        Enable(_) => any::enable(s),
+        Enable(names) => any::enable(s, &names),
         StartTls => {
             let result = auth::starttls(s);
             let flow = if result.is_ok() {
@@ -56,8 +59,12 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             mechanism,
             initial_response,
         } => auth::authenticate(s, &mechanism, initial_response).await,
-        Select { mailbox, .. } => select::select(s, &mailbox, false).await,
-        Examine { mailbox, .. } => select::select(s, &mailbox, true).await,
+        Select {
+            mailbox, qresync, ..
+        } => select::select(s, &mailbox, false, qresync).await,
+        Examine {
+            mailbox, qresync, ..
+        } => select::select(s, &mailbox, true, qresync).await,
         Close => select::close(s).await,
         Unselect => select::unselect(s),
         Expunge => select::expunge(s, None).await,
@@ -67,13 +74,14 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             sequence_set,
             attributes,
             changed_since,
-            vanished: _,
+            vanished,
         } => {
             let command = fetch::FetchCommand {
                 uid,
                 sequence_set,
                 attributes,
                 changed_since,
+                vanished,
             };
             fetch::fetch(s, command).await
         }
@@ -139,7 +147,8 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
             message,
         } => append::append(s, &mailbox, &flags, internal_date, message).await,
         Idle => idle::idle(s).await,
-        Xlist { .. } | Compress { .. } => Err(Done::bad(format!(
+        Xlist { reference, pattern } => list::xlist(s, reference, pattern).await,
+        Compress { .. } => Err(Done::bad(format!(
             "{} is not supported by this server yet",
             body.name()
         ))),
@@ -159,13 +168,34 @@ fn mailbox_name(raw: &[u8]) -> Result<MailboxName, Done> {
     MailboxName::new(&decoded).map_err(|e| Done::no(e.to_string()))
 }
 
+/// RFC 7162 §3.1: the commands that turn CONDSTORE on by using it.
+fn enables_condstore(body: &CommandBody) -> bool {
+    use crate::proto::{FetchAttribute, StatusItem};
+    match body {
+        CommandBody::Select { condstore, .. } | CommandBody::Examine { condstore, .. } => {
+            *condstore
+        }
+        CommandBody::Status { items, .. } => items.contains(&StatusItem::HighestModSeq),
+        CommandBody::Fetch {
+            attributes,
+            changed_since,
+            ..
+        } => changed_since.is_some() || attributes.contains(&FetchAttribute::ModSeq),
+        CommandBody::Store {
+            unchanged_since, ..
+        } => unchanged_since.is_some(),
+        CommandBody::Search { criteria, .. } => search::uses_modseq(criteria),
+        _ => false,
+    }
+}
+
 /// Resolves a sequence or UID set against the session's view.
 fn resolve(selection: &Selection, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, Done> {
     selection.resolve(set, uid).map_err(Done::bad)
 }
 
 /// Ascending UIDs as a compact set, e.g. `1:3,7`.
-fn uid_set(uids: &[u32]) -> String {
+pub fn uid_set(uids: &[u32]) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut iter = uids.iter().copied().peekable();
     while let Some(start) = iter.next() {

@@ -48,6 +48,20 @@ impl Pattern {
     }
 }
 
+/// The patterns of one LIST command: RFC 5258 §3 lets an extended LIST give
+/// several, and a name is selected when it matches at least one of them.
+pub struct Patterns(Vec<Pattern>);
+
+impl Patterns {
+    pub fn new(patterns: Vec<Pattern>) -> Patterns {
+        Patterns(patterns)
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.iter().any(|p| p.matches(name))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +93,18 @@ mod tests {
     fn reference_is_prepended() {
         assert!(Pattern::new("a/", "%").unwrap().matches("a/b"));
         assert!(!Pattern::new("a/", "%").unwrap().matches("a"));
+    }
+
+    #[test]
+    fn several_patterns_match_any() {
+        let patterns = Patterns::new(vec![
+            Pattern::new("", "INBOX").unwrap(),
+            Pattern::new("", "Sent/%").unwrap(),
+        ]);
+        assert!(patterns.matches("INBOX"));
+        assert!(patterns.matches("Sent/2026"));
+        assert!(!patterns.matches("Sent"));
+        assert!(!Patterns::new(vec![]).matches("INBOX"));
     }
 
     #[test]

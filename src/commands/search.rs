@@ -7,6 +7,7 @@
 use std::ops::RangeInclusive;
 
 use super::select::selected;
+use super::uid_set;
 use crate::proto::{SearchKey, SequenceSet};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
@@ -20,9 +21,7 @@ pub async fn search(
     criteria: &SearchKey,
     return_options: Option<&[String]>,
 ) -> CommandResult {
-    if return_options.is_some() {
-        return Err(Done::bad("SEARCH RETURN (ESEARCH) is not supported yet"));
-    }
+    let returns = return_options.map(ReturnOptions::parse).transpose()?;
     if let Some(charset) = charset
         && !["UTF-8", "US-ASCII"]
             .iter()
@@ -33,22 +32,124 @@ pub async fn search(
     let selection = selected(s)?;
     let query = to_query(criteria, selection)?;
     let mailbox = selection.mailbox;
-    let uids = s.store(move |store| store.search(mailbox, &query)).await?;
+    let found = s.store(move |store| store.search(mailbox, &query)).await?;
     let selection = selected(s)?;
-    let results: Vec<String> = uids
-        .into_iter()
-        .filter_map(|found| {
-            let seq = selection.seq_of(found)?;
-            Some(if uid { found } else { seq }.to_string())
-        })
-        .collect();
-    if results.is_empty() {
-        s.untagged(format_args!("SEARCH"));
-    } else {
-        s.untagged(format_args!("SEARCH {}", results.join(" ")));
+    // Only messages this session has been told about, as UIDs or numbers.
+    let mut results = Vec::with_capacity(found.len());
+    let mut highest_modseq = 0;
+    for (found_uid, modseq) in found {
+        if let Some(seq) = selection.seq_of(found_uid) {
+            results.push(if uid { found_uid } else { seq });
+            highest_modseq = highest_modseq.max(modseq);
+        }
+    }
+    // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ found.
+    let modseq = (uses_modseq(criteria) && !results.is_empty()).then_some(highest_modseq);
+    match returns {
+        None => write_search(s, &results, modseq),
+        Some(returns) => write_esearch(s, uid, &returns, &results, modseq),
     }
     let verb = if uid { "UID SEARCH" } else { "SEARCH" };
     Ok(Done::ok(format!("{verb} completed")))
+}
+
+/// `* SEARCH 2 5 7 [(MODSEQ n)]`.
+fn write_search(s: &mut Session, results: &[u32], modseq: Option<u64>) {
+    let mut line = String::from("SEARCH");
+    for n in results {
+        line.push_str(&format!(" {n}"));
+    }
+    if let Some(modseq) = modseq {
+        line.push_str(&format!(" (MODSEQ {modseq})"));
+    }
+    s.untagged(format_args!("{line}"));
+}
+
+/// RFC 4731 `SEARCH RETURN (...)` options.
+struct ReturnOptions {
+    min: bool,
+    max: bool,
+    count: bool,
+    all: bool,
+}
+
+impl ReturnOptions {
+    /// `RETURN ()` means `RETURN (ALL)`; SAVE (RFC 5182) is not offered.
+    fn parse(options: &[String]) -> Result<ReturnOptions, Done> {
+        let mut returns = ReturnOptions {
+            min: false,
+            max: false,
+            count: false,
+            all: options.is_empty(),
+        };
+        for option in options {
+            match option.to_ascii_uppercase().as_str() {
+                "MIN" => returns.min = true,
+                "MAX" => returns.max = true,
+                "COUNT" => returns.count = true,
+                "ALL" => returns.all = true,
+                other => {
+                    return Err(Done::bad(format!(
+                        "Unsupported SEARCH RETURN option {other}"
+                    )));
+                }
+            }
+        }
+        Ok(returns)
+    }
+}
+
+/// `* ESEARCH (TAG "t") [UID] MIN a MAX b COUNT n ALL set [MODSEQ m]`.
+fn write_esearch(
+    s: &mut Session,
+    uid: bool,
+    returns: &ReturnOptions,
+    results: &[u32],
+    modseq: Option<u64>,
+) {
+    let mut line = format!("ESEARCH (TAG \"{}\")", s.current_tag);
+    if uid {
+        line.push_str(" UID");
+    }
+    if let (true, Some(min)) = (returns.min, results.first()) {
+        line.push_str(&format!(" MIN {min}"));
+    }
+    if let (true, Some(max)) = (returns.max, results.last()) {
+        line.push_str(&format!(" MAX {max}"));
+    }
+    if returns.count {
+        line.push_str(&format!(" COUNT {}", results.len()));
+    }
+    if returns.all && !results.is_empty() {
+        line.push_str(&format!(" ALL {}", uid_set(results)));
+    }
+    if let Some(modseq) = modseq {
+        line.push_str(&format!(" MODSEQ {modseq}"));
+    }
+    s.untagged(format_args!("{line}"));
+}
+
+/// True when the criteria contain a MODSEQ key (RFC 7162 §3.1.5).
+pub fn uses_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::ModSeq(_) => true,
+        SearchKey::Not(inner) => uses_modseq(inner),
+        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        SearchKey::And(all) => all.iter().any(uses_modseq),
+        _ => false,
+    }
+}
+
+/// True when the criteria use message sequence numbers: then even UID
+/// SEARCH must not be interleaved with expunges (RFC 7162 §3.2.10).
+pub fn uses_sequence_numbers(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::SequenceSet(_) => true,
+        SearchKey::Not(inner) => uses_sequence_numbers(inner),
+        SearchKey::Or(a, b) => uses_sequence_numbers(a) || uses_sequence_numbers(b),
+        SearchKey::And(all) => all.iter().any(uses_sequence_numbers),
+        _ => false,
+    }
 }
 
 fn text(bytes: &[u8]) -> Result<String, Done> {

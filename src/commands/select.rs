@@ -2,12 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use super::{flags, mailbox_name, resolve, user};
-use crate::proto::SequenceSet;
-use crate::session::Session;
+use super::{flags, mailbox_name, resolve, uid_set, user};
+use crate::proto::{QresyncParams, SequenceSet};
 use crate::session::reply::{Code, CommandResult, Done, write_status};
 use crate::session::state::{Selection, State};
-use crate::store::SystemFlags;
+use crate::session::{Session, expunge_lines};
+use crate::store::{Expunged, SelectedMailbox, SystemFlags};
 
 /// The FLAGS list and PERMANENTFLAGS code for a mailbox's keywords.
 pub fn write_flags(s: &mut Session, keywords: &[String], read_only: bool) {
@@ -24,12 +24,27 @@ pub fn write_flags(s: &mut Session, keywords: &[String], read_only: bool) {
     write_status(&mut s.out, None, &done);
 }
 
-pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> CommandResult {
+pub async fn select(
+    s: &mut Session,
+    raw_name: &[u8],
+    read_only: bool,
+    qresync: Option<QresyncParams>,
+) -> CommandResult {
     let name = mailbox_name(raw_name)?;
     let user = user(s)?;
+    if qresync.is_some() && !s.extensions.qresync {
+        return Err(Done::bad("QRESYNC parameters need ENABLE QRESYNC first"));
+    }
     // RFC 3501 §6.3.1: the old mailbox is closed (without expunge) even if
-    // this SELECT fails.
-    s.state.deselect();
+    // this SELECT fails; RFC 7162 §3.2.11 marks the boundary with CLOSED.
+    if s.state.selection().is_some() {
+        s.state.deselect();
+        write_status(
+            &mut s.out,
+            None,
+            &Done::ok("Previous mailbox closed").with_code(Code::Closed),
+        );
+    }
     let mailbox = s
         .store(move |store| store.select(user.id, &name, !read_only))
         .await?;
@@ -56,8 +71,15 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
     }
     untagged_ok.push(Done::ok("UIDs valid").with_code(Code::UidValidity(mailbox.uidvalidity)));
     untagged_ok.push(Done::ok("Predicted next UID").with_code(Code::UidNext(mailbox.uidnext)));
+    if s.extensions.condstore {
+        untagged_ok
+            .push(Done::ok("Highest").with_code(Code::HighestModSeq(mailbox.highest_modseq)));
+    }
     for done in &untagged_ok {
         write_status(&mut s.out, None, done);
+    }
+    if let Some(params) = qresync.filter(|p| p.uidvalidity == mailbox.uidvalidity) {
+        resynchronize(s, &mailbox, &recent, &params).await?;
     }
     s.state = State::Selected(
         user,
@@ -83,15 +105,49 @@ pub async fn select(s: &mut Session, raw_name: &[u8], read_only: bool) -> Comman
     Ok(Done::ok(format!("{verb} completed")).with_code(code))
 }
 
+/// RFC 7162 §3.2.5: tells a reconnecting client what it missed since the
+/// MODSEQ it remembers: VANISHED (EARLIER) for expunged UIDs it may know,
+/// then FETCH for every message changed since.
+async fn resynchronize(
+    s: &mut Session,
+    mailbox: &SelectedMailbox,
+    recent: &BTreeSet<u32>,
+    params: &QresyncParams,
+) -> Result<(), Done> {
+    let largest = mailbox.uidnext.saturating_sub(1);
+    let known = params.known_uids.as_ref().map(|set| set.ranges(largest));
+    let (id, since) = (mailbox.id, params.modseq);
+    let vanished = s
+        .store(move |store| store.vanished_since(id, since, known.as_deref()))
+        .await?;
+    if !vanished.is_empty() {
+        s.untagged(format_args!("VANISHED (EARLIER) {}", uid_set(&vanished)));
+    }
+    for (index, message) in mailbox.messages.iter().enumerate() {
+        if message.modseq > since {
+            let flags = flags::flag_list(&message.flags, recent.contains(&message.uid));
+            s.untagged(format_args!(
+                "{} FETCH (UID {} FLAGS {flags} MODSEQ ({}))",
+                index + 1,
+                message.uid,
+                message.modseq
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// CLOSE: expunge silently (unless read-only), then leave the mailbox.
 pub async fn close(s: &mut Session) -> CommandResult {
     let selection = selected(s)?;
+    let mut done = Done::ok("CLOSE completed");
     if !selection.read_only {
         let mailbox = selection.mailbox;
-        s.store(move |store| store.expunge(mailbox, None)).await?;
+        let expunged = s.store(move |store| store.expunge(mailbox, None)).await?;
+        done = with_highest_modseq(s, done, &expunged);
     }
     s.state.deselect();
-    Ok(Done::ok("CLOSE completed"))
+    Ok(done)
 }
 
 pub fn unselect(s: &mut Session) -> CommandResult {
@@ -120,23 +176,38 @@ pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResu
     let expunged = s
         .store(move |store| store.expunge(mailbox, only.as_deref()))
         .await?;
-    report_expunges(s, &expunged);
+    report_expunges(s, &expunged.uids);
     let verb = if uids.is_some() {
         "UID EXPUNGE"
     } else {
         "EXPUNGE"
     };
-    Ok(Done::ok(format!("{verb} completed")))
+    Ok(with_highest_modseq(
+        s,
+        Done::ok(format!("{verb} completed")),
+        &expunged,
+    ))
 }
 
-/// Removes the (ascending) UIDs from the session's view and sends an
-/// EXPUNGE for each, numbered as it is sent.
+/// Removes the (ascending) UIDs from the session's view and announces it
+/// (EXPUNGE lines, or VANISHED with QRESYNC).
 pub fn report_expunges(s: &mut Session, uids: &[u32]) {
+    let qresync = s.extensions.qresync;
     let Some(selection) = s.state.selection_mut() else {
         return;
     };
-    for seq in selection.remove_uids(uids) {
-        s.untagged(format_args!("{seq} EXPUNGE"));
+    for line in expunge_lines(selection, uids, qresync) {
+        s.untagged(format_args!("{line}"));
+    }
+}
+
+/// RFC 7162 §3.2.7-9: once a message is gone, the tagged OK of EXPUNGE,
+/// UID EXPUNGE and CLOSE carries the new HIGHESTMODSEQ (with CONDSTORE).
+fn with_highest_modseq(s: &Session, done: Done, expunged: &Expunged) -> Done {
+    if s.extensions.condstore && !expunged.uids.is_empty() {
+        done.with_code(Code::HighestModSeq(expunged.highest_modseq))
+    } else {
+        done
     }
 }
 

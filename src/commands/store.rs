@@ -39,7 +39,9 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     if change != FlagChange::Remove {
         s.announce_keywords(&keywords);
     }
+    let modseq_on = s.extensions.condstore;
     let mut lines = Vec::new();
+    let mut modified = Vec::new();
     if let Some(selection) = s.state.selection_mut() {
         selection.own_modseqs.extend(
             outcome
@@ -49,33 +51,47 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
                 .map(|m| m.modseq),
         );
         for message in &outcome.messages {
-            // .SILENT suppresses our own echo (RFC 3501 §6.4.6).
-            if command.silent {
-                continue;
-            }
             let Some(seq) = selection.seq_of(message.uid) else {
                 continue;
             };
-            let recent = selection.recent.contains(&message.uid);
-            let uid = if command.uid {
-                format!("UID {} ", message.uid)
-            } else {
-                String::new()
-            };
-            lines.push(format!(
-                "{seq} FETCH ({uid}FLAGS {})",
-                flag_list(&message.flags, recent)
-            ));
+            // .SILENT suppresses our own echo (RFC 3501 §6.4.6), except
+            // that a conditional STORE must still report the new MODSEQ of
+            // what it changed (RFC 7162 §3.1.3).
+            let conditional = unchanged_since.is_some() && message.changed;
+            if command.silent && !conditional {
+                continue;
+            }
+            let mut items = Vec::new();
+            if command.uid {
+                items.push(format!("UID {}", message.uid));
+            }
+            if !command.silent {
+                let recent = selection.recent.contains(&message.uid);
+                items.push(format!("FLAGS {}", flag_list(&message.flags, recent)));
+            }
+            if modseq_on {
+                items.push(format!("MODSEQ ({})", message.modseq));
+            }
+            lines.push(format!("{seq} FETCH ({})", items.join(" ")));
+        }
+        // MODIFIED lists UIDs for UID STORE, sequence numbers for STORE.
+        for uid in &outcome.modified {
+            if command.uid {
+                modified.push(*uid);
+            } else if let Some(seq) = selection.seq_of(*uid) {
+                modified.push(seq);
+            }
         }
     }
     for line in lines {
         s.untagged(format_args!("{line}"));
     }
     let verb = if command.uid { "UID STORE" } else { "STORE" };
-    if outcome.modified.is_empty() {
-        Ok(Done::ok(format!("{verb} completed")))
+    let done = Done::ok(format!("{verb} completed"));
+    if modified.is_empty() {
+        Ok(done)
     } else {
-        let set = super::uid_set(&outcome.modified);
-        Ok(Done::ok(format!("{verb} completed")).with_code(Code::Modified(set)))
+        modified.sort_unstable();
+        Ok(done.with_code(Code::Modified(super::uid_set(&modified))))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::reply::Done;
 use super::state::State;
+use crate::commands::search::uses_sequence_numbers;
 use crate::proto::CommandBody;
 
 enum Needs {
@@ -75,11 +76,13 @@ pub fn check(state: &State, body: &CommandBody) -> Result<(), Done> {
 }
 
 /// RFC 3501 §7.4.1: no EXPUNGE response while answering FETCH, STORE or
-/// SEARCH (their UID forms are fine: they do not use sequence numbers).
+/// SEARCH. Their UID forms are fine, except a UID SEARCH whose criteria
+/// use sequence numbers (RFC 7162 §3.2.10).
 pub fn allows_expunge(body: &CommandBody) -> bool {
     use CommandBody::*;
-    !matches!(
-        body,
-        Fetch { uid: false, .. } | Store { uid: false, .. } | Search { uid: false, .. }
-    )
+    match body {
+        Fetch { uid, .. } | Store { uid, .. } => *uid,
+        Search { uid, criteria, .. } => *uid && !uses_sequence_numbers(criteria),
+        _ => true,
+    }
 }

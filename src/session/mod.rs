@@ -52,6 +52,52 @@ pub struct Session {
     /// Set by a handler that found the connection over (EOF, shutdown)
     /// while it was reading mid-command (AUTHENTICATE, IDLE).
     pub ended: Option<End>,
+    /// Extensions the client has turned on (ENABLE or implicitly).
+    pub extensions: Extensions,
+    /// The tag of the command being run (ESEARCH echoes it).
+    pub current_tag: String,
+}
+
+/// Per-connection extension state (RFC 5161 ENABLE, RFC 7162).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// MODSEQ in unsolicited FETCH and STORE responses, HIGHESTMODSEQ on SELECT.
+    pub condstore: bool,
+    /// VANISHED instead of EXPUNGE; SELECT (QRESYNC ...).
+    pub qresync: bool,
+}
+
+impl Extensions {
+    /// ` MODSEQ (n)` for a FETCH response once CONDSTORE is on, else "".
+    pub fn modseq_item(&self, modseq: u64) -> String {
+        if self.condstore {
+            format!(" MODSEQ ({modseq})")
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// Removes the (ascending) UIDs from the view and returns the untagged
+/// lines announcing it: one `n EXPUNGE` per message, numbered as each is
+/// sent, or with QRESYNC a single `VANISHED uid-set` (RFC 7162 §3.2.10).
+pub fn expunge_lines(selection: &mut state::Selection, uids: &[u32], qresync: bool) -> Vec<String> {
+    let known: Vec<u32> = uids
+        .iter()
+        .copied()
+        .filter(|uid| selection.seq_of(*uid).is_some())
+        .collect();
+    let seqs = selection.remove_uids(&known);
+    if !qresync {
+        return seqs
+            .into_iter()
+            .map(|seq| format!("{seq} EXPUNGE"))
+            .collect();
+    }
+    if known.is_empty() {
+        return Vec::new();
+    }
+    vec![format!("VANISHED {}", crate::commands::uid_set(&known))]
 }
 
 /// What ends a wait during IDLE.
@@ -94,6 +140,8 @@ impl Session {
             shutdown,
             deadline,
             ended: None,
+            extensions: Extensions::default(),
+            current_tag: String::new(),
         }
     }
 
@@ -160,6 +208,7 @@ impl Session {
             }
         };
         tracing::debug!(peer = %self.peer, command = command.body.name(), "command");
+        self.current_tag = command.tag.as_str().to_owned();
         let allow_expunge = dispatch::allows_expunge(&command.body);
         let (result, flow) = match dispatch::check(&self.state, &command.body) {
             Ok(()) => commands::execute(self, command.body).await,
@@ -209,9 +258,7 @@ impl Session {
             let mut expunged = std::mem::take(&mut selection.pending_expunges);
             expunged.sort_unstable();
             expunged.dedup();
-            for seq in selection.remove_uids(&expunged) {
-                lines.push(format!("{seq} EXPUNGE"));
-            }
+            lines.extend(expunge_lines(selection, &expunged, self.extensions.qresync));
         }
         let mut keywords: Vec<String> = Vec::new();
         for message in &changes.updated {
@@ -221,7 +268,11 @@ impl Session {
             if let (false, false, Some(seq)) = (own, pending, selection.seq_of(message.uid)) {
                 let recent = selection.recent.contains(&message.uid);
                 let flags = commands::flags::flag_list(&message.flags, recent);
-                lines.push(format!("{seq} FETCH (UID {} FLAGS {flags})", message.uid));
+                let modseq = self.extensions.modseq_item(message.modseq);
+                lines.push(format!(
+                    "{seq} FETCH (UID {} FLAGS {flags}{modseq})",
+                    message.uid
+                ));
             }
         }
         selection.own_modseqs.clear();

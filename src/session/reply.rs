@@ -54,6 +54,10 @@ pub enum Code {
     },
     Modified(String),
     BadCharset,
+    /// RFC 6154 §3: CREATE asked for a special use the server cannot give.
+    UseAttr,
+    HighestModSeq(u64),
+    Closed,
 }
 
 impl fmt::Display for Code {
@@ -86,6 +90,9 @@ impl fmt::Display for Code {
             } => write!(f, "COPYUID {uidvalidity} {sources} {copies}"),
             Code::Modified(set) => write!(f, "MODIFIED {set}"),
             Code::BadCharset => f.write_str("BADCHARSET (UTF-8 US-ASCII)"),
+            Code::UseAttr => f.write_str("USEATTR"),
+            Code::HighestModSeq(n) => write!(f, "HIGHESTMODSEQ {n}"),
+            Code::Closed => f.write_str("CLOSED"),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod notify;
 pub mod search;
 pub mod sqlite;
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, FixedOffset};
 
 use crate::mail::search_text::SearchText;
@@ -220,6 +222,15 @@ pub struct StoreOutcome {
     pub modified: Vec<u32>,
 }
 
+/// What EXPUNGE removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expunged {
+    /// Removed UIDs, ascending.
+    pub uids: Vec<u32>,
+    /// The mailbox's HIGHESTMODSEQ afterwards.
+    pub highest_modseq: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyOutcome {
     pub uidvalidity: u32,
@@ -346,11 +357,18 @@ pub trait MailStore: Send + Sync + 'static {
         user: UserId,
         target: &MailboxName,
     ) -> StoreResult<CopyOutcome>;
-    /// Removes `\Deleted` messages (only those in `uids` when given);
-    /// returns their UIDs, ascending.
-    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>>;
-    /// UIDs of the messages matching `query`, ascending.
-    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>>;
+    /// Removes `\Deleted` messages (only those in `uids` when given).
+    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged>;
+    /// (UID, MODSEQ) of the messages matching `query`, ascending by UID.
+    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>>;
+    /// UIDs expunged after `modseq` (QRESYNC's VANISHED (EARLIER)), within
+    /// `within` when given, ascending.
+    fn vanished_since(
+        &self,
+        mailbox: MailboxId,
+        modseq: u64,
+        within: Option<&[RangeInclusive<u32>]>,
+    ) -> StoreResult<Vec<u32>>;
     /// A wake-up for changes to `mailbox`: the receiver changes whenever
     /// its MODSEQ rises above `modseq`, whichever session or process made
     /// the change (other processes' changes within a poll interval).

@@ -441,6 +441,28 @@ pub fn remove(
     Ok(uids)
 }
 
+/// Tombstones above `modseq`, optionally limited to UID ranges.
+pub fn vanished_since(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    modseq: u64,
+    within: Option<&[std::ops::RangeInclusive<u32>]>,
+) -> StoreResult<Vec<u32>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT uid FROM expunged WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid",
+    )?;
+    let uids = stmt
+        .query_map(params![mailbox, modseq], |r| r.get::<_, u32>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(match within {
+        Some(ranges) => uids
+            .into_iter()
+            .filter(|uid| ranges.iter().any(|r| r.contains(uid)))
+            .collect(),
+        None => uids,
+    })
+}
+
 pub fn status(tx: &Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
     Ok(tx.query_row(
         "SELECT b.uidvalidity, b.uidnext, b.highest_modseq,

@@ -360,12 +360,31 @@ impl MailStore for SqliteStore {
         })
     }
 
-    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>> {
-        self.write_mailboxes(|tx| Ok((messages::expunge(tx, mailbox, uids)?, vec![mailbox])))
+    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged> {
+        self.write_mailboxes(|tx| {
+            let uids = messages::expunge(tx, mailbox, uids)?;
+            let highest_modseq = messages::highest_modseq(tx, mailbox)?;
+            Ok((
+                Expunged {
+                    uids,
+                    highest_modseq,
+                },
+                vec![mailbox],
+            ))
+        })
     }
 
-    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>> {
+    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>> {
         self.read(|tx| search::search(tx, mailbox, query))
+    }
+
+    fn vanished_since(
+        &self,
+        mailbox: MailboxId,
+        modseq: u64,
+        within: Option<&[std::ops::RangeInclusive<u32>]>,
+    ) -> StoreResult<Vec<u32>> {
+        self.read(|tx| messages::vanished_since(tx, mailbox, modseq, within))
     }
 
     fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64> {

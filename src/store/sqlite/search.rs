@@ -39,7 +39,11 @@ enum Compiled {
     ModSeq(u64),
 }
 
-pub fn search(tx: &Transaction, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<u32>> {
+pub fn search(
+    tx: &Transaction,
+    mailbox: MailboxId,
+    query: &SearchQuery,
+) -> StoreResult<Vec<(u32, u64)>> {
     let compiled = compile(tx, mailbox, query)?;
     let mut stmt = tx.prepare_cached(
         "SELECT m.uid, m.flags, m.keywords, m.internal_date, m.internal_tz, b.sent_date, m.size,
@@ -64,14 +68,14 @@ pub fn search(tx: &Transaction, mailbox: MailboxId, query: &SearchQuery) -> Stor
             modseq: r.get(7)?,
         })
     })?;
-    let mut uids = Vec::new();
+    let mut found = Vec::new();
     for row in rows {
         let row = row?;
         if matches(&compiled, &row) {
-            uids.push(row.uid);
+            found.push((row.uid, row.modseq));
         }
     }
-    Ok(uids)
+    Ok(found)
 }
 
 fn compile(tx: &Transaction, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
