@@ -125,3 +125,32 @@ async fn curl_starttls_login() {
     );
     assert!(stdout.contains("* STATUS INBOX (MESSAGES 0)"), "{stdout}");
 }
+
+#[tokio::test]
+async fn compress_deflate_with_python_zlib() {
+    let server = TestServer::start().await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/compress_session.py"
+    );
+    let port = server.imaps.port().to_string();
+    let cert = server.cert_path.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args([script, "localhost", &port])
+            .arg(&cert)
+            .args([USER, PASSWORD])
+            .output()
+            .expect("python3 is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("compress ok"), "{stdout}");
+    eprintln!("{stdout}");
+}

@@ -1,36 +1,50 @@
 //! Commands valid in every state: CAPABILITY, LOGOUT, ID, ENABLE.
 
 use crate::session::Session;
-use crate::session::reply::{CommandResult, Done};
+use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::State;
+
+/// What every state offers: enough to log in, plus what clients look for
+/// in the greeting.
+const BASE_CAPABILITIES: [&str; 6] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+
+/// Offered once logged in: these commands only work then.
+const SESSION_CAPABILITIES: [&str; 15] = [
+    "NAMESPACE",
+    "UNSELECT",
+    "CHILDREN",
+    "UIDPLUS",
+    "MOVE",
+    "CONDSTORE",
+    "QRESYNC",
+    "ESEARCH",
+    "LIST-EXTENDED",
+    "LIST-STATUS",
+    "SPECIAL-USE",
+    "CREATE-SPECIAL-USE",
+    "XLIST",
+    "STATUS=SIZE",
+    "COMPRESS=DEFLATE",
+];
 
 /// Capabilities advertised in this session's current state.
 pub fn capabilities(s: &Session) -> String {
-    let mut caps = vec![
-        "IMAP4rev1",
-        "LITERAL+",
-        "SASL-IR",
-        "ID",
-        "ENABLE",
-        "NAMESPACE",
-        "UNSELECT",
-        "CHILDREN",
-        "UIDPLUS",
-        "IDLE",
-        "MOVE",
-        "CONDSTORE",
-        "QRESYNC",
-        "ESEARCH",
-    ];
+    let mut caps: Vec<String> = BASE_CAPABILITIES.iter().map(|c| c.to_string()).collect();
     if matches!(s.state, State::NotAuthenticated) {
         if !s.secure && s.ctx.tls.is_some() {
-            caps.push("STARTTLS");
+            caps.push("STARTTLS".into());
         }
         if super::auth::login_allowed(s) {
-            caps.push("AUTH=PLAIN");
+            caps.push("AUTH=PLAIN".into());
         } else {
-            caps.push("LOGINDISABLED");
+            caps.push("LOGINDISABLED".into());
         }
+    } else {
+        caps.extend(SESSION_CAPABILITIES.iter().map(|c| c.to_string()));
+        caps.push(format!(
+            "APPENDLIMIT={}",
+            s.ctx.config.limits.max_message_size
+        ));
     }
     caps.join(" ")
 }
@@ -83,4 +97,21 @@ pub fn enable(s: &mut Session, names: &[String]) -> CommandResult {
     }
     s.untagged(format_args!("{line}"));
     Ok(Done::ok("ENABLE completed"))
+}
+
+/// COMPRESS DEFLATE (RFC 4978): the session switches after the tagged OK.
+pub fn compress(s: &mut Session, mechanism: &str) -> CommandResult {
+    if !mechanism.eq_ignore_ascii_case("DEFLATE") {
+        return Err(Done::bad(format!(
+            "Unknown compression mechanism {mechanism}"
+        )));
+    }
+    if s.compressed {
+        return Err(Done::no("Compression is already active").with_code(Code::CompressionActive));
+    }
+    if s.input_buffered() {
+        // Bytes after COMPRESS would be read with the wrong framing.
+        return Err(Done::bad("Send nothing after COMPRESS until its reply"));
+    }
+    Ok(Done::ok("DEFLATE active"))
 }

@@ -31,6 +31,7 @@ pub enum Flow {
     Continue,
     Logout,
     StartTls,
+    Compress,
 }
 
 /// Runs one command.
@@ -148,10 +149,15 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         } => append::append(s, &mailbox, &flags, internal_date, message).await,
         Idle => idle::idle(s).await,
         Xlist { reference, pattern } => list::xlist(s, reference, pattern).await,
-        Compress { .. } => Err(Done::bad(format!(
-            "{} is not supported by this server yet",
-            body.name()
-        ))),
+        Compress { mechanism } => {
+            let result = any::compress(s, &mechanism);
+            let flow = if result.is_ok() {
+                Flow::Compress
+            } else {
+                Flow::Continue
+            };
+            return (result, flow);
+        }
     };
     let flow = if matches!(s.state, State::Logout) || s.ended.is_some() {
         Flow::Logout
@@ -176,6 +182,10 @@ fn enables_condstore(body: &CommandBody) -> bool {
             *condstore
         }
         CommandBody::Status { items, .. } => items.contains(&StatusItem::HighestModSeq),
+        CommandBody::List(list) => list.return_options.iter().any(|option| {
+            matches!(option, crate::proto::ListReturn::Status(items)
+                if items.contains(&StatusItem::HighestModSeq))
+        }),
         CommandBody::Fetch {
             attributes,
             changed_since,

@@ -56,6 +56,8 @@ pub struct Session {
     pub extensions: Extensions,
     /// The tag of the command being run (ESEARCH echoes it).
     pub current_tag: String,
+    /// COMPRESS=DEFLATE is active.
+    pub compressed: bool,
 }
 
 /// Per-connection extension state (RFC 5161 ENABLE, RFC 7162).
@@ -142,6 +144,7 @@ impl Session {
             ended: None,
             extensions: Extensions::default(),
             current_tag: String::new(),
+            compressed: false,
         }
     }
 
@@ -172,6 +175,7 @@ impl Session {
                         Flow::Continue => {}
                         Flow::Logout => return Ok(()),
                         Flow::StartTls => self.start_tls().await?,
+                        Flow::Compress => self.start_compression(),
                     }
                 }
                 FrameEvent::NeedContinuation { .. } => {
@@ -462,6 +466,27 @@ impl Session {
             }
             Err(_) => Err(End::Eof),
         }
+    }
+
+    /// Wraps the stream in raw DEFLATE both ways after `OK DEFLATE active`
+    /// (RFC 4978). Every flush of a response is a sync flush, so IDLE pushes
+    /// reach the client at once.
+    fn start_compression(&mut self) {
+        use async_compression::tokio::{bufread::DeflateDecoder, write::DeflateEncoder};
+        let Some(io) = self.io.take() else {
+            return;
+        };
+        let (read, write) = tokio::io::split(io);
+        let reader = DeflateDecoder::new(tokio::io::BufReader::new(read));
+        let writer = DeflateEncoder::new(write);
+        self.io = Some(Box::new(tokio::io::join(reader, writer)));
+        self.compressed = true;
+    }
+
+    /// Whether a command could still arrive uncompressed, i.e. nothing is
+    /// buffered behind the COMPRESS command.
+    pub fn input_buffered(&self) -> bool {
+        self.framer.buffered() > 0
     }
 
     /// Sends `* BYE` where the end is the server's decision.

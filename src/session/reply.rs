@@ -58,6 +58,7 @@ pub enum Code {
     UseAttr,
     HighestModSeq(u64),
     Closed,
+    CompressionActive,
 }
 
 impl fmt::Display for Code {
@@ -93,6 +94,7 @@ impl fmt::Display for Code {
             Code::UseAttr => f.write_str("USEATTR"),
             Code::HighestModSeq(n) => write!(f, "HIGHESTMODSEQ {n}"),
             Code::Closed => f.write_str("CLOSED"),
+            Code::CompressionActive => f.write_str("COMPRESSIONACTIVE"),
         }
     }
 }
