@@ -1,0 +1,91 @@
+//! Three sessions on one mailbox, each with its own view: appends, flag
+//! changes and expunges reach every session at its next command, with
+//! sequence numbers right for that session's view; `\Recent` goes to
+//! exactly one session.
+
+mod common;
+
+use common::*;
+
+async fn select_inbox(server: &TestServer) -> Client {
+    let mut client = server.logged_in().await;
+    client.ok("SELECT INBOX").await;
+    client
+}
+
+fn untagged(lines: &[String]) -> Vec<&str> {
+    lines[..lines.len() - 1].iter().map(String::as_str).collect()
+}
+
+async fn uids(client: &mut Client) -> Vec<u32> {
+    let lines = client.ok("UID SEARCH ALL").await;
+    lines[0]
+        .trim_start_matches("* SEARCH")
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn expunges_with_three_different_views() {
+    let server = TestServer::start().await;
+    let mut a = server.logged_in().await;
+    for i in 1..=6 {
+        let message = format!("Subject: {i}\r\n\r\nx\r\n");
+        a.ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len())).await;
+    }
+    a.ok("SELECT INBOX").await;
+    let mut b = select_inbox(&server).await;
+    let mut c = select_inbox(&server).await;
+
+    // B expunges UID 2. A is busy fetching (not told); C is told.
+    b.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    assert_eq!(untagged(&b.ok("EXPUNGE").await), ["* 2 EXPUNGE"]);
+    let fetch = a.command("FETCH 1:6 (UID)").await;
+    assert!(!fetch.iter().any(|l| l.contains("EXPUNGE")), "{fetch:#?}");
+    assert_eq!(fetch.len(), 6, "data for the five left, then NO: {fetch:#?}");
+    let noop = c.ok("NOOP").await;
+    assert!(noop.contains(&"* 2 EXPUNGE".to_string()), "{noop:#?}");
+
+    // C, whose view is now UIDs 1,3,4,5,6, expunges UIDs 4 and 5 (its 3 and 4).
+    c.ok("STORE 3:4 +FLAGS.SILENT (\\Deleted)").await;
+    assert_eq!(untagged(&c.ok("EXPUNGE").await), ["* 3 EXPUNGE", "* 3 EXPUNGE"]);
+
+    // A still holds all six: it hears of UID 2, 4 and 5 in its own numbering.
+    let noop = a.ok("NOOP").await;
+    let expunges: Vec<&str> = noop.iter().filter(|l| l.ends_with("EXPUNGE")).map(String::as_str).collect();
+    assert_eq!(expunges, ["* 2 EXPUNGE", "* 3 EXPUNGE", "* 3 EXPUNGE"]);
+    // B had already dropped UID 2: it hears of 4 and 5 only.
+    let noop = b.ok("NOOP").await;
+    let expunges: Vec<&str> = noop.iter().filter(|l| l.ends_with("EXPUNGE")).map(String::as_str).collect();
+    assert_eq!(expunges, ["* 3 EXPUNGE", "* 3 EXPUNGE"]);
+    for client in [&mut a, &mut b, &mut c] {
+        assert_eq!(uids(client).await, [1, 3, 6]);
+    }
+}
+
+#[tokio::test]
+async fn appends_and_flags_reach_every_session_and_recent_goes_to_one() {
+    let server = TestServer::start().await;
+    let mut a = select_inbox(&server).await;
+    let mut b = select_inbox(&server).await;
+    let mut c = select_inbox(&server).await;
+    let message = "Subject: new\r\n\r\nx\r\n";
+    // B is the first session to hear of its own APPEND: \Recent is B's.
+    let appended = b.ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len())).await;
+    assert_eq!(&appended[..2], ["* 1 EXISTS", "* 1 RECENT"]);
+    for client in [&mut a, &mut c] {
+        let noop = client.ok("NOOP").await;
+        assert_eq!(untagged(&noop), ["* 1 EXISTS", "* 0 RECENT"]);
+    }
+
+    c.ok("STORE 1 +FLAGS.SILENT (\\Flagged)").await;
+    for client in [&mut a, &mut b] {
+        let noop = client.ok("NOOP").await;
+        assert!(
+            noop.iter().any(|l| l.starts_with("* 1 FETCH (UID 1 FLAGS (\\Flagged")),
+            "{noop:#?}"
+        );
+    }
+    assert_eq!(c.ok("NOOP").await.len(), 1, "C is not told of its own change twice");
+}
