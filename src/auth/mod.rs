@@ -1,8 +1,10 @@
 //! Authentication: argon2id password hashes and SASL PLAIN.
 //!
-//! Hashing and verification are deliberately slow; callers run them on the
-//! blocking pool, never on an async worker thread.
+//! Hashing and verification are deliberately slow; the server verifies on
+//! the dedicated threads of [`checker::PasswordChecker`], never on an async
+//! worker thread.
 
+pub mod checker;
 pub mod sasl;
 
 use std::sync::OnceLock;

@@ -1,7 +1,7 @@
 //! STARTTLS, LOGIN and AUTHENTICATE PLAIN.
 
 use super::capabilities;
-use crate::auth::{sasl, verify_password};
+use crate::auth::sasl;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::{State, User};
@@ -73,14 +73,10 @@ async fn verify(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> Comman
     let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
     let name = String::from_utf8(username).map_err(|_| failed())?;
     let lookup = name.clone();
-    let user = s
-        .store(move |store| {
-            let record = store.find_user(&lookup)?;
-            let matches =
-                verify_password(record.as_ref().map(|r| r.password_hash.as_str()), &password);
-            Ok(record.filter(|_| matches))
-        })
-        .await?;
+    let record = s.store(move |store| store.find_user(&lookup)).await?;
+    let hash = record.as_ref().map(|r| r.password_hash.clone());
+    let matches = s.ctx.passwords.verify(hash, password).await;
+    let user = record.filter(|_| matches);
     let Some(record) = user else {
         tracing::info!(peer = %s.peer, user = %name, tls = s.secure, "login failed");
         return Err(failed());

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
+use crate::auth::checker::PasswordChecker;
 use crate::config::Config;
 use crate::session::Session;
 use crate::store::MailStore;
@@ -28,6 +29,8 @@ pub struct ServerContext {
     pub store: Arc<dyn MailStore>,
     /// Present when TLS is configured: used for 993 and for STARTTLS.
     pub tls: Option<TlsAcceptor>,
+    /// Where LOGIN and AUTHENTICATE check passwords.
+    pub passwords: PasswordChecker,
 }
 
 pub struct Server {
@@ -67,7 +70,12 @@ impl Server {
             config.limits.max_connections,
             config.limits.max_connections_per_ip,
         );
-        let ctx = Arc::new(ServerContext { config, store, tls });
+        let ctx = Arc::new(ServerContext {
+            config,
+            store,
+            tls,
+            passwords: PasswordChecker::for_this_machine(),
+        });
         Ok(Server {
             ctx,
             limiter,
