@@ -61,16 +61,22 @@ async fn thousands_of_idle_sessions_all_notified() {
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(sessions);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<Instant>(sessions);
     let login_started = Instant::now();
+    // Logins queue on the server's argon2 threads; like real clients
+    // reconnecting, at most 32 are in flight at once.
+    let logins = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
     for _ in 0..sessions {
         let (cert, ready, done) = (cert.clone(), ready_tx.clone(), done_tx.clone());
+        let logins = logins.clone();
         tokio::spawn(async move {
+            let permit = logins.acquire_owned().await.unwrap();
             let mut client = Client::tls(addr, &cert).await;
             client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
             client.ok("SELECT INBOX").await;
+            drop(permit);
             client.send(b"i IDLE\r\n").await;
             assert_eq!(client.line().await, "+ idling");
             ready.send(()).await.unwrap();
-            let line = client.line().await;
+            let line = client.line_within(Duration::from_secs(600)).await;
             assert!(line.ends_with("EXISTS"), "{line}");
             done.send(Instant::now()).await.unwrap();
             // Keep the connection open until the test ends.

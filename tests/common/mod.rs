@@ -190,6 +190,14 @@ impl Client {
         String::from_utf8_lossy(&self.raw_line().await).into_owned()
     }
 
+    /// A line that may take long to come (benchmarks waiting in IDLE).
+    pub async fn line_within(&mut self, limit: Duration) -> String {
+        let raw = tokio::time::timeout(limit, self.read_logical_line())
+            .await
+            .expect("response line within the timeout");
+        String::from_utf8_lossy(&raw).into_owned()
+    }
+
     pub async fn raw_line(&mut self) -> Vec<u8> {
         tokio::time::timeout(TIMEOUT, self.read_logical_line())
             .await
