@@ -19,13 +19,20 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run explicitly"]
 async fn thousands_of_idle_sessions_all_notified() {
-    let sessions: usize = std::env::var("SCALE_SESSIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    let sessions: usize = std::env::var("SCALE_SESSIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     letterbox::tls::ensure_dev_certificate(&cert, &key).unwrap();
@@ -42,17 +49,32 @@ async fn thousands_of_idle_sessions_all_notified() {
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_letterbox");
     let mut add = Command::new(bin)
-        .args(["--config"]).arg(&config).args(["user", "add", USER])
-        .stdin(Stdio::piped()).spawn().unwrap();
+        .args(["--config"])
+        .arg(&config)
+        .args(["user", "add", USER])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write;
-    add.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
     assert!(add.wait().unwrap().success());
-    let mut server = Command::new(bin).args(["--config"]).arg(&config).arg("serve")
-        .stdout(Stdio::null()).spawn().unwrap();
+    let mut server = Command::new(bin)
+        .args(["--config"])
+        .arg(&config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let started = Instant::now();
     loop {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() { break; }
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
         assert!(started.elapsed() < Duration::from_secs(10));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -94,7 +116,9 @@ async fn thousands_of_idle_sessions_all_notified() {
     sender.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
     let message = "Subject: wake up\r\n\r\nx\r\n";
     let sent = Instant::now();
-    sender.ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len())).await;
+    sender
+        .ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+        .await;
     let mut latencies = Vec::with_capacity(sessions);
     for _ in 0..sessions {
         latencies.push(done_rx.recv().await.unwrap().duration_since(sent));
@@ -109,4 +133,5 @@ async fn thousands_of_idle_sessions_all_notified() {
         latencies[sessions - 1]
     );
     let _ = server.kill();
+    let _ = server.wait();
 }

@@ -14,7 +14,10 @@ async fn select_inbox(server: &TestServer) -> Client {
 }
 
 fn untagged(lines: &[String]) -> Vec<&str> {
-    lines[..lines.len() - 1].iter().map(String::as_str).collect()
+    lines[..lines.len() - 1]
+        .iter()
+        .map(String::as_str)
+        .collect()
 }
 
 async fn uids(client: &mut Client) -> Vec<u32> {
@@ -32,7 +35,8 @@ async fn expunges_with_three_different_views() {
     let mut a = server.logged_in().await;
     for i in 1..=6 {
         let message = format!("Subject: {i}\r\n\r\nx\r\n");
-        a.ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len())).await;
+        a.ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+            .await;
     }
     a.ok("SELECT INBOX").await;
     let mut b = select_inbox(&server).await;
@@ -43,21 +47,36 @@ async fn expunges_with_three_different_views() {
     assert_eq!(untagged(&b.ok("EXPUNGE").await), ["* 2 EXPUNGE"]);
     let fetch = a.command("FETCH 1:6 (UID)").await;
     assert!(!fetch.iter().any(|l| l.contains("EXPUNGE")), "{fetch:#?}");
-    assert_eq!(fetch.len(), 6, "data for the five left, then NO: {fetch:#?}");
+    assert_eq!(
+        fetch.len(),
+        6,
+        "data for the five left, then NO: {fetch:#?}"
+    );
     let noop = c.ok("NOOP").await;
     assert!(noop.contains(&"* 2 EXPUNGE".to_string()), "{noop:#?}");
 
     // C, whose view is now UIDs 1,3,4,5,6, expunges UIDs 4 and 5 (its 3 and 4).
     c.ok("STORE 3:4 +FLAGS.SILENT (\\Deleted)").await;
-    assert_eq!(untagged(&c.ok("EXPUNGE").await), ["* 3 EXPUNGE", "* 3 EXPUNGE"]);
+    assert_eq!(
+        untagged(&c.ok("EXPUNGE").await),
+        ["* 3 EXPUNGE", "* 3 EXPUNGE"]
+    );
 
     // A still holds all six: it hears of UID 2, 4 and 5 in its own numbering.
     let noop = a.ok("NOOP").await;
-    let expunges: Vec<&str> = noop.iter().filter(|l| l.ends_with("EXPUNGE")).map(String::as_str).collect();
+    let expunges: Vec<&str> = noop
+        .iter()
+        .filter(|l| l.ends_with("EXPUNGE"))
+        .map(String::as_str)
+        .collect();
     assert_eq!(expunges, ["* 2 EXPUNGE", "* 3 EXPUNGE", "* 3 EXPUNGE"]);
     // B had already dropped UID 2: it hears of 4 and 5 only.
     let noop = b.ok("NOOP").await;
-    let expunges: Vec<&str> = noop.iter().filter(|l| l.ends_with("EXPUNGE")).map(String::as_str).collect();
+    let expunges: Vec<&str> = noop
+        .iter()
+        .filter(|l| l.ends_with("EXPUNGE"))
+        .map(String::as_str)
+        .collect();
     assert_eq!(expunges, ["* 3 EXPUNGE", "* 3 EXPUNGE"]);
     for client in [&mut a, &mut b, &mut c] {
         assert_eq!(uids(client).await, [1, 3, 6]);
@@ -72,7 +91,9 @@ async fn appends_and_flags_reach_every_session_and_recent_goes_to_one() {
     let mut c = select_inbox(&server).await;
     let message = "Subject: new\r\n\r\nx\r\n";
     // B is the first session to hear of its own APPEND: \Recent is B's.
-    let appended = b.ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len())).await;
+    let appended = b
+        .ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+        .await;
     assert_eq!(&appended[..2], ["* 1 EXISTS", "* 1 RECENT"]);
     for client in [&mut a, &mut c] {
         let noop = client.ok("NOOP").await;
@@ -83,9 +104,14 @@ async fn appends_and_flags_reach_every_session_and_recent_goes_to_one() {
     for client in [&mut a, &mut b] {
         let noop = client.ok("NOOP").await;
         assert!(
-            noop.iter().any(|l| l.starts_with("* 1 FETCH (UID 1 FLAGS (\\Flagged")),
+            noop.iter()
+                .any(|l| l.starts_with("* 1 FETCH (UID 1 FLAGS (\\Flagged")),
             "{noop:#?}"
         );
     }
-    assert_eq!(c.ok("NOOP").await.len(), 1, "C is not told of its own change twice");
+    assert_eq!(
+        c.ok("NOOP").await.len(),
+        1,
+        "C is not told of its own change twice"
+    );
 }

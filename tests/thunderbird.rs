@@ -28,16 +28,31 @@ fn check(line: &str, raw: &[u8]) {
         } else {
             assert!(
                 first.chars().all(|c| c.is_ascii_digit())
-                    || ["OK", "NO", "BAD", "BYE", "CAPABILITY", "FLAGS", "ID", "ENABLED",
-                        "NAMESPACE", "SEARCH", "ESEARCH", "VANISHED"]
-                        .contains(&first),
+                    || [
+                        "OK",
+                        "NO",
+                        "BAD",
+                        "BYE",
+                        "CAPABILITY",
+                        "FLAGS",
+                        "ID",
+                        "ENABLED",
+                        "NAMESPACE",
+                        "SEARCH",
+                        "ESEARCH",
+                        "VANISHED"
+                    ]
+                    .contains(&first),
                 "unexpected untagged response: {line}"
             );
         }
         return;
     }
     let status = line.split(' ').nth(1).unwrap_or("");
-    assert!(["OK", "NO", "BAD"].contains(&status), "bad status line: {line}");
+    assert!(
+        ["OK", "NO", "BAD"].contains(&status),
+        "bad status line: {line}"
+    );
 }
 
 /// Sends a command and returns its lines, all checked; the command must
@@ -53,7 +68,10 @@ async fn run(client: &mut Client, tag: &str, command: &str) -> Vec<String> {
         lines.push(line);
         if done {
             let status = lines.last().unwrap();
-            assert!(status.starts_with(&format!("{tag} OK")), "{command}: {lines:#?}");
+            assert!(
+                status.starts_with(&format!("{tag} OK")),
+                "{command}: {lines:#?}"
+            );
             return lines;
         }
     }
@@ -91,26 +109,71 @@ async fn connect_sync_idle_and_read_a_new_message() {
     let mut client = Client::over(Box::new(tls));
     let caps = run(&mut client, "3", "CAPABILITY").await;
     assert!(caps[0].contains("AUTH=PLAIN"));
-    let login = run(&mut client, "4", &format!("AUTHENTICATE PLAIN {}", plain(USER, PASSWORD))).await;
-    for cap in ["CONDSTORE", "QRESYNC", "IDLE", "MOVE", "UIDPLUS", "SPECIAL-USE", "LIST-EXTENDED", "COMPRESS=DEFLATE"] {
+    let login = run(
+        &mut client,
+        "4",
+        &format!("AUTHENTICATE PLAIN {}", plain(USER, PASSWORD)),
+    )
+    .await;
+    for cap in [
+        "CONDSTORE",
+        "QRESYNC",
+        "IDLE",
+        "MOVE",
+        "UIDPLUS",
+        "SPECIAL-USE",
+        "LIST-EXTENDED",
+        "COMPRESS=DEFLATE",
+    ] {
         assert!(login[0].contains(cap), "{cap} in {login:?}");
     }
-    run(&mut client, "5", "ID (\"name\" \"Thunderbird\" \"version\" \"153.0\")").await;
+    run(
+        &mut client,
+        "5",
+        "ID (\"name\" \"Thunderbird\" \"version\" \"153.0\")",
+    )
+    .await;
     run(&mut client, "6", "ENABLE CONDSTORE QRESYNC").await;
     run(&mut client, "7", "NAMESPACE").await;
-    let folders = run(&mut client, "8", "LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE)").await;
-    assert!(folders.iter().any(|l| l.contains("\\Sent") && l.ends_with(" Sent")), "{folders:#?}");
+    let folders = run(
+        &mut client,
+        "8",
+        "LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE)",
+    )
+    .await;
+    assert!(
+        folders
+            .iter()
+            .any(|l| l.contains("\\Sent") && l.ends_with(" Sent")),
+        "{folders:#?}"
+    );
     run(&mut client, "9", "LIST \"\" \"INBOX\"").await;
-    for (i, folder) in ["Sent", "Drafts", "Trash", "Junk", "Archive"].iter().enumerate() {
-        run(&mut client, &format!("10{i}"), &format!("STATUS \"{folder}\" (UIDNEXT MESSAGES UNSEEN RECENT)")).await;
+    for (i, folder) in ["Sent", "Drafts", "Trash", "Junk", "Archive"]
+        .iter()
+        .enumerate()
+    {
+        run(
+            &mut client,
+            &format!("10{i}"),
+            &format!("STATUS \"{folder}\" (UIDNEXT MESSAGES UNSEEN RECENT)"),
+        )
+        .await;
     }
     let select = run(&mut client, "11", "SELECT \"INBOX\" (CONDSTORE)").await;
-    assert!(select.iter().any(|l| l.starts_with("* OK [HIGHESTMODSEQ ")), "{select:#?}");
+    assert!(
+        select.iter().any(|l| l.starts_with("* OK [HIGHESTMODSEQ ")),
+        "{select:#?}"
+    );
     let flags = run(&mut client, "12", "UID FETCH 1:* (FLAGS)").await;
     assert_eq!(flags.len(), 4);
     let headers = run(&mut client, "13", &format!("UID FETCH 1:3 {HEADER_FETCH}")).await;
     assert!(headers[0].contains("Subject: old0"), "{headers:?}");
-    run(&mut client, "14", "UID FETCH 1:3 (UID RFC822.SIZE BODY.PEEK[])").await;
+    run(
+        &mut client,
+        "14",
+        "UID FETCH 1:3 (UID RFC822.SIZE BODY.PEEK[])",
+    )
+    .await;
     run(&mut client, "15", "NOOP").await;
     run(&mut client, "16", "UID FETCH 4:* (FLAGS)").await;
 
@@ -132,7 +195,10 @@ async fn connect_sync_idle_and_read_a_new_message() {
     let opened = run(&mut client, "21", "UID FETCH 4 (UID RFC822.SIZE BODY[])").await;
     assert!(opened[0].contains("FLAGS (\\Seen \\Recent)"), "{opened:?}");
     let stored = run(&mut client, "22", "UID STORE 4 +FLAGS (\\Seen)").await;
-    assert!(stored[0].starts_with("* 4 FETCH (UID 4 FLAGS (\\Seen \\Recent) MODSEQ ("), "{stored:?}");
+    assert!(
+        stored[0].starts_with("* 4 FETCH (UID 4 FLAGS (\\Seen \\Recent) MODSEQ ("),
+        "{stored:?}"
+    );
     client.send(b"23 IDLE\r\n").await;
     assert_eq!(client.line().await, "+ idling");
     // Thunderbird never logs out: it just closes the socket.

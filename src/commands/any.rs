@@ -9,7 +9,7 @@ use crate::session::state::State;
 const BASE_CAPABILITIES: [&str; 6] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 15] = [
+const SESSION_CAPABILITIES: [&str; 16] = [
     "NAMESPACE",
     "UNSELECT",
     "CHILDREN",
@@ -25,6 +25,7 @@ const SESSION_CAPABILITIES: [&str; 15] = [
     "XLIST",
     "STATUS=SIZE",
     "COMPRESS=DEFLATE",
+    "UTF8=ACCEPT",
 ];
 
 /// Capabilities advertised in this session's current state.
@@ -70,7 +71,8 @@ pub fn id(s: &mut Session) -> CommandResult {
     Ok(Done::ok("ID completed"))
 }
 
-/// RFC 5161: turns on CONDSTORE and QRESYNC (which implies CONDSTORE);
+/// RFC 5161: turns on CONDSTORE, QRESYNC (which implies CONDSTORE) and
+/// UTF8=ACCEPT;
 /// unknown names are ignored, as the RFC asks. ENABLED lists what this
 /// command turned on.
 pub fn enable(s: &mut Session, names: &[String]) -> CommandResult {
@@ -86,6 +88,10 @@ pub fn enable(s: &mut Session, names: &[String]) -> CommandResult {
                 ext.qresync = true;
                 ext.condstore = true;
                 enabled.push("QRESYNC");
+            }
+            "UTF8=ACCEPT" if !ext.utf8 => {
+                ext.utf8 = true;
+                enabled.push("UTF8=ACCEPT");
             }
             _ => {}
         }

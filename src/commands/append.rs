@@ -16,7 +16,7 @@ pub async fn append(
     internal_date: Option<DateTime<FixedOffset>>,
     message: Vec<u8>,
 ) -> CommandResult {
-    let name = mailbox_name(raw_name)?;
+    let name = mailbox_name(s, raw_name)?;
     if message.is_empty() {
         return Err(Done::no("Refusing to store an empty message"));
     }

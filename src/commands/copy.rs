@@ -21,7 +21,7 @@ pub async fn transfer(
     set: &SequenceSet,
     raw_name: &[u8],
 ) -> CommandResult {
-    let target = mailbox_name(raw_name)?;
+    let target = mailbox_name(s, raw_name)?;
     let selection = selected(s)?;
     if kind == Transfer::Move && selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::mailbox::write_status;
 use super::pattern::{Pattern, Patterns};
-use super::user;
-use crate::proto::{ListCommand, ListReturn, StatusItem, encode, mutf7};
+use super::{user, wire_text};
+use crate::proto::{ListCommand, ListReturn, StatusItem, encode};
 use crate::session::Session;
 use crate::session::reply::{CommandResult, Done};
 use crate::store::{
@@ -24,10 +24,6 @@ use crate::store::{
 pub fn namespace(s: &mut Session) -> CommandResult {
     s.untagged(format_args!("NAMESPACE ((\"\" \"{DELIMITER}\")) NIL NIL"));
     Ok(Done::ok("NAMESPACE completed"))
-}
-
-fn decode(raw: &[u8]) -> Result<String, Done> {
-    mutf7::decode(raw).map_err(|_| Done::bad("Invalid modified UTF-7 in mailbox pattern"))
 }
 
 fn pattern(reference: &str, pattern: &str) -> Result<Pattern, Done> {
@@ -48,7 +44,7 @@ fn write_entry(s: &mut Session, verb: &str, attributes: &[&str], name: &str, chi
     s.out.extend_from_slice(
         format!("* {verb} ({}) \"{DELIMITER}\" ", attributes.join(" ")).as_bytes(),
     );
-    encode::mailbox(&mut s.out, name, false);
+    encode::mailbox(&mut s.out, name, s.extensions.utf8);
     if childinfo {
         s.out
             .extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
@@ -333,11 +329,11 @@ pub async fn xlist(s: &mut Session, reference: Vec<u8>, pattern: Vec<u8>) -> Com
 async fn run(s: &mut Session, command: ListCommand, flavor: Flavor) -> CommandResult {
     let options = Options::new(&command)?;
     let done = Done::ok(format!("{} completed", flavor.verb()));
-    let reference = decode(&command.reference)?;
+    let reference = wire_text(s, &command.reference)?;
     let texts = command
         .patterns
         .iter()
-        .map(|raw| decode(raw))
+        .map(|raw| wire_text(s, raw))
         .collect::<Result<Vec<_>, _>>()?;
     if !options.extended && texts.iter().all(String::is_empty) {
         write_root(s, flavor.verb(), &reference);
@@ -435,14 +431,14 @@ fn write_entries(
             entry.childinfo,
         );
         if let Some(status) = status {
-            write_status(&mut s.out, entry.name, &status, items);
+            write_status(s, entry.name, &status, items);
         }
     }
 }
 
 pub async fn lsub(s: &mut Session, raw_reference: &[u8], raw_pattern: &[u8]) -> CommandResult {
-    let reference = decode(raw_reference)?;
-    let pattern_text = decode(raw_pattern)?;
+    let reference = wire_text(s, raw_reference)?;
+    let pattern_text = wire_text(s, raw_pattern)?;
     if pattern_text.is_empty() {
         write_root(s, "LSUB", &reference);
         return Ok(Done::ok("LSUB completed"));

@@ -7,7 +7,7 @@ use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{MailboxStatus, SpecialUse};
 
 pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) -> CommandResult {
-    let name = mailbox_name(raw_name)?;
+    let name = mailbox_name(s, raw_name)?;
     if name.as_str().contains(['*', '%']) {
         return Err(Done::no(
             "Mailbox names may not contain the LIST wildcards * and %",
@@ -34,7 +34,7 @@ fn use_attribute(attributes: &[String]) -> Result<Option<SpecialUse>, Done> {
 }
 
 pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
-    let name = mailbox_name(raw_name)?;
+    let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     s.store(move |store| store.delete_mailbox(user.id, &name))
         .await?;
@@ -42,8 +42,8 @@ pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
 }
 
 pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandResult {
-    let from = mailbox_name(raw_from)?;
-    let to = mailbox_name(raw_to)?;
+    let from = mailbox_name(s, raw_from)?;
+    let to = mailbox_name(s, raw_to)?;
     if to.as_str().contains(['*', '%']) {
         return Err(Done::no(
             "Mailbox names may not contain the LIST wildcards * and %",
@@ -56,7 +56,7 @@ pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandR
 }
 
 pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> CommandResult {
-    let name = mailbox_name(raw_name)?;
+    let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     s.store(move |store| store.set_subscribed(user.id, &name, subscribed))
         .await?;
@@ -69,28 +69,30 @@ pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> Co
 }
 
 pub async fn status(s: &mut Session, raw_name: &[u8], items: &[StatusItem]) -> CommandResult {
-    let name = mailbox_name(raw_name)?;
+    let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     let lookup = name.clone();
     let status = s.store(move |store| store.status(user.id, &lookup)).await?;
-    write_status(&mut s.out, name.as_str(), &status, items);
+    write_status(s, name.as_str(), &status, items);
     Ok(Done::ok("STATUS completed"))
 }
 
 /// Appends `* STATUS name (ITEM value ...)`. STATUS and LIST-STATUS (RFC
 /// 5819 §2) share it so both spell every item the same way.
 pub(super) fn write_status(
-    out: &mut Vec<u8>,
+    s: &mut Session,
     name: &str,
     status: &MailboxStatus,
     items: &[StatusItem],
 ) {
+    let utf8 = s.extensions.utf8;
+    let out = &mut s.out;
     let values: Vec<String> = items
         .iter()
         .map(|item| format!("{} {}", item.name(), status_value(status, *item)))
         .collect();
     out.extend_from_slice(b"* STATUS ");
-    encode::mailbox(out, name, false);
+    encode::mailbox(out, name, utf8);
     out.extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
 }
 

@@ -167,11 +167,27 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
     (result, flow)
 }
 
-/// Decodes a mailbox argument (modified UTF-7 on the wire) and validates it.
-fn mailbox_name(raw: &[u8]) -> Result<MailboxName, Done> {
-    let decoded =
-        mutf7::decode(raw).map_err(|_| Done::bad("Invalid modified UTF-7 in mailbox name"))?;
-    MailboxName::new(&decoded).map_err(|e| Done::no(e.to_string()))
+/// Decodes a mailbox name or LIST pattern from the wire: modified UTF-7,
+/// or plain UTF-8 once the client enabled UTF8=ACCEPT (RFC 6855 §3).
+fn wire_text(s: &Session, raw: &[u8]) -> Result<String, Done> {
+    if s.extensions.utf8 {
+        String::from_utf8(raw.to_vec()).map_err(|_| Done::bad("Mailbox name is not valid UTF-8"))
+    } else {
+        mutf7::decode(raw).map_err(|_| Done::bad("Invalid modified UTF-7 in mailbox name"))
+    }
+}
+
+/// Decodes and validates a mailbox argument.
+fn mailbox_name(s: &Session, raw: &[u8]) -> Result<MailboxName, Done> {
+    MailboxName::new(&wire_text(s, raw)?).map_err(|e| Done::no(e.to_string()))
+}
+
+/// The logged-in user (dispatch guarantees there is one).
+fn user(s: &Session) -> Result<User, Done> {
+    s.state
+        .user()
+        .cloned()
+        .ok_or_else(|| Done::bad("Not logged in"))
 }
 
 /// RFC 7162 §3.1: the commands that turn CONDSTORE on by using it.
@@ -221,14 +237,6 @@ pub fn uid_set(uids: &[u32]) -> String {
         });
     }
     parts.join(",")
-}
-
-/// The logged-in user (dispatch guarantees there is one).
-fn user(s: &Session) -> Result<User, Done> {
-    s.state
-        .user()
-        .cloned()
-        .ok_or_else(|| Done::bad("Not logged in"))
 }
 
 #[cfg(test)]

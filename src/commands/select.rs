@@ -30,7 +30,7 @@ pub async fn select(
     read_only: bool,
     qresync: Option<QresyncParams>,
 ) -> CommandResult {
-    let name = mailbox_name(raw_name)?;
+    let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     if qresync.is_some() && !s.extensions.qresync {
         return Err(Done::bad("QRESYNC parameters need ENABLE QRESYNC first"));

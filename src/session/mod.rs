@@ -67,6 +67,8 @@ pub struct Extensions {
     pub condstore: bool,
     /// VANISHED instead of EXPUNGE; SELECT (QRESYNC ...).
     pub qresync: bool,
+    /// Mailbox names as UTF-8 instead of modified UTF-7 (RFC 6855).
+    pub utf8: bool,
 }
 
 impl Extensions {

@@ -78,6 +78,9 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 
 /// `quoted = DQUOTE *QUOTED-CHAR DQUOTE`
 /// `QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> / "\" quoted-specials`
+/// `uQUOTED-CHAR = QUOTED-CHAR / UTF8-2 / UTF8-3 / UTF8-4` (RFC 6855 §3):
+/// well-formed UTF-8 is accepted in every state, as mature servers do;
+/// whether a mailbox name may be UTF-8 is decided after parsing.
 pub fn quoted(i: &[u8]) -> PResult<'_, Vec<u8>> {
     let (mut rest, _) = tag(&b"\""[..])(i)?;
     let mut out = Vec::new();
@@ -95,10 +98,30 @@ pub fn quoted(i: &[u8]) -> PResult<'_, Vec<u8>> {
                 out.push(c);
                 rest = &rest[1..];
             }
+            Some(&c) if c >= 0x80 => {
+                let Some(len) = utf8_sequence_len(rest) else {
+                    return failure(rest, "Invalid UTF-8 in quoted string");
+                };
+                out.extend_from_slice(&rest[..len]);
+                rest = &rest[len..];
+            }
             Some(_) => return failure(rest, "Invalid character in quoted string"),
             None => return failure(rest, "Unterminated quoted string"),
         }
     }
+}
+
+/// The length of the well-formed UTF-8 sequence (2 to 4 octets) starting
+/// `bytes`, if it is one.
+fn utf8_sequence_len(bytes: &[u8]) -> Option<usize> {
+    let len = match bytes.first()? {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let sequence = bytes.get(..len)?;
+    std::str::from_utf8(sequence).ok().map(|_| len)
 }
 
 /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8` (RFC 7888 LITERAL+).
@@ -222,7 +245,14 @@ mod tests {
         assert_eq!(quoted(b"\"\""), Ok((&b""[..], vec![])));
         assert!(quoted(b"\"abc").is_err());
         assert!(quoted(b"\"a\\b\"").is_err());
-        assert!(quoted(b"\"caf\xc3\xa9\"").is_err());
+        assert_eq!(
+            quoted(b"\"caf\xc3\xa9\""),
+            Ok((&b""[..], b"caf\xc3\xa9".to_vec()))
+        );
+        assert!(quoted(b"\"caf\xc3\"").is_err(), "truncated sequence");
+        assert!(quoted(b"\"\xff\"").is_err());
+        assert!(quoted(b"\"\xc0\xaf\"").is_err(), "overlong encoding");
+        assert!(quoted(b"\"\xed\xa0\x80\"").is_err(), "surrogate");
         assert!(quoted(b"\"a\rb\"").is_err());
         assert!(quoted(b"\"a\0b\"").is_err());
     }

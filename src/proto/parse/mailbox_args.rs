@@ -233,6 +233,15 @@ pub fn lsub_args(i: &[u8]) -> PResult<'_, (Vec<u8>, Vec<u8>)> {
 
 /// `append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP
 /// (literal / literal8)`
+/// `append-data =/ "UTF8" SP "(" literal8 ")"` (RFC 6855 §4): a message
+/// with UTF-8 headers; stored like any other.
+fn utf8_data(i: &[u8]) -> PResult<'_, Vec<u8>> {
+    let (rest, _) = tag_no_case(&b"UTF8 ("[..])(i)?;
+    let (rest, message) = literal8(rest)?;
+    let (rest, _) = tag(&b")"[..])(rest)?;
+    Ok((rest, message))
+}
+
 pub fn append_args(i: &[u8]) -> PResult<'_, CommandBody> {
     let (rest, _) = sp(i)?;
     let (rest, mailbox) = mailbox(rest)?;
@@ -253,8 +262,11 @@ pub fn append_args(i: &[u8]) -> PResult<'_, CommandBody> {
         }
         _ => (rest, None),
     };
-    let (rest, message) =
-        expect("Missing message literal", alt((literal, literal8))).parse(rest)?;
+    let (rest, message) = expect(
+        "Missing message literal",
+        alt((literal, literal8, utf8_data)),
+    )
+    .parse(rest)?;
     Ok((
         rest,
         CommandBody::Append {
