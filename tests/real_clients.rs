@@ -5,65 +5,54 @@ mod common;
 use common::*;
 use std::process::Command;
 
-#[tokio::test]
-async fn python_imaplib_over_imaps() {
-    let server = TestServer::start().await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/imaplib_session.py"
-    );
-    let port = server.imaps.port().to_string();
-    let cert = server.cert_path.clone();
+/// Runs `tests/clients/<script>` with python3 against the server's IMAPS
+/// port (HOST PORT CAFILE USER PASSWORD, then `extra`), asserts it exits 0
+/// and returns its stdout.
+async fn run_python(server: &TestServer, script: &str, extra: &[&str]) -> String {
+    let script = format!("{}/tests/clients/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut command = Command::new("python3");
+    command
+        .args([
+            script.as_str(),
+            "localhost",
+            &server.imaps.port().to_string(),
+        ])
+        .arg(&server.cert_path)
+        .args([USER, PASSWORD])
+        .args(extra);
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([script, "localhost", &port])
-            .arg(&cert)
-            .args([USER, PASSWORD])
+        command
             .output()
             .expect("python3 is installed (the README lists it)")
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
         "stdout: {stdout}\nstderr: {stderr}"
     );
+    stdout
+}
+
+#[tokio::test]
+async fn python_imaplib_over_imaps() {
+    let server = TestServer::start().await;
+    let stdout = run_python(&server, "imaplib_session.py", &[]).await;
     assert!(stdout.contains("imaplib session ok"), "{stdout}");
 }
 
 #[tokio::test]
 async fn python_imaplib_reads_flags_searches_copies_and_deletes() {
     let server = TestServer::start().await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/imaplib_messages.py"
-    );
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let corpus = if corpus.is_dir() {
         corpus.to_string_lossy().into_owned()
     } else {
         "-".to_string()
     };
-    let port = server.imaps.port().to_string();
-    let cert = server.cert_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([script, "localhost", &port])
-            .arg(&cert)
-            .args([USER, PASSWORD, &corpus])
-            .output()
-            .expect("python3 is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
+    let stdout = run_python(&server, "imaplib_messages.py", &[&corpus]).await;
     assert!(stdout.contains("imaplib messages ok"), "{stdout}");
 }
 
@@ -129,28 +118,7 @@ async fn curl_starttls_login() {
 #[tokio::test]
 async fn compress_deflate_with_python_zlib() {
     let server = TestServer::start().await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/compress_session.py"
-    );
-    let port = server.imaps.port().to_string();
-    let cert = server.cert_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args([script, "localhost", &port])
-            .arg(&cert)
-            .args([USER, PASSWORD])
-            .output()
-            .expect("python3 is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
+    let stdout = run_python(&server, "compress_session.py", &[]).await;
     assert!(stdout.contains("compress ok"), "{stdout}");
     eprintln!("{stdout}");
 }

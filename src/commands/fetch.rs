@@ -157,13 +157,7 @@ async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<V
         .store(move |store| store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None))
         .await?;
     if let Some(selection) = s.state.selection_mut() {
-        selection.own_modseqs.extend(
-            outcome
-                .messages
-                .iter()
-                .filter(|m| m.changed)
-                .map(|m| m.modseq),
-        );
+        selection.note_own_changes(&outcome);
     }
     for stored in outcome.messages {
         if let Some(message) = messages.iter_mut().find(|m| m.uid == stored.uid) {

@@ -43,13 +43,7 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     let mut lines = Vec::new();
     let mut modified = Vec::new();
     if let Some(selection) = s.state.selection_mut() {
-        selection.own_modseqs.extend(
-            outcome
-                .messages
-                .iter()
-                .filter(|m| m.changed)
-                .map(|m| m.modseq),
-        );
+        selection.note_own_changes(&outcome);
         for message in &outcome.messages {
             let Some(seq) = selection.seq_of(message.uid) else {
                 continue;

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::proto::SequenceSet;
-use crate::store::{MailboxId, UserId};
+use crate::store::{MailboxId, StoreOutcome, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -38,6 +38,13 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Remembers the MODSEQs of flag changes this session made and reports
+    /// itself, so catching up does not report them again.
+    pub fn note_own_changes(&mut self, outcome: &StoreOutcome) {
+        let changed = outcome.messages.iter().filter(|m| m.changed);
+        self.own_modseqs.extend(changed.map(|m| m.modseq));
+    }
+
     pub fn last_uid(&self) -> u32 {
         self.uids.last().copied().unwrap_or(0)
     }
