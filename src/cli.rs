@@ -41,6 +41,20 @@ pub enum Command {
     User(UserCommand),
     /// Validate the configuration and print the effective settings.
     CheckConfig,
+    /// Deliver one message from stdin (an LDA for Postfix `mailbox_command`).
+    /// Exit codes follow sysexits: 67 unknown user, 75 temporary failure,
+    /// 73 message refused (too big), 74 read error, 65 empty message.
+    Deliver {
+        /// The recipient: a user name or an address (aliases, `+tag` apply).
+        #[arg(long)]
+        to: String,
+        /// Store into this mailbox when it exists (INBOX otherwise).
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// The envelope sender, for Return-Path (default: $SENDER).
+        #[arg(long, env = "SENDER", default_value = "")]
+        from: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +79,9 @@ pub enum UserCommand {
 
 /// Runs the parsed command line; the exit code is 1 on any error.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Command::Deliver { .. } = cli.command {
+        return deliver_command(cli);
+    }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -72,6 +89,15 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// sysexits(3) codes for `deliver`.
+mod sysexits {
+    pub const DATAERR: u8 = 65;
+    pub const NOUSER: u8 = 67;
+    pub const CANTCREAT: u8 = 73;
+    pub const IOERR: u8 = 74;
+    pub const TEMPFAIL: u8 = 75;
 }
 
 fn dispatch(cli: Cli) -> Result<(), String> {
@@ -94,6 +120,62 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             user_command(&store, command)
         }
         Command::Serve => serve(config, cli.dev),
+        Command::Deliver { .. } => unreachable!("handled by deliver_command"),
+    }
+}
+
+/// `letterbox deliver`: stores stdin for one recipient; the exit code tells
+/// the MTA whether to bounce (67, 73, 65) or retry (75, 74).
+fn deliver_command(cli: Cli) -> ExitCode {
+    let Command::Deliver { to, mailbox, from } = &cli.command else {
+        return ExitCode::FAILURE;
+    };
+    let fail = |code: u8, message: String| {
+        eprintln!("letterbox deliver: {message}");
+        ExitCode::from(code)
+    };
+    let config = if cli.dev {
+        Config::dev()
+    } else {
+        match Config::load(&cli.config) {
+            Ok(config) => config,
+            Err(e) => return fail(sysexits::TEMPFAIL, e.to_string()),
+        }
+    };
+    let limit = config.limits.max_message_size;
+    let mut raw = Vec::new();
+    let read = std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), limit + 1),
+        &mut raw,
+    );
+    if let Err(e) = read {
+        return fail(sysexits::IOERR, format!("reading the message: {e}"));
+    }
+    let Some(target) = crate::delivery::resolve(&config, to) else {
+        return fail(sysexits::NOUSER, format!("{to}: not a local address"));
+    };
+    let store = match open_store(&config) {
+        Ok(store) => store,
+        Err(e) => return fail(sysexits::TEMPFAIL, e),
+    };
+    let envelope = crate::delivery::Envelope {
+        sender: from,
+        recipient: to,
+    };
+    use crate::delivery::DeliveryError;
+    match crate::delivery::deliver(
+        &store,
+        &config,
+        &target,
+        mailbox.as_deref(),
+        &envelope,
+        &raw,
+    ) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(DeliveryError::UnknownUser) => fail(sysexits::NOUSER, format!("{to}: no such user")),
+        Err(e @ DeliveryError::TooBig(_)) => fail(sysexits::CANTCREAT, e.to_string()),
+        Err(e @ DeliveryError::Empty) => fail(sysexits::DATAERR, e.to_string()),
+        Err(e @ DeliveryError::Temporary(_)) => fail(sysexits::TEMPFAIL, e.to_string()),
     }
 }
 

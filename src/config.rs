@@ -3,6 +3,7 @@
 //! Every table denies unknown keys, so a typo is an error at start-up rather
 //! than a setting that silently does nothing.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,6 +33,72 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub lmtp: LmtpConfig,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    /// Extra addresses: `"sales@example.com" = "alice"` or `"postmaster" = "alice"`
+    /// (a local part alone matches it in every accepted domain).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// Where LMTP (RFC 2033) listens: `"127.0.0.1:24"` or `"unix:/run/letterbox/lmtp.sock"`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LmtpConfig {
+    #[serde(default)]
+    pub listen: Vec<LmtpListen>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum LmtpListen {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl TryFrom<String> for LmtpListen {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        if let Some(path) = text.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err("lmtp.listen: empty unix socket path".into());
+            }
+            return Ok(LmtpListen::Unix(PathBuf::from(path)));
+        }
+        text.parse()
+            .map(LmtpListen::Tcp)
+            .map_err(|_| format!("lmtp.listen: {text:?} is neither host:port nor unix:/path"))
+    }
+}
+
+impl From<LmtpListen> for String {
+    fn from(listen: LmtpListen) -> String {
+        match listen {
+            LmtpListen::Tcp(addr) => addr.to_string(),
+            LmtpListen::Unix(path) => format!("unix:{}", path.display()),
+        }
+    }
+}
+
+/// How recipient addresses map to users.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Domains accepted for delivery (`user@domain`); empty accepts any.
+    pub domains: Vec<String>,
+    /// Deliver `user+tag@domain` into the user's mailbox `tag` when it exists.
+    pub plus_to_mailbox: bool,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            domains: Vec::new(),
+            plus_to_mailbox: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -198,6 +265,9 @@ impl Config {
             limits: Limits::default(),
             store: StoreConfig::default(),
             log: LogConfig::default(),
+            lmtp: LmtpConfig::default(),
+            delivery: DeliveryConfig::default(),
+            aliases: BTreeMap::new(),
         }
     }
 
@@ -296,6 +366,26 @@ mod tests {
     fn effective_config_round_trips() {
         let c = Config::dev();
         assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn lmtp_listeners_and_aliases() {
+        let text = format!(
+            "{MINIMAL}\n[lmtp]\nlisten = [\"127.0.0.1:24\", \"unix:/run/l.sock\"]\n\
+             [delivery]\ndomains = [\"example.com\"]\n[aliases]\n\"sales@example.com\" = \"alice\"\n"
+        );
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.lmtp.listen[1], LmtpListen::Unix("/run/l.sock".into()));
+        assert_eq!(c.aliases["sales@example.com"], "alice");
+        assert!(c.delivery.plus_to_mailbox);
+        assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);
+        let bad = format!("{MINIMAL}\n[lmtp]\nlisten = [\"nowhere\"]\n");
+        assert!(
+            Config::parse(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("nowhere")
+        );
     }
 
     #[test]

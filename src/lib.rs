@@ -9,6 +9,8 @@
 //! - [`store`]: the [`store::MailStore`] trait in IMAP terms and its SQLite
 //!   backend; nothing else touches SQL.
 //! - [`server`]: listeners, accept loops, connection limits, shutdown.
+//! - [`delivery`]: recipient addresses to users, storing delivered mail;
+//!   [`lmtp`]: RFC 2033 LMTP for MTAs.
 //! - [`auth`]: argon2id hashes and SASL PLAIN; [`tls`]: certificates;
 //!   [`config`]: the TOML file; [`mail`]: message octets; [`cli`]: commands.
 
@@ -16,6 +18,8 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod delivery;
+pub mod lmtp;
 pub mod mail;
 pub mod proto;
 pub mod server;

@@ -18,8 +18,8 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::checker::PasswordChecker;
-use crate::config::Config;
-use crate::session::Session;
+use crate::config::{Config, LmtpListen};
+use crate::session::{Session, Stream};
 use crate::store::MailStore;
 use limits::{ConnectionGuard, ConnectionLimiter};
 
@@ -38,6 +38,13 @@ pub struct Server {
     limiter: Arc<ConnectionLimiter>,
     imap: Vec<TcpListener>,
     imaps: Vec<TcpListener>,
+    lmtp: Vec<LmtpListener>,
+}
+
+/// An LMTP listening socket.
+enum LmtpListener {
+    Tcp(TcpListener),
+    Unix(tokio::net::UnixListener),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +56,11 @@ pub enum ServerError {
     },
     #[error("TLS listeners are configured but [tls] is missing")]
     NoTls,
+    #[error("cannot listen on {path}: {source}")]
+    BindUnix {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// How long shutdown waits for sessions to finish their current command.
@@ -66,6 +78,7 @@ impl Server {
         }
         let imap = bind_all(&config.imap.listen).await?;
         let imaps = bind_all(&config.imaps.listen).await?;
+        let lmtp = bind_lmtp(&config.lmtp.listen).await?;
         let limiter = ConnectionLimiter::new(
             config.limits.max_connections,
             config.limits.max_connections_per_ip,
@@ -81,7 +94,19 @@ impl Server {
             limiter,
             imap,
             imaps,
+            lmtp,
         })
+    }
+
+    /// The bound LMTP TCP addresses.
+    pub fn lmtp_addrs(&self) -> Vec<SocketAddr> {
+        self.lmtp
+            .iter()
+            .filter_map(|l| match l {
+                LmtpListener::Tcp(l) => l.local_addr().ok(),
+                LmtpListener::Unix(_) => None,
+            })
+            .collect()
     }
 
     /// The bound plain (STARTTLS) addresses; useful with port 0.
@@ -121,6 +146,14 @@ impl Server {
             };
             tokio::spawn(acceptor.run(listener));
         }
+        for listener in self.lmtp {
+            let lmtp = LmtpAcceptor {
+                ctx: Arc::clone(&self.ctx),
+                stop: stop_rx.clone(),
+                alive: alive_tx.clone(),
+            };
+            tokio::spawn(lmtp.run(listener));
+        }
         drop(alive_tx);
         shutdown.await;
         tracing::info!("shutting down");
@@ -141,6 +174,78 @@ async fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, ServerError>
         listeners.push(listener);
     }
     Ok(listeners)
+}
+
+/// Binds LMTP listeners; a unix socket left by an earlier run is replaced,
+/// and made writable by the local MTA (mode 0666, as Dovecot's default).
+async fn bind_lmtp(addresses: &[LmtpListen]) -> Result<Vec<LmtpListener>, ServerError> {
+    let mut listeners = Vec::new();
+    for address in addresses {
+        match address {
+            LmtpListen::Tcp(addr) => {
+                let mut tcp = bind_all(std::slice::from_ref(addr)).await?;
+                listeners.extend(tcp.drain(..).map(LmtpListener::Tcp));
+            }
+            LmtpListen::Unix(path) => {
+                let error = |source| ServerError::BindUnix {
+                    path: path.display().to_string(),
+                    source,
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(error)?;
+                }
+                let _ = std::fs::remove_file(path);
+                let listener = tokio::net::UnixListener::bind(path).map_err(error)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
+                        .map_err(error)?;
+                }
+                tracing::info!(path = %path.display(), "LMTP listening");
+                listeners.push(LmtpListener::Unix(listener));
+            }
+        }
+    }
+    Ok(listeners)
+}
+
+/// Accepts LMTP connections; each is served by `lmtp::serve`.
+struct LmtpAcceptor {
+    ctx: Arc<ServerContext>,
+    stop: watch::Receiver<bool>,
+    alive: mpsc::Sender<()>,
+}
+
+impl LmtpAcceptor {
+    async fn run(mut self, listener: LmtpListener) {
+        loop {
+            let accepted: std::io::Result<Box<dyn Stream>> = tokio::select! {
+                accepted = accept_lmtp(&listener) => accepted,
+                _ = self.stop.wait_for(|stop| *stop) => return,
+            };
+            match accepted {
+                Ok(stream) => {
+                    let (ctx, alive) = (Arc::clone(&self.ctx), self.alive.clone());
+                    tokio::spawn(async move {
+                        crate::lmtp::serve(stream, ctx).await;
+                        drop(alive);
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "LMTP accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn accept_lmtp(listener: &LmtpListener) -> std::io::Result<Box<dyn Stream>> {
+    Ok(match listener {
+        LmtpListener::Tcp(tcp) => Box::new(tcp.accept().await?.0),
+        LmtpListener::Unix(unix) => Box::new(unix.accept().await?.0),
+    })
 }
 
 struct Acceptor {

@@ -25,6 +25,8 @@ pub const PASSWORD: &str = "secret pass";
 pub struct TestServer {
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    /// The LMTP TCP address, when the config asked for one.
+    pub lmtp: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub store: Arc<SqliteStore>,
     pub cert_path: std::path::PathBuf,
@@ -71,6 +73,7 @@ impl TestServer {
             .unwrap();
         let imap = server.imap_addrs()[0];
         let imaps = server.imaps_addrs()[0];
+        let lmtp = server.lmtp_addrs().first().copied();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -78,6 +81,7 @@ impl TestServer {
         TestServer {
             imap,
             imaps,
+            lmtp,
             dir,
             store,
             cert_path: tls_files.cert,
