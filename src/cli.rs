@@ -41,6 +41,11 @@ pub enum Command {
     User(UserCommand),
     /// Validate the configuration and print the effective settings.
     CheckConfig,
+    /// Copy the database consistently while the server runs (see README, "Backup").
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
     /// Deliver one message from stdin (an LDA for Postfix `mailbox_command`).
     /// Exit codes follow sysexits: 67 unknown user, 75 temporary failure,
     /// 73 message refused (too big), 74 read error, 65 empty message.
@@ -120,6 +125,13 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             user_command(&store, command)
         }
         Command::Serve => serve(config, cli.dev),
+        Command::Backup { file } => {
+            let store = open_store(&config)?;
+            store.backup_to(&file).map_err(|e| e.to_string())?;
+            let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!("backup written to {} ({bytes} bytes)", file.display());
+            Ok(())
+        }
         Command::Deliver { .. } => unreachable!("handled by deliver_command"),
     }
 }

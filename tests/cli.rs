@@ -204,3 +204,65 @@ async fn serve_dev_starts_from_nothing_and_stops_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `letterbox backup` while a client keeps APPENDing: the copy is sound
+/// and holds at least every message acknowledged before the backup began.
+#[tokio::test]
+async fn backup_while_appends_run() {
+    use letterbox::store::MailStore;
+    let server = common::TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let appended = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = appended.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..200 {
+            let message = format!("Subject: {i}\r\n\r\nbody {i}\r\n");
+            client
+                .ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+                .await;
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    while appended.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let config = server.dir.path().join("backup.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", server.dir.path().join("data")),
+    )
+    .unwrap();
+    let target = server.dir.path().join("copy.db");
+    let acknowledged = appended.load(std::sync::atomic::Ordering::SeqCst);
+    let output = letterbox(&config)
+        .arg("backup")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    writer.await.unwrap();
+    let again = letterbox(&config)
+        .arg("backup")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "never overwrites");
+
+    let copy = letterbox::store::sqlite::SqliteStore::open(
+        &target,
+        letterbox::config::Synchronous::Normal,
+    )
+    .unwrap();
+    assert_eq!(copy.integrity_check().unwrap(), "ok");
+    let user = copy.find_user(common::USER).unwrap().unwrap();
+    let inbox = letterbox::store::MailboxName::new("INBOX").unwrap();
+    let messages = copy.status(user.id, &inbox).unwrap().messages as usize;
+    assert!(
+        (acknowledged..=200).contains(&messages),
+        "{acknowledged} <= {messages} <= 200"
+    );
+}

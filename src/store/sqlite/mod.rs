@@ -88,6 +88,29 @@ impl SqliteStore {
         Ok(value)
     }
 
+    /// Writes a consistent copy of the whole database to `target` (which
+    /// must not exist) while the server keeps running: `VACUUM INTO` reads
+    /// one snapshot, so concurrent writes are either wholly in or out.
+    pub fn backup_to(&self, target: &Path) -> StoreResult<()> {
+        if target.exists() {
+            return Err(StoreError::Refused(format!(
+                "{} already exists",
+                target.display()
+            )));
+        }
+        let path = target
+            .to_str()
+            .ok_or_else(|| StoreError::Refused("backup path is not UTF-8".into()))?;
+        // VACUUM cannot run inside a transaction; it takes its own snapshot.
+        self.reader().execute("VACUUM INTO ?1", [path])?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> StoreResult<String> {
+        self.read(|tx| Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+    }
+
     /// Runs `f` in an immediate transaction and commits it.
     fn write<T>(&self, f: impl FnOnce(&Transaction) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -100,16 +123,21 @@ impl SqliteStore {
     /// Runs `f` on a reader connection inside a read transaction, so it sees
     /// one consistent snapshot.
     fn read<T>(&self, f: impl FnOnce(&Transaction) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.reader();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        f(&tx)
+    }
+
+    /// A free reader connection (or the next one, waiting for it).
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let mut conn = (0..READERS)
+        (0..READERS)
             .find_map(|i| self.readers[(start + i) % READERS].try_lock().ok())
             .unwrap_or_else(|| {
                 self.readers[start % READERS]
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-            });
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        f(&tx)
+            })
     }
 }
 
