@@ -41,6 +41,31 @@ pub struct Config {
     /// (a local part alone matches it in every accepted domain).
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// Messages in special-use mailboxes are purged this many days after they
+/// entered them ("retrieve deleted mail from the past 30 days").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// The off switch.
+    pub enabled: bool,
+    /// Seconds between purges.
+    pub check_interval_secs: u64,
+    /// Days to keep, by special use (`Trash`, `Junk`, `Archive`, ...).
+    pub days: BTreeMap<String, u32>,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            enabled: true,
+            check_interval_secs: 3600,
+            days: BTreeMap::from([("Junk".to_string(), 30), ("Trash".to_string(), 30)]),
+        }
+    }
 }
 
 /// Where LMTP (RFC 2033) listens: `"127.0.0.1:24"` or `"unix:/run/letterbox/lmtp.sock"`.
@@ -268,6 +293,7 @@ impl Config {
             lmtp: LmtpConfig::default(),
             delivery: DeliveryConfig::default(),
             aliases: BTreeMap::new(),
+            retention: RetentionConfig::default(),
         }
     }
 
@@ -297,6 +323,16 @@ impl Config {
         }
         if l.preauth_timeout_secs == 0 || l.tls_handshake_timeout_secs == 0 {
             return invalid("timeouts must be positive");
+        }
+        for name in self.retention.days.keys() {
+            if crate::store::SpecialUse::from_attribute(&format!("\\{name}")).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "retention.days: {name} is not a special use (Trash, Junk, Archive, Sent, Drafts, All, Flagged)"
+                )));
+            }
+        }
+        if self.retention.check_interval_secs == 0 {
+            return invalid("retention.check_interval_secs must be positive");
         }
         if l.auth_timeout_secs < 30 * 60 {
             return invalid(

@@ -5,6 +5,7 @@
 //! one connection never ends an accept loop.
 
 pub mod limits;
+mod retention;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -154,6 +155,7 @@ impl Server {
             };
             tokio::spawn(lmtp.run(listener));
         }
+        tokio::spawn(retention::run(Arc::clone(&self.ctx), stop_rx.clone()));
         drop(alive_tx);
         shutdown.await;
         tracing::info!("shutting down");

@@ -369,6 +369,10 @@ pub trait MailStore: Send + Sync + 'static {
         modseq: u64,
         within: Option<&[RangeInclusive<u32>]>,
     ) -> StoreResult<Vec<u32>>;
+    /// Retention: expunges (with tombstones, so sessions are told) every
+    /// message that entered a mailbox with this special use before
+    /// `cutoff` (unix seconds), for all users. Returns how many went.
+    fn purge_older_than(&self, special_use: SpecialUse, cutoff: i64) -> StoreResult<usize>;
     /// A wake-up for changes to `mailbox`: the receiver changes whenever
     /// its MODSEQ rises above `modseq`, whichever session or process made
     /// the change (other processes' changes within a poll interval).

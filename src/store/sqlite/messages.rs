@@ -504,7 +504,7 @@ pub fn move_all(tx: &Transaction, from: MailboxId, to: MailboxId) -> StoreResult
     let from_modseq = next_modseq(tx, from)?;
     for (i, uid) in uids.iter().enumerate() {
         tx.execute(
-            "UPDATE messages SET mailbox_id = ?3, uid = ?4, modseq = ?5
+            "UPDATE messages SET mailbox_id = ?3, uid = ?4, modseq = ?5, added_at = unixepoch()
               WHERE mailbox_id = ?1 AND uid = ?2",
             params![from, uid, to, first_uid + i as u32, modseq],
         )?;
@@ -514,6 +514,15 @@ pub fn move_all(tx: &Transaction, from: MailboxId, to: MailboxId) -> StoreResult
         )?;
     }
     Ok(())
+}
+
+/// UIDs in `mailbox` that entered it before `cutoff` (unix seconds).
+pub fn added_before(tx: &Transaction, mailbox: MailboxId, cutoff: i64) -> StoreResult<Vec<u32>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT uid FROM messages WHERE mailbox_id = ?1 AND added_at < ?2 ORDER BY uid",
+    )?;
+    let uids = stmt.query_map(params![mailbox, cutoff], |r| r.get(0))?;
+    Ok(uids.collect::<Result<_, _>>()?)
 }
 
 /// Drops bodies no message refers to any more.

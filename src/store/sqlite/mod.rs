@@ -415,6 +415,24 @@ impl MailStore for SqliteStore {
         self.read(|tx| messages::vanished_since(tx, mailbox, modseq, within))
     }
 
+    fn purge_older_than(&self, special_use: SpecialUse, cutoff: i64) -> StoreResult<usize> {
+        let mailboxes: Vec<MailboxId> = self.read(|tx| {
+            let mut stmt = tx.prepare("SELECT id FROM mailboxes WHERE special_use = ?1")?;
+            let ids = stmt.query_map([special_use.attribute()], |r| r.get(0))?;
+            Ok(ids.collect::<Result<_, _>>()?)
+        })?;
+        let mut purged = 0;
+        // One transaction per mailbox keeps write locks short.
+        for mailbox in mailboxes {
+            purged += self.write_mailboxes(|tx| {
+                let old = messages::added_before(tx, mailbox, cutoff)?;
+                let removed = messages::remove(tx, mailbox, Some(&old), 0)?;
+                Ok((removed.len(), vec![mailbox]))
+            })?;
+        }
+        Ok(purged)
+    }
+
     fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64> {
         self.notifier.subscribe(mailbox, modseq)
     }

@@ -56,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
         modseq INTEGER NOT NULL,
         internal_date INTEGER NOT NULL,
         internal_tz INTEGER NOT NULL,
+        -- When the message entered this mailbox (retention counts from it).
+        added_at INTEGER NOT NULL DEFAULT (unixepoch()),
         size INTEGER NOT NULL,
         flags INTEGER NOT NULL DEFAULT 0,
         keywords TEXT NOT NULL DEFAULT '',
@@ -65,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX messages_body ON messages (body_id);
     CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+    CREATE INDEX messages_added ON messages (mailbox_id, added_at);
     -- Tombstones: which UIDs left a mailbox at which MODSEQ, so sessions
     -- (and later QRESYNC) can catch up on expunges.
     CREATE TABLE expunged (
