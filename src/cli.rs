@@ -39,6 +39,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage per-user quotas.
+    #[command(subcommand)]
+    Quota(QuotaCommand),
     /// Validate the configuration and print the effective settings.
     CheckConfig,
     /// Copy the database consistently while the server runs (see README, "Backup").
@@ -59,6 +62,18 @@ pub enum Command {
         /// The envelope sender, for Return-Path (default: $SENDER).
         #[arg(long, env = "SENDER", default_value = "")]
         from: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuotaCommand {
+    /// Set a user's limits (0 = unlimited); unset ones keep their value.
+    Set {
+        name: String,
+        #[arg(long)]
+        storage_mb: Option<u64>,
+        #[arg(long)]
+        messages: Option<u64>,
     },
 }
 
@@ -124,6 +139,22 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             let store = open_store(&config)?;
             user_command(&store, command)
         }
+        Command::Quota(QuotaCommand::Set {
+            name,
+            storage_mb,
+            messages,
+        }) => {
+            let store = open_store(&config)?;
+            let change = crate::store::QuotaOverride {
+                bytes: storage_mb.map(|mb| mb.saturating_mul(1024 * 1024)),
+                messages,
+            };
+            store
+                .set_quota(&name, change)
+                .map_err(|e| format!("{name}: {e}"))?;
+            println!("quota changed for {name}");
+            Ok(())
+        }
         Command::Serve => serve(config, cli.dev),
         Command::Backup { file } => {
             let store = open_store(&config)?;
@@ -185,7 +216,9 @@ fn deliver_command(cli: Cli) -> ExitCode {
     ) {
         Ok(_) => ExitCode::SUCCESS,
         Err(DeliveryError::UnknownUser) => fail(sysexits::NOUSER, format!("{to}: no such user")),
-        Err(e @ DeliveryError::TooBig(_)) => fail(sysexits::CANTCREAT, e.to_string()),
+        Err(e @ (DeliveryError::TooBig(_) | DeliveryError::OverQuota)) => {
+            fail(sysexits::CANTCREAT, e.to_string())
+        }
         Err(e @ DeliveryError::Empty) => fail(sysexits::DATAERR, e.to_string()),
         Err(e @ DeliveryError::Temporary(_)) => fail(sysexits::TEMPFAIL, e.to_string()),
     }
@@ -194,6 +227,7 @@ fn deliver_command(cli: Cli) -> ExitCode {
 fn open_store(config: &Config) -> Result<SqliteStore, String> {
     let path = config.database_path();
     SqliteStore::open(&path, config.store.synchronous)
+        .map(|store| store.with_default_quota(config.quota.limits()))
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
 }
 

@@ -43,6 +43,28 @@ pub struct Config {
     pub aliases: BTreeMap<String, String>,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub quota: QuotaConfig,
+}
+
+/// Default per-user quota (RFC 9208); `letterbox quota set` overrides it
+/// per user. 0 means unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaConfig {
+    /// Storage per user, in MiB.
+    pub storage_mb: u64,
+    /// Messages per user.
+    pub messages: u64,
+}
+
+impl QuotaConfig {
+    pub fn limits(&self) -> crate::store::QuotaLimits {
+        crate::store::QuotaLimits {
+            bytes: (self.storage_mb > 0).then(|| self.storage_mb.saturating_mul(1024 * 1024)),
+            messages: (self.messages > 0).then_some(self.messages),
+        }
+    }
 }
 
 /// Messages in special-use mailboxes are purged this many days after they
@@ -294,6 +316,7 @@ impl Config {
             delivery: DeliveryConfig::default(),
             aliases: BTreeMap::new(),
             retention: RetentionConfig::default(),
+            quota: QuotaConfig::default(),
         }
     }
 

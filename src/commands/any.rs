@@ -9,7 +9,7 @@ use crate::session::state::State;
 const BASE_CAPABILITIES: [&str; 6] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 16] = [
+const SESSION_CAPABILITIES: [&str; 19] = [
     "NAMESPACE",
     "UNSELECT",
     "CHILDREN",
@@ -26,6 +26,9 @@ const SESSION_CAPABILITIES: [&str; 16] = [
     "STATUS=SIZE",
     "COMPRESS=DEFLATE",
     "UTF8=ACCEPT",
+    "QUOTA",
+    "QUOTA=RES-STORAGE",
+    "QUOTA=RES-MESSAGE",
 ];
 
 /// Capabilities advertised in this session's current state.

@@ -12,6 +12,7 @@ mod idle;
 mod list;
 mod mailbox;
 mod pattern;
+mod quota;
 pub mod search;
 pub mod select;
 mod store;
@@ -141,6 +142,9 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         List(command) => list::list(s, command).await,
         Lsub { reference, pattern } => list::lsub(s, &reference, &pattern).await,
         Namespace => list::namespace(s),
+        GetQuota { root } => quota::get_quota(s, &root).await,
+        GetQuotaRoot { mailbox } => quota::get_quota_root(s, &mailbox).await,
+        SetQuota { .. } => quota::set_quota(s),
         Append {
             mailbox,
             flags,

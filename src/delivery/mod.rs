@@ -22,6 +22,8 @@ pub enum DeliveryError {
     TooBig(u64),
     #[error("Empty message")]
     Empty,
+    #[error("Mailbox full (quota exceeded)")]
+    OverQuota,
     #[error("Temporary failure: {0}")]
     Temporary(String),
 }
@@ -125,7 +127,7 @@ pub fn deliver(
         .unwrap_or(inbox);
     store
         .append(user.id, &destination, message)
-        .map_err(|e| DeliveryError::Temporary(e.to_string()))
+        .map_err(DeliveryError::from)
 }
 
 /// The user's selectable mailbox with this name (exact, else the only one
@@ -145,7 +147,10 @@ fn existing_mailbox(store: &dyn MailStore, user: i64, name: &str) -> Option<Mail
 
 impl From<StoreError> for DeliveryError {
     fn from(e: StoreError) -> Self {
-        DeliveryError::Temporary(e.to_string())
+        match e {
+            StoreError::OverQuota => DeliveryError::OverQuota,
+            other => DeliveryError::Temporary(other.to_string()),
+        }
     }
 }
 

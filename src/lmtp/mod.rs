@@ -245,6 +245,9 @@ impl Lmtp {
                 format!("552 5.3.4 Message larger than {limit} octets\r\n")
             }
             Err(DeliveryError::Empty) => "554 5.6.0 Empty message\r\n".to_string(),
+            Err(DeliveryError::OverQuota) => {
+                format!("552 5.2.2 <{address}>: mailbox full\r\n")
+            }
             Err(DeliveryError::Temporary(detail)) => {
                 tracing::error!(recipient = %address, %detail, "delivery failed");
                 "451 4.3.0 Temporary failure, try again later\r\n".to_string()

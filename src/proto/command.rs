@@ -77,6 +77,18 @@ pub enum CommandBody {
         pattern: Vec<u8>,
     },
     Namespace,
+    /// RFC 9208.
+    GetQuota {
+        root: Vec<u8>,
+    },
+    GetQuotaRoot {
+        mailbox: Vec<u8>,
+    },
+    SetQuota {
+        root: Vec<u8>,
+        /// (resource name upper-cased, limit)
+        limits: Vec<(String, u64)>,
+    },
     Status {
         mailbox: Vec<u8>,
         items: Vec<StatusItem>,
@@ -161,6 +173,9 @@ impl CommandBody {
             Lsub { .. } => "LSUB",
             Xlist { .. } => "XLIST",
             Namespace => "NAMESPACE",
+            GetQuota { .. } => "GETQUOTA",
+            GetQuotaRoot { .. } => "GETQUOTAROOT",
+            SetQuota { .. } => "SETQUOTA",
             Status { .. } => "STATUS",
             Append { .. } => "APPEND",
             Idle => "IDLE",

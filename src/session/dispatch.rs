@@ -28,6 +28,9 @@ fn needs(body: &CommandBody) -> Needs {
         | List(_)
         | Lsub { .. }
         | Xlist { .. }
+        | GetQuota { .. }
+        | GetQuotaRoot { .. }
+        | SetQuota { .. }
         | Namespace
         | Status { .. }
         | Append { .. }

@@ -59,6 +59,8 @@ pub enum Code {
     HighestModSeq(u64),
     Closed,
     CompressionActive,
+    OverQuota,
+    NoPerm,
 }
 
 impl fmt::Display for Code {
@@ -95,6 +97,8 @@ impl fmt::Display for Code {
             Code::HighestModSeq(n) => write!(f, "HIGHESTMODSEQ {n}"),
             Code::Closed => f.write_str("CLOSED"),
             Code::CompressionActive => f.write_str("COMPRESSIONACTIVE"),
+            Code::OverQuota => f.write_str("OVERQUOTA"),
+            Code::NoPerm => f.write_str("NOPERM"),
         }
     }
 }
@@ -147,6 +151,7 @@ impl From<StoreError> for Done {
                 Done::no("Mailbox is not selectable (\\Noselect)").with_code(Code::Cannot)
             }
             StoreError::Refused(text) => Done::no(text).with_code(Code::Cannot),
+            StoreError::OverQuota => Done::no("Quota exceeded").with_code(Code::OverQuota),
             StoreError::NoSuchUser | StoreError::UserExists => Done::no(e.to_string()),
             StoreError::Internal(detail) => {
                 tracing::error!(%detail, "store error");

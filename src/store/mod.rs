@@ -37,8 +37,33 @@ pub enum StoreError {
     NoSuchUser,
     #[error("User already exists")]
     UserExists,
+    #[error("Quota exceeded")]
+    OverQuota,
     #[error("internal store error: {0}")]
     Internal(String),
+}
+
+/// A change to a user's quota override. For each resource: `None` leaves
+/// it, `Some(0)` makes it unlimited, `Some(n)` sets the limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuotaOverride {
+    pub bytes: Option<u64>,
+    pub messages: Option<u64>,
+}
+
+/// Storage and message-count limits; `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuotaLimits {
+    pub bytes: Option<u64>,
+    pub messages: Option<u64>,
+}
+
+/// A user's quota: what is used and what is allowed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub used_bytes: u64,
+    pub used_messages: u64,
+    pub limits: QuotaLimits,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -132,6 +157,7 @@ pub struct UserSummary {
     pub mailboxes: u32,
     pub messages: u64,
     pub bytes: u64,
+    pub limits: QuotaLimits,
 }
 
 /// One mailbox as LIST sees it.
@@ -280,6 +306,10 @@ pub trait MailStore: Send + Sync + 'static {
     /// Deletes a user with all their mailboxes and messages.
     fn delete_user(&self, name: &str) -> StoreResult<()>;
     fn find_user(&self, name: &str) -> StoreResult<Option<UserRecord>>;
+    /// Usage and effective limits (the user's override, else the default).
+    fn quota(&self, user: UserId) -> StoreResult<Quota>;
+    /// Changes a user's quota override (see [`QuotaOverride`]).
+    fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()>;
     fn list_users(&self) -> StoreResult<Vec<UserSummary>>;
 
     /// Every mailbox of the user, `\Noselect` placeholders included.

@@ -60,8 +60,11 @@ impl TestServer {
         config.store.synchronous = Synchronous::Normal;
         adjust(&mut config);
         let tls_files = config.tls.clone().unwrap();
-        let store =
-            Arc::new(SqliteStore::open(&config.database_path(), config.store.synchronous).unwrap());
+        let store = Arc::new(
+            SqliteStore::open(&config.database_path(), config.store.synchronous)
+                .unwrap()
+                .with_default_quota(config.quota.limits()),
+        );
         if store.find_user(USER).unwrap().is_none() {
             store.create_user(USER, &hash_password(PASSWORD)).unwrap();
         }

@@ -9,7 +9,7 @@ use nom::sequence::preceded;
 
 use crate::proto::command::{Command, CommandBody};
 use crate::proto::parse::core::{
-    astring, atom_upper, crlf, eof, nil, nstring, paren_list, sp, string,
+    astring, atom_upper, crlf, eof, nil, nstring, number64, paren_list, sp, string,
 };
 use crate::proto::parse::error::{PResult, ParseError, expect, failure};
 use crate::proto::parse::fetch::fetch_args;
@@ -124,6 +124,13 @@ fn command_body(i: &[u8]) -> PResult<'_, CommandBody> {
         })
         .parse(rest),
         "STATUS" => status_args(rest),
+        "GETQUOTA" => {
+            let (r, _) = sp(rest)?;
+            let (r, root) = expect("Missing quota root", astring).parse(r)?;
+            Ok((r, C::GetQuota { root }))
+        }
+        "GETQUOTAROOT" => one_mailbox(rest, |mailbox| C::GetQuotaRoot { mailbox }),
+        "SETQUOTA" => setquota_args(rest),
         "APPEND" => append_args(rest),
         "COMPRESS" => {
             let (r, _) = sp(rest)?;
@@ -192,6 +199,23 @@ fn one_mailbox(i: &[u8], make: fn(Vec<u8>) -> CommandBody) -> PResult<'_, Comman
     let (rest, _) = sp(i)?;
     let (rest, name) = mailbox(rest)?;
     Ok((rest, make(name)))
+}
+
+/// `setquota = "SETQUOTA" SP quota-root-name SP setquota-list`
+/// `setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")"`
+/// `setquota-resource = resource-name SP resource-limit` (RFC 9208 §7)
+fn setquota_args(i: &[u8]) -> PResult<'_, CommandBody> {
+    let (rest, _) = sp(i)?;
+    let (rest, root) = expect("Missing quota root", astring).parse(rest)?;
+    let (rest, _) = sp(rest)?;
+    let resource = |i| {
+        let (r, name) = atom_upper(i)?;
+        let (r, _) = sp(r)?;
+        let (r, limit) = expect("Invalid resource limit", number64).parse(r)?;
+        Ok((r, (name, limit)))
+    };
+    let (rest, limits) = paren_list(true, resource).parse(rest)?;
+    Ok((rest, CommandBody::SetQuota { root, limits }))
 }
 
 /// `rename = "RENAME" SP mailbox SP mailbox`

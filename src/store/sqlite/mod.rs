@@ -29,6 +29,8 @@ pub struct SqliteStore {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     notifier: Arc<ChangeNotifier>,
+    /// Limits for users without an override.
+    default_quota: QuotaLimits,
 }
 
 /// How often the poller looks for commits made by other processes (the
@@ -65,7 +67,14 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             notifier,
+            default_quota: QuotaLimits::default(),
         })
+    }
+
+    /// Sets the limits of users without an override (the config's).
+    pub fn with_default_quota(mut self, limits: QuotaLimits) -> SqliteStore {
+        self.default_quota = limits;
+        self
     }
 
     /// Like [`Self::write`] for changes to mailboxes: `f` returns the
@@ -234,7 +243,15 @@ impl MailStore for SqliteStore {
     }
 
     fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
-        self.read(users::list)
+        self.read(|tx| users::list(tx, self.default_quota))
+    }
+
+    fn quota(&self, user: UserId) -> StoreResult<Quota> {
+        self.read(|tx| users::quota(tx, user, self.default_quota))
+    }
+
+    fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()> {
+        self.write(|tx| users::set_quota(tx, name, change))
     }
 
     fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
@@ -310,6 +327,7 @@ impl MailStore for SqliteStore {
     ) -> StoreResult<AppendOutcome> {
         self.write_mailboxes(|tx| {
             let id = selectable_mailbox(tx, user, name.as_str())?;
+            users::check_quota(tx, user, message.raw.len() as u64, 1, self.default_quota)?;
             Ok((messages::append(tx, id, &message)?, vec![id]))
         })
     }
@@ -363,7 +381,11 @@ impl MailStore for SqliteStore {
     ) -> StoreResult<CopyOutcome> {
         self.write_mailboxes(|tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
-            Ok((messages::copy(tx, mailbox, uids, target)?, vec![target]))
+            let outcome = messages::copy(tx, mailbox, uids, target)?;
+            // The copies are in (the triggers counted them): the quota
+            // must still hold, or the whole COPY is rolled back.
+            users::check_quota(tx, user, 0, 0, self.default_quota)?;
+            Ok((outcome, vec![target]))
         })
     }
 

@@ -17,7 +17,13 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
         password_hash TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        -- Quota overrides (NULL: the configured default; 0: unlimited).
+        quota_bytes INTEGER,
+        quota_messages INTEGER,
+        -- Usage, kept by the triggers below so quota checks are O(1).
+        used_bytes INTEGER NOT NULL DEFAULT 0,
+        used_messages INTEGER NOT NULL DEFAULT 0
     ) STRICT;
     CREATE TABLE mailboxes (
         id INTEGER PRIMARY KEY,
@@ -66,6 +72,14 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (mailbox_id, uid)
     ) STRICT;
     CREATE INDEX messages_body ON messages (body_id);
+    CREATE TRIGGER messages_usage_insert AFTER INSERT ON messages BEGIN
+        UPDATE users SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+         WHERE id = (SELECT user_id FROM mailboxes WHERE id = NEW.mailbox_id);
+    END;
+    CREATE TRIGGER messages_usage_delete AFTER DELETE ON messages BEGIN
+        UPDATE users SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+         WHERE id = (SELECT user_id FROM mailboxes WHERE id = OLD.mailbox_id);
+    END;
     CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
     CREATE INDEX messages_added ON messages (mailbox_id, added_at);
     -- Tombstones: which UIDs left a mailbox at which MODSEQ, so sessions

@@ -56,14 +56,10 @@ pub fn find(tx: &Transaction, name: &str) -> StoreResult<Option<UserRecord>> {
         .optional()?)
 }
 
-pub fn list(tx: &Transaction) -> StoreResult<Vec<UserSummary>> {
+pub fn list(tx: &Transaction, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
     let mut stmt = tx.prepare(
-        "SELECT u.name,
-                (SELECT count(*) FROM mailboxes b WHERE b.user_id = u.id),
-                (SELECT count(*) FROM messages m JOIN mailboxes b ON m.mailbox_id = b.id
-                  WHERE b.user_id = u.id),
-                (SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b
-                  ON m.mailbox_id = b.id WHERE b.user_id = u.id)
+        "SELECT u.name, (SELECT count(*) FROM mailboxes b WHERE b.user_id = u.id),
+                u.used_messages, u.used_bytes, u.quota_bytes, u.quota_messages
            FROM users u ORDER BY u.name",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -72,7 +68,69 @@ pub fn list(tx: &Transaction) -> StoreResult<Vec<UserSummary>> {
             mailboxes: r.get(1)?,
             messages: r.get(2)?,
             bytes: r.get(3)?,
+            limits: effective(defaults, r.get(4)?, r.get(5)?),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A user's override (NULL: default; 0: unlimited) over the defaults.
+fn effective(defaults: QuotaLimits, bytes: Option<u64>, messages: Option<u64>) -> QuotaLimits {
+    let pick = |over: Option<u64>, default: Option<u64>| match over {
+        Some(0) => None,
+        Some(limit) => Some(limit),
+        None => default,
+    };
+    QuotaLimits {
+        bytes: pick(bytes, defaults.bytes),
+        messages: pick(messages, defaults.messages),
+    }
+}
+
+pub fn quota(tx: &Transaction, user: UserId, defaults: QuotaLimits) -> StoreResult<Quota> {
+    Ok(tx.query_row(
+        "SELECT used_bytes, used_messages, quota_bytes, quota_messages FROM users WHERE id = ?1",
+        [user],
+        |r| {
+            Ok(Quota {
+                used_bytes: r.get(0)?,
+                used_messages: r.get(1)?,
+                limits: effective(defaults, r.get(2)?, r.get(3)?),
+            })
+        },
+    )?)
+}
+
+/// Refuses with `OverQuota` when adding `bytes` in `messages` messages
+/// would exceed the user's limits (RFC 9208 §5).
+pub fn check_quota(
+    tx: &Transaction,
+    user: UserId,
+    bytes: u64,
+    messages: u64,
+    defaults: QuotaLimits,
+) -> StoreResult<()> {
+    let quota = quota(tx, user, defaults)?;
+    let over = |used: u64, added: u64, limit: Option<u64>| {
+        limit.is_some_and(|limit| used.saturating_add(added) > limit)
+    };
+    if over(quota.used_bytes, bytes, quota.limits.bytes)
+        || over(quota.used_messages, messages, quota.limits.messages)
+    {
+        return Err(StoreError::OverQuota);
+    }
+    Ok(())
+}
+
+pub fn set_quota(tx: &Transaction, name: &str, change: QuotaOverride) -> StoreResult<()> {
+    let changed = tx.execute(
+        "UPDATE users SET quota_bytes = coalesce(?2, quota_bytes),
+                          quota_messages = coalesce(?3, quota_messages)
+          WHERE name = ?1",
+        params![name, change.bytes, change.messages],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NoSuchUser);
+    }
+    Ok(())
 }

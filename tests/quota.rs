@@ -1,0 +1,134 @@
+//! QUOTA (RFC 9208): limits from the config and per user, reported by
+//! GETQUOTA/GETQUOTAROOT, enforced on APPEND, COPY and delivery.
+
+mod common;
+
+use common::*;
+use letterbox::config::LmtpListen;
+use letterbox::store::{MailStore, QuotaOverride};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+async fn append(client: &mut Client, mailbox: &str) -> String {
+    client
+        .status(&format!("APPEND {mailbox} {{12+}}\r\nSubject: q\r\n"))
+        .await
+}
+
+#[tokio::test]
+async fn message_limit_applies_to_append_copy_and_lmtp() {
+    let server = TestServer::start_with(|c| {
+        c.quota.messages = 3;
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+    })
+    .await;
+    let mut client = server.logged_in().await;
+    let caps = client.ok("CAPABILITY").await;
+    assert!(
+        caps[0].contains(" QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"),
+        "{caps:?}"
+    );
+    let root = client.ok("GETQUOTAROOT INBOX").await;
+    assert_eq!(
+        &root[..2],
+        ["* QUOTAROOT INBOX \"\"", "* QUOTA \"\" (MESSAGE 0 3)"]
+    );
+    for _ in 0..2 {
+        assert!(append(&mut client, "INBOX").await.starts_with("OK"));
+    }
+    client.ok("SELECT INBOX").await;
+    // Two copies would make four: refused whole.
+    assert!(
+        client
+            .status("COPY 1:2 Archive")
+            .await
+            .starts_with("NO [OVERQUOTA]")
+    );
+    assert_eq!(
+        client.ok("STATUS Archive (MESSAGES)").await[0],
+        "* STATUS Archive (MESSAGES 0)"
+    );
+    assert!(client.status("COPY 1 Archive").await.starts_with("OK"));
+    assert!(
+        append(&mut client, "INBOX")
+            .await
+            .starts_with("NO [OVERQUOTA]")
+    );
+    // MOVE does not add to the usage.
+    client.ok("MOVE 2 Archive").await;
+    let quota = client.ok("GETQUOTA \"\"").await;
+    assert_eq!(quota[0], "* QUOTA \"\" (MESSAGE 3 3)");
+    assert!(client.status("GETQUOTA \"other\"").await.starts_with("NO"));
+    assert!(
+        client
+            .status("SETQUOTA \"\" (STORAGE 100)")
+            .await
+            .starts_with("NO [NOPERM]")
+    );
+
+    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap())
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    write
+        .write_all(b"LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+        .await
+        .unwrap();
+    let mut line = String::new();
+    while !line.starts_with("354") {
+        line.clear();
+        reader.read_line(&mut line).await.unwrap();
+    }
+    write
+        .write_all(b"Subject: x\r\n\r\nfull\r\n.\r\n")
+        .await
+        .unwrap();
+    line.clear();
+    reader.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("552 5.2.2"), "{line}");
+}
+
+#[tokio::test]
+async fn per_user_storage_override() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let root = client.ok("GETQUOTAROOT INBOX").await;
+    assert_eq!(root[0], "* QUOTAROOT INBOX", "no limits, no root");
+    assert!(client.status("GETQUOTA \"\"").await.starts_with("NO"));
+    server
+        .store
+        .set_quota(
+            USER,
+            QuotaOverride {
+                bytes: Some(2048),
+                messages: None,
+            },
+        )
+        .unwrap();
+    let big = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(1500));
+    client
+        .ok(&format!("APPEND INBOX {{{}+}}\r\n{big}", big.len()))
+        .await;
+    let quota = client.ok("GETQUOTA \"\"").await;
+    assert_eq!(quota[0], format!("* QUOTA \"\" (STORAGE 2 2)"));
+    let refused = client
+        .status(&format!("APPEND INBOX {{{}+}}\r\n{big}", big.len()))
+        .await;
+    assert!(refused.starts_with("NO [OVERQUOTA]"), "{refused}");
+    // 0 lifts the limit again.
+    server
+        .store
+        .set_quota(
+            USER,
+            QuotaOverride {
+                bytes: Some(0),
+                messages: None,
+            },
+        )
+        .unwrap();
+    client
+        .ok(&format!("APPEND INBOX {{{}+}}\r\n{big}", big.len()))
+        .await;
+    let users = server.store.list_users().unwrap();
+    assert_eq!((users[0].messages, users[0].limits.bytes), (2, None));
+}
