@@ -206,3 +206,18 @@ async fn garbage_without_line_ends_is_not_buffered_forever() {
     );
     client.ok("NOOP").await;
 }
+
+#[tokio::test]
+async fn append_before_login_gets_no_large_literal() {
+    let server = TestServer::start_with(|c| c.limits.max_literal = 1024).await;
+    let mut client = server.tls().await;
+    // Refused at framing time: no continuation, nothing buffered.
+    client.send(b"a1 APPEND INBOX {67108864}\r\n").await;
+    assert!(client.line().await.starts_with("a1 BAD [TOOBIG]"));
+    let mut command = b"a2 APPEND INBOX {5000+}\r\n".to_vec();
+    command.extend(std::iter::repeat_n(b'x', 5000));
+    command.extend_from_slice(b"\r\na3 NOOP\r\n");
+    client.send(&command).await;
+    assert!(client.line().await.starts_with("a2 BAD [TOOBIG]"));
+    assert_eq!(client.line().await, "a3 OK NOOP completed");
+}

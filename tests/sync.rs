@@ -46,7 +46,7 @@ async fn expunges_with_three_different_views() {
     b.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)").await;
     assert_eq!(untagged(&b.ok("EXPUNGE").await), ["* 2 EXPUNGE"]);
     let fetch = a.command("FETCH 1:6 (UID)").await;
-    assert!(!fetch.iter().any(|l| l.contains("EXPUNGE")), "{fetch:#?}");
+    assert!(!fetch.iter().any(|l| l.ends_with(" EXPUNGE")), "{fetch:#?}");
     assert_eq!(
         fetch.len(),
         6,
@@ -113,5 +113,45 @@ async fn appends_and_flags_reach_every_session_and_recent_goes_to_one() {
         c.ok("NOOP").await.len(),
         1,
         "C is not told of its own change twice"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_selected_mailbox_disconnects_its_sessions() {
+    let server = TestServer::start().await;
+    let mut owner = server.logged_in().await;
+    owner.ok("CREATE Doomed").await;
+    owner.ok("CREATE Parent/Child").await;
+    let mut reader = server.logged_in().await;
+    reader.ok("SELECT Doomed").await;
+    let mut idler = server.logged_in().await;
+    idler.ok("SELECT Doomed").await;
+    idler.send(b"i IDLE\r\n").await;
+    assert_eq!(idler.line().await, "+ idling");
+    owner.ok("DELETE Doomed").await;
+    assert_eq!(
+        idler.line().await,
+        "* BYE Selected mailbox was deleted, have to disconnect"
+    );
+    assert!(idler.closed().await);
+    let noop = reader.command("NOOP").await;
+    assert_eq!(noop[0], "t3 OK NOOP completed");
+    assert_eq!(
+        reader.line().await,
+        "* BYE Selected mailbox was deleted, have to disconnect"
+    );
+
+    // A parent becomes \Noselect: its messages go as expunges; once it is
+    // re-created, the old view is gone for good.
+    owner.ok("APPEND Parent {7+}\r\nx: y\r\n\r\n").await;
+    let mut parent = server.logged_in().await;
+    parent.ok("SELECT Parent").await;
+    owner.ok("DELETE Parent").await;
+    assert!(parent.ok("NOOP").await.contains(&"* 1 EXPUNGE".to_string()));
+    owner.ok("CREATE Parent").await;
+    parent.command("NOOP").await;
+    assert_eq!(
+        parent.line().await,
+        "* BYE Selected mailbox was deleted, have to disconnect"
     );
 }

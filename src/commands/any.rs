@@ -6,10 +6,11 @@ use crate::session::state::State;
 
 /// What every state offers: enough to log in, plus what clients look for
 /// in the greeting.
-const BASE_CAPABILITIES: [&str; 6] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+const BASE_CAPABILITIES: [&str; 5] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE"];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 19] = [
+const SESSION_CAPABILITIES: [&str; 20] = [
+    "IDLE",
     "NAMESPACE",
     "UNSELECT",
     "CHILDREN",

@@ -15,9 +15,13 @@ use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
-/// Messages per store round trip, with and without message octets.
+/// Messages per store round trip.
 const CHUNK: usize = 256;
-const RAW_CHUNK: usize = 16;
+/// Octets of raw messages loaded at once (at least one message).
+const RAW_BATCH_BYTES: u64 = 16 * 1024 * 1024;
+/// Responses are written out once this much is queued, so one FETCH of
+/// many large sections never holds them all.
+const FLUSH_AT: usize = 1024 * 1024;
 
 pub struct FetchCommand {
     pub uid: bool,
@@ -32,7 +36,13 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
     let selection = selected(s)?;
     let targets = resolve(selection, &command.sequence_set, command.uid)?;
     let (mailbox, read_only) = (selection.mailbox, selection.read_only);
-    let mut attributes = command.attributes;
+    // A repeated item adds nothing but memory: keep the first of each.
+    let mut attributes: Vec<FetchAttribute> = Vec::with_capacity(command.attributes.len());
+    for attribute in command.attributes {
+        if !attributes.contains(&attribute) {
+            attributes.push(attribute);
+        }
+    }
     // UID FETCH always reports the UID, first as clients expect.
     if command.uid && !attributes.contains(&FetchAttribute::Uid) {
         attributes.insert(0, FetchAttribute::Uid);
@@ -63,44 +73,56 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         raw: attributes.iter().any(needs_raw),
     };
     let marks_seen = !read_only && attributes.iter().any(sets_seen);
-    let chunk_size = if request.raw { RAW_CHUNK } else { CHUNK };
 
     let mut vanished = false;
-    for chunk in targets.chunks(chunk_size) {
+    for chunk in targets.chunks(CHUNK) {
         let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
-        let mut messages = s
-            .store(move |store| store.fetch(mailbox, &uids, request))
-            .await?;
-        vanished |= messages.len() < chunk.len();
-        let seen_now = if marks_seen {
-            mark_seen(s, &mut messages).await?
+        let batches = if request.raw {
+            let sizes = s
+                .store(move |store| store.fetch(mailbox, &uids, FetchRequest::default()))
+                .await?;
+            size_batches(&sizes)
         } else {
-            Vec::new()
+            vec![uids]
         };
-        for message in &messages {
-            if command
-                .changed_since
-                .is_some_and(|since| message.modseq <= since)
-            {
-                continue;
-            }
-            // Another session may have expunged it after we resolved the set.
-            let Some(seq) = s.state.selection().and_then(|v| v.seq_of(message.uid)) else {
-                continue;
+        let mut found = 0;
+        for batch in batches {
+            let mut messages = s
+                .store(move |store| store.fetch(mailbox, &batch, request))
+                .await?;
+            found += messages.len();
+            let seen_now = if marks_seen {
+                mark_seen(s, &mut messages).await?
+            } else {
+                Vec::new()
             };
-            let flags_changed = seen_now.contains(&message.uid);
-            let line = response(s, seq, message, &attributes, flags_changed)?;
-            s.out.extend_from_slice(&line);
+            for message in &messages {
+                if command
+                    .changed_since
+                    .is_some_and(|since| message.modseq <= since)
+                {
+                    continue;
+                }
+                // Another session may have expunged it after we resolved the set.
+                let Some(seq) = s.state.selection().and_then(|v| v.seq_of(message.uid)) else {
+                    continue;
+                };
+                let flags_changed = seen_now.contains(&message.uid);
+                write_response(s, seq, message, &attributes, flags_changed).await?;
+            }
         }
+        vanished |= found < chunk.len();
         s.flush().await.map_err(|_| Done::bad("Connection lost"))?;
     }
     let verb = if command.uid { "UID FETCH" } else { "FETCH" };
-    if vanished {
+    if vanished && !command.uid {
         // RFC 2180 §4.1.2: messages another session expunged, which this
-        // session has not been told about yet, get no data and a NO.
+        // session has not been told about yet, get no data and a NO. UID
+        // FETCH just skips UIDs that are gone (RFC 3501 §6.4.8).
         return Err(Done::no(format!(
             "{verb}: some messages were expunged by another session"
-        )));
+        ))
+        .with_code(Code::ExpungeIssued));
     }
     Ok(Done::ok(format!("{verb} completed")))
 }
@@ -168,14 +190,36 @@ async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<V
     Ok(unseen)
 }
 
-/// One `* seq FETCH (...)` response line (with literals).
-fn response(
-    s: &Session,
+/// Groups UIDs so that each group's raw messages total at most
+/// `RAW_BATCH_BYTES` (a larger message goes alone).
+fn size_batches(sizes: &[FetchedMessage]) -> Vec<Vec<u32>> {
+    let mut batches: Vec<Vec<u32>> = Vec::new();
+    let mut batch_bytes = 0;
+    for message in sizes {
+        let size = u64::from(message.size);
+        match batches.last_mut() {
+            Some(batch) if batch_bytes + size <= RAW_BATCH_BYTES => {
+                batch.push(message.uid);
+                batch_bytes += size;
+            }
+            _ => {
+                batches.push(vec![message.uid]);
+                batch_bytes = size;
+            }
+        }
+    }
+    batches
+}
+
+/// Writes one `* seq FETCH (...)` response into the session's output,
+/// flushing as it grows.
+async fn write_response(
+    s: &mut Session,
     seq: u32,
     message: &FetchedMessage,
     attributes: &[FetchAttribute],
     flags_changed: bool,
-) -> Result<Vec<u8>, Done> {
+) -> Result<(), Done> {
     let recent = s
         .state
         .selection()
@@ -188,24 +232,30 @@ fn response(
         _ => None,
     };
     let raw = message.raw.as_deref().unwrap_or_default();
-    let mut items: Vec<Vec<u8>> = Vec::with_capacity(attributes.len() + 1);
-    for attribute in attributes {
-        let mut item = Vec::new();
-        write_item(&mut item, attribute, message, index.as_ref(), raw, recent);
-        items.push(item);
+    s.out
+        .extend_from_slice(format!("* {seq} FETCH (").as_bytes());
+    for (i, attribute) in attributes.iter().enumerate() {
+        if i > 0 {
+            s.out.push(b' ');
+        }
+        write_item(&mut s.out, attribute, message, index.as_ref(), raw, recent);
+        if s.out.len() > FLUSH_AT {
+            s.flush().await.map_err(|_| Done::bad("Connection lost"))?;
+        }
     }
     // A \Seen set by this FETCH is reported in the same response (with
     // its new MODSEQ once CONDSTORE is on).
     if flags_changed && !attributes.contains(&FetchAttribute::Flags) {
-        items.push(format!("FLAGS {}", flag_list(&message.flags, recent)).into_bytes());
+        let flags = flag_list(&message.flags, recent);
+        s.out
+            .extend_from_slice(format!(" FLAGS {flags}").as_bytes());
     }
     if flags_changed && s.extensions.condstore && !attributes.contains(&FetchAttribute::ModSeq) {
-        items.push(format!("MODSEQ ({})", message.modseq).into_bytes());
+        s.out
+            .extend_from_slice(format!(" MODSEQ ({})", message.modseq).as_bytes());
     }
-    let mut line = format!("* {seq} FETCH (").into_bytes();
-    line.extend_from_slice(&items.join(&b' '));
-    line.extend_from_slice(b")\r\n");
-    Ok(line)
+    s.out.extend_from_slice(b")\r\n");
+    Ok(())
 }
 
 fn write_item(

@@ -51,5 +51,8 @@ async fn idle_until_done(
 
 async fn push_changes(s: &mut Session) -> Result<(), Done> {
     s.catch_up(true).await?;
+    if s.ended.is_some() {
+        return Err(Done::bad("IDLE ended"));
+    }
     s.flush().await.map_err(|_| Done::bad("Connection lost"))
 }

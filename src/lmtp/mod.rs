@@ -259,7 +259,9 @@ impl Lmtp {
 /// `FROM:<path> params` / `TO:<path> params` -> (path, params).
 fn path_argument(args: &str, keyword: &str) -> Option<(String, String)> {
     let args = args.trim_start();
-    if args.len() < keyword.len() || !args[..keyword.len()].eq_ignore_ascii_case(keyword) {
+    // Compare bytes: the argument may hold multi-byte characters.
+    let head = args.as_bytes().get(..keyword.len())?;
+    if !head.eq_ignore_ascii_case(keyword.as_bytes()) {
         return None;
     }
     let rest = args[keyword.len()..].trim_start();
@@ -305,23 +307,35 @@ async fn read_data<R: AsyncRead + Unpin>(
 ) -> Result<Option<Arc<Vec<u8>>>, DataError> {
     let mut message = Vec::new();
     let mut too_big = false;
+    let mut line_start = true;
     loop {
-        let mut line = Vec::new();
-        let read = timeout(IDLE_TIMEOUT, reader.read_until(b'\n', &mut line)).await;
+        // Read in bounded pieces: a line without an end must not grow
+        // without limit.
+        let mut piece = Vec::new();
+        let read = timeout(IDLE_TIMEOUT, async {
+            let mut limited = (&mut *reader).take(64 * 1024);
+            limited.read_until(b'\n', &mut piece).await
+        })
+        .await;
         match read {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return Err(DataError::Closed),
             Ok(Ok(_)) => {}
         }
-        if line == b".\r\n" || line == b".\n" {
+        if line_start && (piece == b".\r\n" || piece == b".\n") {
             break;
         }
-        let line = line.strip_prefix(b".").unwrap_or(&line);
-        if too_big || (message.len() + line.len()) as u64 > limit {
+        let data = if line_start {
+            piece.strip_prefix(b".").unwrap_or(&piece)
+        } else {
+            &piece[..]
+        };
+        line_start = piece.ends_with(b"\n");
+        if too_big || (message.len() + data.len()) as u64 > limit {
             too_big = true;
-            message.clear();
+            message = Vec::new();
             continue;
         }
-        message.extend_from_slice(line);
+        message.extend_from_slice(data);
     }
     Ok((!too_big).then(|| Arc::new(message)))
 }
@@ -351,6 +365,11 @@ mod tests {
         );
         assert_eq!(path_argument("TO:a@b", "TO:"), None);
         assert_eq!(path_argument("FROM<a@b>", "FROM:"), None);
+        assert_eq!(
+            path_argument("FRé:<a@b>", "FROM:"),
+            None,
+            "no panic inside a character"
+        );
     }
 
     #[tokio::test]
@@ -366,5 +385,10 @@ mod tests {
         assert_eq!(rest, "NEXT");
         let mut reader = BufReader::new(&input[..]);
         assert!(read_data(&mut reader, 5).await.ok().unwrap().is_none());
+        // A 200 KiB line with no end is read in pieces and refused, not kept.
+        let mut long = vec![b'x'; 200 * 1024];
+        long.extend_from_slice(b"\r\n.\r\n");
+        let mut reader = BufReader::new(&long[..]);
+        assert!(read_data(&mut reader, 1024).await.ok().unwrap().is_none());
     }
 }

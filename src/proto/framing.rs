@@ -117,6 +117,10 @@ pub struct Framer {
     literal_bytes: u64,
     /// Whether the current command is APPEND (known after its first line).
     append: bool,
+    /// Whether APPEND may use the large literal limit: only once the
+    /// client has logged in, so nobody can make the server buffer 64 MiB
+    /// before authenticating.
+    append_allowed: bool,
     discard: Discard,
     /// A too-long line found by `push`, not yet reported.
     pending_too_long: Option<Option<Tag>>,
@@ -135,9 +139,15 @@ impl Framer {
             line_bytes: 0,
             literal_bytes: 0,
             append: false,
+            append_allowed: false,
             discard: Discard::Off,
             pending_too_long: None,
         }
+    }
+
+    /// Lets APPEND use `max_append_literal` (after login) or not.
+    pub fn allow_append(&mut self, allowed: bool) {
+        self.append_allowed = allowed;
     }
 
     /// Adds bytes just read from the socket. Bytes being discarded are
@@ -207,7 +217,7 @@ impl Framer {
             return Some(rejected(tag, FrameError::LineTooLong));
         }
         if self.line_start == self.start {
-            self.append = is_append(&self.buf[self.start..content_end]);
+            self.append = self.append_allowed && is_append(&self.buf[self.start..content_end]);
         }
         match suffix {
             Suffix::None => {
@@ -594,7 +604,11 @@ mod tests {
                 cmd(b"b NOOP\r\n")
             ]
         );
-        // APPEND uses the larger limit, also when the literal is the mailbox.
+        // Before login APPEND has no larger limit.
+        f.push(b"c append {50}\r\n");
+        assert!(matches!(drain(&mut f)[..], [FrameEvent::Rejected { .. }]));
+        // After it, APPEND uses the larger limit, also when the literal is the mailbox.
+        f.allow_append(true);
         f.push(b"c append {50}\r\n");
         assert_eq!(
             drain(&mut f),

@@ -34,6 +34,8 @@ pub enum End {
     Eof,
     Timeout,
     Shutdown,
+    /// Another session deleted the selected mailbox.
+    MailboxGone,
     Io(std::io::Error),
 }
 
@@ -168,6 +170,7 @@ impl Session {
             match self.framer.next_command() {
                 FrameEvent::Command(bytes) => {
                     let flow = self.handle_command(&bytes).await;
+                    self.framer.allow_append(self.state.user().is_some());
                     self.flush().await.map_err(End::Io)?;
                     if let Some(end) = self.ended.take() {
                         return Err(end);
@@ -245,9 +248,19 @@ impl Session {
             selection.last_uid(),
             !selection.read_only,
         );
-        let changes = self
+        let changes = match self
             .store(move |s| s.changes_since(mailbox, modseq, last_uid, claim))
-            .await?;
+            .await
+        {
+            Ok(changes) => changes,
+            // Deleted by another session (RFC 2180 §3): say BYE, as Dovecot
+            // does; no sequence numbers can be right any more.
+            Err(StoreError::NoSuchMailbox) => {
+                self.ended = Some(End::MailboxGone);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let Some(selection) = self.state.selection_mut() else {
             return Ok(());
         };
@@ -496,6 +509,7 @@ impl Session {
         let text = match end {
             End::Timeout => "Autologout; idle for too long",
             End::Shutdown => "Server shutting down",
+            End::MailboxGone => "Selected mailbox was deleted, have to disconnect",
             End::Eof | End::Io(_) => return,
         };
         self.untagged(format_args!("BYE {text}"));

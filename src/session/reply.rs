@@ -61,6 +61,7 @@ pub enum Code {
     CompressionActive,
     OverQuota,
     NoPerm,
+    ExpungeIssued,
 }
 
 impl fmt::Display for Code {
@@ -99,6 +100,7 @@ impl fmt::Display for Code {
             Code::CompressionActive => f.write_str("COMPRESSIONACTIVE"),
             Code::OverQuota => f.write_str("OVERQUOTA"),
             Code::NoPerm => f.write_str("NOPERM"),
+            Code::ExpungeIssued => f.write_str("EXPUNGEISSUED"),
         }
     }
 }

@@ -58,12 +58,14 @@ impl Selection {
     /// (sequence number, UID) pairs. Sequence numbers outside the view are
     /// an error; UIDs that do not exist are skipped (RFC 3501 §6.4.8).
     pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, &'static str> {
-        let mut seqs: Vec<u32> = Vec::new();
+        // Index ranges into `uids`, merged before expanding, so that
+        // `1:*,1:*,...` costs one pass over the view, not one per range.
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         if uid {
             for range in set.ranges(self.last_uid()) {
                 let start = self.uids.partition_point(|&u| u < *range.start());
                 let end = self.uids.partition_point(|&u| u <= *range.end());
-                seqs.extend((start..end).map(|i| i as u32 + 1));
+                spans.push((start, end));
             }
         } else {
             let count = self.uids.len() as u32;
@@ -71,14 +73,21 @@ impl Selection {
                 if *range.start() == 0 || *range.end() > count {
                     return Err("Invalid message sequence number");
                 }
-                seqs.extend(range);
+                spans.push((*range.start() as usize - 1, *range.end() as usize));
             }
         }
-        seqs.sort_unstable();
-        seqs.dedup();
-        Ok(seqs
+        spans.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (start, end) in spans {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        Ok(merged
             .into_iter()
-            .map(|seq| (seq, self.uids[seq as usize - 1]))
+            .flat_map(|(start, end)| start..end)
+            .map(|index| (index as u32 + 1, self.uids[index]))
             .collect())
     }
 
@@ -198,5 +207,8 @@ mod tests {
         let empty = selection(&[]);
         assert!(empty.resolve(&set("1:*"), true).unwrap().is_empty());
         assert!(empty.resolve(&set("*"), false).is_err());
+        let many = vec!["1:*"; 10_000].join(",");
+        assert_eq!(view.resolve(&set(&many), true).unwrap().len(), 4);
+        assert_eq!(view.resolve(&set("2:3,1:2,4"), false).unwrap().len(), 4);
     }
 }

@@ -47,17 +47,11 @@ pub fn create(
     match mailbox_id(tx, user, name.as_str())? {
         Some((_, true)) => Err(StoreError::MailboxExists),
         // Re-creating a \Noselect placeholder makes it a fresh mailbox.
+        // Re-creating a \Noselect placeholder makes a new mailbox with a new
+        // row, so a session still watching the old one sees it gone.
         Some((id, false)) => {
-            tx.execute(
-                "UPDATE mailboxes SET selectable = 1, uidvalidity = ?2, uidnext = 1,
-                 special_use = ?3 WHERE id = ?1",
-                params![
-                    id,
-                    next_uidvalidity(tx)?,
-                    special_use.map(SpecialUse::attribute)
-                ],
-            )?;
-            Ok(())
+            tx.execute("DELETE FROM mailboxes WHERE id = ?1", [id])?;
+            insert(tx, user, name.as_str(), special_use)
         }
         None => insert(tx, user, name.as_str(), special_use),
     }
@@ -110,7 +104,9 @@ fn has_inferiors(tx: &Transaction, user: UserId, name: &str) -> StoreResult<bool
     )?)
 }
 
-pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult<()> {
+/// Returns the id of the mailbox that was deleted (or emptied into a
+/// `\Noselect` placeholder), whose watchers must be told.
+pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult<MailboxId> {
     if name.is_inbox() {
         return Err(StoreError::Refused("INBOX cannot be deleted".into()));
     }
@@ -121,8 +117,9 @@ pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult
                 "Mailbox has inferiors and is already \\Noselect".into(),
             ));
         }
-        // RFC 3501 §6.3.4: keep the name as \Noselect so the children stay reachable.
-        tx.execute("DELETE FROM messages WHERE mailbox_id = ?1", [id])?;
+        // RFC 3501 §6.3.4: keep the name as \Noselect so the children stay
+        // reachable; the messages go as expunges sessions are told about.
+        messages::remove(tx, id, None, 0)?;
         tx.execute(
             "UPDATE mailboxes SET selectable = 0, special_use = NULL WHERE id = ?1",
             [id],
@@ -130,7 +127,8 @@ pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult
     } else {
         tx.execute("DELETE FROM mailboxes WHERE id = ?1", [id])?;
     }
-    messages::delete_orphan_bodies(tx)
+    messages::delete_orphan_bodies(tx)?;
+    Ok(id)
 }
 
 pub fn rename(

@@ -154,11 +154,14 @@ fn flags_from(r: &Row, index: usize) -> rusqlite::Result<Flags> {
 }
 
 pub fn highest_modseq(tx: &Transaction, mailbox: MailboxId) -> StoreResult<u64> {
-    Ok(tx.query_row(
+    use rusqlite::OptionalExtension;
+    tx.query_row(
         "SELECT highest_modseq FROM mailboxes WHERE id = ?1",
         [mailbox],
         |r| r.get(0),
-    )?)
+    )
+    .optional()?
+    .ok_or(StoreError::NoSuchMailbox)
 }
 
 pub fn changes_since(

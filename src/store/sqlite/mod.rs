@@ -272,7 +272,10 @@ impl MailStore for SqliteStore {
     }
 
     fn delete_mailbox(&self, user: UserId, name: &MailboxName) -> StoreResult<()> {
-        self.write(|tx| mailboxes::delete(tx, user, name))
+        let id = self.write(|tx| mailboxes::delete(tx, user, name))?;
+        // Wake its watchers: they find the mailbox gone or emptied.
+        self.notifier.notify(id, u64::MAX);
+        Ok(())
     }
 
     fn rename_mailbox(
