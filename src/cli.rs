@@ -44,6 +44,24 @@ pub enum Command {
     Quota(QuotaCommand),
     /// Validate the configuration and print the effective settings.
     CheckConfig,
+    /// Import a Maildir (with Maildir++ folders), an mbox file or a
+    /// directory of mbox files; re-running skips what was imported.
+    Import {
+        #[arg(long)]
+        user: String,
+        path: PathBuf,
+        /// For a single mbox file: the mailbox to fill (default INBOX).
+        #[arg(long)]
+        mailbox: Option<String>,
+    },
+    /// Export all of a user's mailboxes as Maildir or mbox files.
+    Export {
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        format: crate::migrate::Format,
+        dir: PathBuf,
+    },
     /// Copy the database consistently while the server runs (see README, "Backup").
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -156,6 +174,34 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => serve(config, cli.dev),
+        Command::Import {
+            user,
+            path,
+            mailbox,
+        } => {
+            let store = open_store(&config)?;
+            let user = find_user(&store, &user)?;
+            let report = crate::migrate::import(&store, &user, &path, mailbox.as_deref())?;
+            println!(
+                "imported {} messages ({} already there) into {} mailboxes",
+                report.stored,
+                report.skipped,
+                report.mailboxes.len()
+            );
+            Ok(())
+        }
+        Command::Export { user, format, dir } => {
+            let store = open_store(&config)?;
+            let user = find_user(&store, &user)?;
+            let report = crate::migrate::export(&store, &user, format, &dir)?;
+            println!(
+                "exported {} messages from {} mailboxes to {}",
+                report.stored,
+                report.mailboxes.len(),
+                dir.display()
+            );
+            Ok(())
+        }
         Command::Backup { file } => {
             let store = open_store(&config)?;
             store.backup_to(&file).map_err(|e| e.to_string())?;
@@ -222,6 +268,13 @@ fn deliver_command(cli: Cli) -> ExitCode {
         Err(e @ DeliveryError::Empty) => fail(sysexits::DATAERR, e.to_string()),
         Err(e @ DeliveryError::Temporary(_)) => fail(sysexits::TEMPFAIL, e.to_string()),
     }
+}
+
+fn find_user(store: &SqliteStore, name: &str) -> Result<crate::store::UserRecord, String> {
+    store
+        .find_user(name)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{name}: {}", StoreError::NoSuchUser))
 }
 
 fn open_store(config: &Config) -> Result<SqliteStore, String> {

@@ -11,6 +11,7 @@
 //! - [`server`]: listeners, accept loops, connection limits, shutdown.
 //! - [`delivery`]: recipient addresses to users, storing delivered mail;
 //!   [`lmtp`]: RFC 2033 LMTP for MTAs.
+//! - [`migrate`]: `import` (Maildir, mbox) and `export`.
 //! - [`auth`]: argon2id hashes and SASL PLAIN; [`tls`]: certificates;
 //!   [`config`]: the TOML file; [`mail`]: message octets; [`cli`]: commands.
 
@@ -21,6 +22,7 @@ pub mod config;
 pub mod delivery;
 pub mod lmtp;
 pub mod mail;
+pub mod migrate;
 pub mod proto;
 pub mod server;
 pub mod session;

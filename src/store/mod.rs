@@ -379,6 +379,16 @@ pub trait MailStore: Send + Sync + 'static {
         user: UserId,
         target: &MailboxName,
     ) -> StoreResult<CopyOutcome>;
+    /// Migration: stores `message` in `name` (created if missing) unless a
+    /// message with this `digest` was imported there before. Returns
+    /// whether it was stored. Quota is not applied: the data moves in as it is.
+    fn import(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        message: NewMessage,
+        digest: &str,
+    ) -> StoreResult<bool>;
     /// MOVE (RFC 6851): COPY and removal of the sources in one transaction.
     fn move_messages(
         &self,

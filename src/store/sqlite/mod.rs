@@ -392,6 +392,30 @@ impl MailStore for SqliteStore {
         })
     }
 
+    fn import(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        message: NewMessage,
+        digest: &str,
+    ) -> StoreResult<bool> {
+        self.write_mailboxes(|tx| {
+            if mailbox_id(tx, user, name.as_str())?.is_none() {
+                mailboxes::create(tx, user, name, None)?;
+                mailboxes::set_subscribed(tx, user, name, true)?;
+            }
+            let id = selectable_mailbox(tx, user, name.as_str())?;
+            let new = tx.execute(
+                "INSERT OR IGNORE INTO imports (user_id, mailbox, digest) VALUES (?1, ?2, ?3)",
+                rusqlite::params![user, name.as_str(), digest],
+            )? == 1;
+            if new {
+                messages::append(tx, id, &message)?;
+            }
+            Ok((new, vec![id]))
+        })
+    }
+
     fn move_messages(
         &self,
         mailbox: MailboxId,

@@ -36,6 +36,14 @@ const MIGRATIONS: &[&str] = &[
         special_use TEXT,
         UNIQUE (user_id, name)
     ) STRICT;
+    -- What `letterbox import` already stored, so a re-run skips it:
+    -- SHA-256 of the message octets, per user and mailbox.
+    CREATE TABLE imports (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        mailbox TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        PRIMARY KEY (user_id, mailbox, digest)
+    ) STRICT;
     CREATE TABLE subscriptions (
         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
         name TEXT NOT NULL,

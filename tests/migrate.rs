@@ -1,0 +1,233 @@
+//! `letterbox import` and `export`: Maildir (Maildir++ folders, flags in
+//! file names, dovecot-keywords) and mbox (From_ lines, >From quoting,
+//! Status headers), idempotent re-runs, and byte-identical round trips.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use letterbox::store::{FetchRequest, MailStore, MailboxName, SystemFlags};
+
+fn run(server: &TestServer, args: &[&str]) -> String {
+    let config = server.dir.path().join("migrate.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", server.dir.path().join("data")),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_letterbox"))
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// (raw, flags bits, keywords, internal date) of one message.
+type Stored = (Vec<u8>, u8, Vec<String>, i64);
+
+/// Every message, by mailbox.
+fn contents(server: &TestServer, user: &str) -> Vec<(String, Vec<Stored>)> {
+    let store = &server.store;
+    let user = store.find_user(user).unwrap().unwrap();
+    let mut out = Vec::new();
+    for info in store.list_mailboxes(user.id).unwrap() {
+        let name = MailboxName::new(&info.name).unwrap();
+        let selected = store.select(user.id, &name, false).unwrap();
+        let uids: Vec<u32> = selected.messages.iter().map(|m| m.uid).collect();
+        let request = FetchRequest {
+            index: false,
+            raw: true,
+        };
+        let messages = store.fetch(selected.id, &uids, request).unwrap();
+        let items = messages
+            .into_iter()
+            .map(|m| {
+                (
+                    m.raw.unwrap(),
+                    m.flags.system.0,
+                    m.flags.keywords,
+                    m.internal_date.timestamp(),
+                )
+            })
+            .collect();
+        out.push((info.name, items));
+    }
+    out
+}
+
+fn write_with_mtime(path: &Path, data: &[u8], unix: i64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, data).unwrap();
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix as u64))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn maildir_import_with_folders_flags_keywords_and_reruns() {
+    let server = TestServer::start().await;
+    let root = server.dir.path().join("Maildir");
+    write_with_mtime(
+        &root.join("cur/1700000000.M1.host:2,S"),
+        b"Subject: read\n\nold\n",
+        1_700_000_000,
+    );
+    write_with_mtime(
+        &root.join("new/1700000100.M2.host"),
+        b"Subject: unread\n\nnew\n",
+        1_700_000_100,
+    );
+    let work = root.join(".Work.Projects");
+    write_with_mtime(
+        &work.join("cur/1700000200.M3.host:2,FRa"),
+        b"Subject: deal\n\nsigned\n",
+        1_700_000_200,
+    );
+    std::fs::create_dir_all(work.join("new")).unwrap();
+    std::fs::write(work.join("dovecot-keywords"), "0 $Work\n").unwrap();
+    std::fs::create_dir_all(root.join(".Caf&AOk-/cur")).unwrap();
+
+    let out = run(&server, &["import", "--user", USER, root.to_str().unwrap()]);
+    assert!(
+        out.contains("imported 3 messages (0 already there)"),
+        "{out}"
+    );
+    let again = run(&server, &["import", "--user", USER, root.to_str().unwrap()]);
+    assert!(
+        again.contains("imported 0 messages (3 already there)"),
+        "{again}"
+    );
+
+    let all = contents(&server, USER);
+    let inbox = &all.iter().find(|(n, _)| n == "INBOX").unwrap().1;
+    assert_eq!(inbox.len(), 2);
+    assert_eq!(
+        inbox[0],
+        (
+            b"Subject: read\r\n\r\nold\r\n".to_vec(),
+            SystemFlags::SEEN,
+            vec![],
+            1_700_000_000
+        )
+    );
+    assert_eq!(inbox[1].1, 0, "new/ messages are unseen");
+    let projects = &all.iter().find(|(n, _)| n == "Work/Projects").unwrap().1;
+    assert_eq!(projects[0].1, SystemFlags::FLAGGED | SystemFlags::ANSWERED);
+    assert_eq!(projects[0].2, ["$Work"]);
+    assert!(
+        all.iter().any(|(n, _)| n == "Café"),
+        "modified UTF-7 folder names are decoded"
+    );
+}
+
+#[tokio::test]
+async fn mbox_import_unquotes_and_reads_status() {
+    let server = TestServer::start().await;
+    let mbox = server.dir.path().join("old.mbox");
+    std::fs::write(
+        &mbox,
+        "From alice@example.com Mon Jan  5 09:30:00 2026\nSubject: one\nStatus: RO\n\nFrom here on, no date\n>From quoted\n>>From twice\n\n\
+         From bob@example.com Tue Jan  6 10:00:00 2026\nSubject: two\nX-Status: F\n\nsecond\n",
+    )
+    .unwrap();
+    let out = run(
+        &server,
+        &[
+            "import",
+            "--user",
+            USER,
+            "--mailbox",
+            "Old",
+            mbox.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("imported 2 messages"), "{out}");
+    let all = contents(&server, USER);
+    let old = &all.iter().find(|(n, _)| n == "Old").unwrap().1;
+    // An unquoted "From " line without a date is body text, not a separator.
+    assert_eq!(
+        String::from_utf8(old[0].0.clone()).unwrap(),
+        "Subject: one\r\nStatus: RO\r\n\r\nFrom here on, no date\r\nFrom quoted\r\n>From twice\r\n"
+    );
+    assert_eq!(old[0].1, SystemFlags::SEEN);
+    assert_eq!(old[0].3, 1_767_605_400);
+    assert_eq!(old[1].1, SystemFlags::FLAGGED);
+}
+
+#[tokio::test]
+async fn export_then_import_is_byte_identical() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let mut messages: Vec<String> = vec![
+        "Subject: plain\r\n\r\nFrom the beginning\r\n>From quoted\r\n".into(),
+        "Subject: keywords\r\n\r\nbody\r\n".into(),
+    ];
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail-parser/rfc");
+    if let Ok(entries) = std::fs::read_dir(&corpus) {
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths.into_iter().take(5) {
+            messages.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
+        }
+    }
+    for (i, message) in messages.iter().enumerate() {
+        let flags = if i % 2 == 0 {
+            "(\\Seen $Label1)"
+        } else {
+            "(\\Flagged)"
+        };
+        let mailbox = if i < 3 { "INBOX" } else { "Archive/2026" };
+        if mailbox != "INBOX" {
+            client.status(&format!("CREATE {mailbox}")).await;
+        }
+        client
+            .ok(&format!(
+                "APPEND {mailbox} {flags} \"0{}-Mar-2026 10:00:00 +0000\" {{{}+}}\r\n{message}",
+                i % 9 + 1,
+                message.len()
+            ))
+            .await;
+    }
+    for (format, other) in [("maildir", "bob"), ("mbox", "carol")] {
+        let dir = server.dir.path().join(format!("export-{format}"));
+        let out = run(
+            &server,
+            &[
+                "export",
+                "--user",
+                USER,
+                "--format",
+                format,
+                dir.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.contains(&format!("exported {} messages", messages.len())),
+            "{out}"
+        );
+        server.store.create_user(other, "x").unwrap();
+        run(&server, &["import", "--user", other, dir.to_str().unwrap()]);
+        let original = contents(&server, USER);
+        let copied = contents(&server, other);
+        for (name, items) in &original {
+            let copy = &copied.iter().find(|(n, _)| n == name).unwrap().1;
+            assert_eq!(copy.len(), items.len(), "{format} {name}");
+            for (a, b) in items.iter().zip(copy) {
+                assert_eq!(a.0, b.0, "{format} {name}: octets");
+                assert_eq!(a.3, b.3, "{format} {name}: INTERNALDATE");
+                if format == "maildir" {
+                    assert_eq!((a.1, &a.2), (b.1, &b.2), "{format} {name}: flags");
+                }
+            }
+        }
+    }
+}
