@@ -231,3 +231,104 @@ async fn export_then_import_is_byte_identical() {
         }
     }
 }
+
+/// A Maildir and an mbox built from the whole shared corpus import with
+/// every message intact (skipped cleanly when the corpus is absent).
+#[tokio::test]
+async fn corpus_as_maildir_and_as_mbox() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mail-parser");
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    for group in ["legacy", "malformed", "rfc", "thirdparty"] {
+        let Ok(entries) = std::fs::read_dir(corpus.join(group)) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        messages.extend(
+            paths
+                .iter()
+                .map(|p| std::fs::read(p).unwrap())
+                .filter(|m| !m.is_empty()),
+        );
+    }
+    if messages.is_empty() {
+        eprintln!("skipping: no corpus at {}", corpus.display());
+        return;
+    }
+    let server = TestServer::start().await;
+    let maildir = server.dir.path().join("CorpusMaildir");
+    let mut mbox = Vec::new();
+    for (i, raw) in messages.iter().enumerate() {
+        write_with_mtime(
+            &maildir.join(format!(
+                ".Corpus/cur/{:06}.M{i}.host:2,S",
+                1_600_000_000 + i
+            )),
+            raw,
+            1_600_000_000 + i as i64,
+        );
+        mbox.extend_from_slice(b"From corpus@example.com Mon Jan  5 09:30:00 2026\n");
+        for line in raw.split_inclusive(|&b| b == b'\n') {
+            if line
+                .iter()
+                .skip_while(|&&b| b == b'>')
+                .take(5)
+                .eq(b"From ".iter())
+            {
+                mbox.push(b'>');
+            }
+            mbox.extend_from_slice(line);
+        }
+        if !raw.ends_with(b"\n") {
+            mbox.push(b'\n');
+        }
+        mbox.push(b'\n');
+    }
+    std::fs::create_dir_all(maildir.join("cur")).unwrap();
+    let mbox_path = server.dir.path().join("corpus.mbox");
+    std::fs::write(&mbox_path, mbox).unwrap();
+    let out = run(
+        &server,
+        &["import", "--user", USER, maildir.to_str().unwrap()],
+    );
+    assert!(
+        out.contains(&format!("imported {} messages", messages.len())),
+        "{out}"
+    );
+    let out = run(
+        &server,
+        &[
+            "import",
+            "--user",
+            USER,
+            "--mailbox",
+            "FromMbox",
+            mbox_path.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.contains(&format!("imported {} messages", messages.len())),
+        "{out}"
+    );
+    let all = contents(&server, USER);
+    let crlf = |raw: &[u8]| letterbox::mail::to_crlf(raw).into_owned();
+    let from_maildir = &all.iter().find(|(n, _)| n == "Corpus").unwrap().1;
+    for (stored, original) in from_maildir.iter().zip(&messages) {
+        assert_eq!(stored.0, crlf(original));
+        assert_eq!(stored.1, SystemFlags::SEEN);
+    }
+    let from_mbox = &all.iter().find(|(n, _)| n == "FromMbox").unwrap().1;
+    assert_eq!(from_mbox.len(), messages.len());
+    for (stored, original) in from_mbox.iter().zip(&messages) {
+        // The mbox line added a final LF where the file had none.
+        let mut original = original.clone();
+        if !original.ends_with(b"\n") {
+            original.push(b'\n');
+        }
+        let expected = crlf(&original);
+        assert_eq!(
+            String::from_utf8_lossy(&stored.0),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+}

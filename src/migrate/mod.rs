@@ -6,7 +6,7 @@
 mod maildir;
 mod mbox;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
@@ -48,10 +48,16 @@ pub fn import(
     mailbox: Option<&str>,
 ) -> Result<Report, String> {
     let mut report = Report::default();
+    // Identical messages in one source mailbox are all kept: the n-th copy
+    // gets its own key, which a re-run in the same order finds again.
+    let mut copies: HashMap<(String, String), usize> = HashMap::new();
     let mut store_one = |mail: Mail| -> Result<(), String> {
         let name = MailboxName::new(&mail.mailbox).map_err(|e| format!("{}: {e}", mail.mailbox))?;
         let raw = to_crlf(&mail.raw).into_owned();
-        let digest = hex(ring::digest::digest(&ring::digest::SHA256, &raw).as_ref());
+        let sha = hex(ring::digest::digest(&ring::digest::SHA256, &raw).as_ref());
+        let seen = copies.entry((name.to_string(), sha.clone())).or_default();
+        *seen += 1;
+        let digest = format!("{sha}-{seen}");
         let message = new_message(&raw, mail.flags, mail.internal_date);
         let stored = store
             .import(user.id, &name, message, &digest)
