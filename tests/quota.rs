@@ -132,3 +132,39 @@ async fn per_user_storage_override() {
     let users = server.store.list_users().unwrap();
     assert_eq!((users[0].messages, users[0].limits.bytes), (2, None));
 }
+
+#[tokio::test]
+async fn deliver_over_quota_exits_73() {
+    let server = TestServer::start().await;
+    let config = server.dir.path().join("quota.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[quota]\nmessages = 1\n",
+            server.dir.path().join("data")
+        ),
+    )
+    .unwrap();
+    let deliver = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_letterbox"))
+            .arg("--config")
+            .arg(&config)
+            .args(["deliver", "--to", USER])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"Subject: q\n\nx\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert_eq!(deliver().status.code(), Some(0));
+    let refused = deliver();
+    assert_eq!(refused.status.code(), Some(73));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("quota"));
+}
