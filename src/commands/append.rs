@@ -36,12 +36,7 @@ pub async fn append(
             store.append(user.id, &name, message)
         })
         .await
-        .map_err(|e| match e {
-            StoreError::NoSuchMailbox => {
-                Done::no("Mailbox does not exist").with_code(Code::TryCreate)
-            }
-            other => Done::from(other),
-        })?;
+        .map_err(super::try_create)?;
     Ok(Done::ok("APPEND completed").with_code(Code::AppendUid {
         uidvalidity: outcome.uidvalidity,
         uid: outcome.uid,

@@ -6,7 +6,6 @@ use super::{mailbox_name, resolve, uid_set, user};
 use crate::proto::SequenceSet;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done, write_status};
-use crate::store::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transfer {
@@ -36,12 +35,7 @@ pub async fn transfer(
             Transfer::Move => store.move_messages(mailbox, &uids, user.id, &target),
         })
         .await
-        .map_err(|e| match e {
-            StoreError::NoSuchMailbox => {
-                Done::no("Mailbox does not exist").with_code(Code::TryCreate)
-            }
-            other => Done::from(other),
-        })?;
+        .map_err(super::try_create)?;
     let verb = match (kind, uid) {
         (Transfer::Copy, false) => "COPY",
         (Transfer::Copy, true) => "UID COPY",

@@ -181,6 +181,17 @@ fn wire_text(s: &Session, raw: &[u8]) -> Result<String, Done> {
     }
 }
 
+/// A missing target mailbox is `NO [TRYCREATE]` for APPEND, COPY and MOVE
+/// (RFC 3501 §6.3.11), so clients offer to create it.
+fn try_create(e: crate::store::StoreError) -> Done {
+    match e {
+        crate::store::StoreError::NoSuchMailbox => {
+            Done::no("Mailbox does not exist").with_code(crate::session::reply::Code::TryCreate)
+        }
+        other => Done::from(other),
+    }
+}
+
 /// Decodes and validates a mailbox argument.
 fn mailbox_name(s: &Session, raw: &[u8]) -> Result<MailboxName, Done> {
     MailboxName::new(&wire_text(s, raw)?).map_err(|e| Done::no(e.to_string()))
