@@ -165,12 +165,55 @@ pub struct TlsConfig {
     pub key: PathBuf,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     /// Allow LOGIN/AUTHENTICATE on a connection that is not encrypted.
     #[serde(default)]
     pub allow_plaintext: bool,
+    /// Delay before answering a failed login, doubled with each further
+    /// failure from the same address or for the same user (max 8 s).
+    #[serde(default = "default_failure_delay_ms")]
+    pub failure_delay_ms: u64,
+    /// Failures after which the address or user is locked out.
+    #[serde(default = "default_max_failures")]
+    pub max_failures: u32,
+    /// How long a lockout lasts.
+    #[serde(default = "default_lockout_secs")]
+    pub lockout_secs: u64,
+}
+
+fn default_failure_delay_ms() -> u64 {
+    500
+}
+
+fn default_max_failures() -> u32 {
+    10
+}
+
+fn default_lockout_secs() -> u64 {
+    900
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            allow_plaintext: false,
+            failure_delay_ms: default_failure_delay_ms(),
+            max_failures: default_max_failures(),
+            lockout_secs: default_lockout_secs(),
+        }
+    }
+}
+
+impl AuthConfig {
+    pub fn guard_settings(&self) -> crate::auth::guard::GuardSettings {
+        crate::auth::guard::GuardSettings {
+            base_delay: Duration::from_millis(self.failure_delay_ms),
+            max_failures: self.max_failures.max(1),
+            lockout: Duration::from_secs(self.lockout_secs),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -239,3 +239,37 @@ async fn connection_limit_per_ip_says_bye() {
         .unwrap();
     assert_eq!(line, "* BYE Too many connections\r\n");
 }
+
+#[tokio::test]
+async fn failed_logins_are_delayed_and_locked_out() {
+    let server = TestServer::start_with(|c| {
+        c.auth.failure_delay_ms = 200;
+        c.auth.max_failures = 3;
+    })
+    .await;
+    let mut client = server.tls().await;
+    let started = std::time::Instant::now();
+    let wrong = client.status(&format!("LOGIN {USER} wrong")).await;
+    assert_eq!(wrong, "NO [AUTHENTICATIONFAILED] Authentication failed");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    client.status(&format!("LOGIN {USER} wrong")).await;
+    client.status("LOGIN nobody wrong").await;
+    // Locked out now: the right password gets the very same answer.
+    let locked = client.status(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    assert_eq!(locked, wrong);
+    let other = server.tls().await;
+    drop(other);
+    assert_eq!(
+        client
+            .status(&format!(
+                "AUTHENTICATE PLAIN {}",
+                plain_response("", USER, PASSWORD)
+            ))
+            .await,
+        wrong
+    );
+}

@@ -5,6 +5,7 @@
 //! worker thread.
 
 pub mod checker;
+pub mod guard;
 pub mod sasl;
 
 use std::sync::OnceLock;

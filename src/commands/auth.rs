@@ -72,15 +72,25 @@ pub async fn authenticate(
 async fn verify(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> CommandResult {
     let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
     let name = String::from_utf8(username).map_err(|_| failed())?;
-    let lookup = name.clone();
-    let record = s.store(move |store| store.find_user(&lookup)).await?;
-    let hash = record.as_ref().map(|r| r.password_hash.clone());
-    let matches = s.ctx.passwords.verify(hash, password).await;
-    let user = record.filter(|_| matches);
+    let address = s.peer.ip();
+    // Locked out: the same answer as a wrong password, without checking it.
+    let locked = s.ctx.guard.locked(address, &name);
+    let user = if locked {
+        None
+    } else {
+        let lookup = name.clone();
+        let record = s.store(move |store| store.find_user(&lookup)).await?;
+        let hash = record.as_ref().map(|r| r.password_hash.clone());
+        let matches = s.ctx.passwords.verify(hash, password).await;
+        record.filter(|_| matches)
+    };
     let Some(record) = user else {
-        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, "login failed");
+        let delay = s.ctx.guard.failed(address, &name);
+        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, locked, "login failed");
+        tokio::time::sleep(delay).await;
         return Err(failed());
     };
+    s.ctx.guard.succeeded(&record.name);
     tracing::info!(peer = %s.peer, user = %record.name, tls = s.secure, "login");
     s.state = State::Authenticated(User {
         id: record.id,

@@ -19,6 +19,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::checker::PasswordChecker;
+use crate::auth::guard::LoginGuard;
 use crate::config::{Config, LmtpListen};
 use crate::session::{Session, Stream};
 use crate::store::MailStore;
@@ -32,6 +33,8 @@ pub struct ServerContext {
     pub tls: Option<TlsAcceptor>,
     /// Where LOGIN and AUTHENTICATE check passwords.
     pub passwords: PasswordChecker,
+    /// Failed-login delays and lockouts.
+    pub guard: LoginGuard,
 }
 
 pub struct Server {
@@ -85,10 +88,11 @@ impl Server {
             config.limits.max_connections_per_ip,
         );
         let ctx = Arc::new(ServerContext {
-            config,
             store,
             tls,
             passwords: PasswordChecker::for_this_machine(),
+            guard: LoginGuard::new(config.auth.guard_settings()),
+            config,
         });
         Ok(Server {
             ctx,

@@ -58,6 +58,8 @@ impl TestServer {
             key: key_path.clone(),
         });
         config.store.synchronous = Synchronous::Normal;
+        // Tests fail logins on purpose; the delays have their own test.
+        config.auth.failure_delay_ms = 0;
         adjust(&mut config);
         let tls_files = config.tls.clone().unwrap();
         let store = Arc::new(
