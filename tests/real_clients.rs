@@ -56,27 +56,33 @@ async fn python_imaplib_reads_flags_searches_copies_and_deletes() {
     assert!(stdout.contains("imaplib messages ok"), "{stdout}");
 }
 
-#[tokio::test]
-async fn curl_lists_folders_over_imaps() {
-    let server = TestServer::start().await;
-    let url = format!("imaps://localhost:{}/", server.imaps.port());
-    let cert = server.cert_path.clone();
+/// Runs curl as alice, trusting the run's certificate, with `args` before
+/// the URL; asserts it succeeds and returns its stdout.
+async fn run_curl(server: &TestServer, args: &[&str], url: String) -> String {
+    let mut command = Command::new("curl");
+    command
+        .args(["--silent", "--show-error", "--cacert"])
+        .arg(&server.cert_path)
+        .args(["--user", &format!("{USER}:{PASSWORD}")])
+        .args(args)
+        .arg(url);
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("curl")
-            .args(["--silent", "--show-error", "--cacert"])
-            .arg(&cert)
-            .args(["--user", &format!("{USER}:{PASSWORD}"), &url])
+        command
             .output()
             .expect("curl is installed (the README lists it)")
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn curl_lists_folders_over_imaps() {
+    let server = TestServer::start().await;
+    let url = format!("imaps://localhost:{}/", server.imaps.port());
+    let stdout = run_curl(&server, &[], url).await;
     for name in ["INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"] {
         assert!(
             stdout.lines().any(|l| l.ends_with(&format!(" {name}"))),
@@ -89,29 +95,8 @@ async fn curl_lists_folders_over_imaps() {
 async fn curl_starttls_login() {
     let server = TestServer::start().await;
     let url = format!("imap://localhost:{}/INBOX", server.imap.port());
-    let cert = server.cert_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("curl")
-            .args(["--silent", "--show-error", "--ssl-reqd", "--cacert"])
-            .arg(&cert)
-            .args([
-                "--user",
-                &format!("{USER}:{PASSWORD}"),
-                "--request",
-                "STATUS INBOX (MESSAGES)",
-                &url,
-            ])
-            .output()
-            .expect("curl is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let args = ["--ssl-reqd", "--request", "STATUS INBOX (MESSAGES)"];
+    let stdout = run_curl(&server, &args, url).await;
     assert!(stdout.contains("* STATUS INBOX (MESSAGES 0)"), "{stdout}");
 }
 
