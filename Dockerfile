@@ -14,7 +14,8 @@ COPY config/letterbox.toml /etc/letterbox/letterbox.toml
 USER letterbox
 # Data (the SQLite database) and certificates (fullchain.pem, privkey.pem).
 VOLUME ["/var/lib/letterbox"]
-EXPOSE 143 993
+EXPOSE 143 993 24
 ENV LETTERBOX_CONFIG=/etc/letterbox/letterbox.toml
+HEALTHCHECK --interval=30s --timeout=10s CMD ["letterbox", "healthcheck"]
 ENTRYPOINT ["letterbox"]
 CMD ["serve"]

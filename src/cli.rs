@@ -62,6 +62,10 @@ pub enum Command {
         format: crate::migrate::Format,
         dir: PathBuf,
     },
+    /// Exit 0 when the server answers: reads the greeting on the first
+    /// plain IMAP listener (or only connects to the first IMAPS one).
+    /// Used by the Docker HEALTHCHECK.
+    Healthcheck,
     /// Copy the database consistently while the server runs (see README, "Backup").
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -144,7 +148,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
     } else {
         Config::load(&cli.config).map_err(|e| e.to_string())?
     };
-    init_logging(&config.log.level);
+    init_logging(&config.log);
     match cli.command {
         Command::CheckConfig => {
             if let Some(tls) = &config.tls {
@@ -202,6 +206,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Healthcheck => healthcheck(&config),
         Command::Backup { file } => {
             let store = open_store(&config)?;
             store.backup_to(&file).map_err(|e| e.to_string())?;
@@ -408,7 +413,16 @@ fn serve(config: Config, dev: bool) -> Result<(), String> {
         for addr in server.imaps_addrs() {
             println!("IMAPS (implicit TLS) on {addr}");
         }
-        server.run(shutdown_signal()).await;
+        tokio::spawn(reload_on_sighup(server.context()));
+        // systemd Type=notify: ready once listeners are bound and the store
+        // is open; a no-op when not started by systemd.
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        server
+            .run(async {
+                shutdown_signal().await;
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+            })
+            .await;
         Ok(())
     })
 }
@@ -429,16 +443,80 @@ fn ensure_demo_user(store: &SqliteStore) -> Result<(), String> {
     Ok(())
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the configured level.
-fn init_logging(level: &str) {
+/// Logs to stderr as text or JSON; `RUST_LOG` overrides the level.
+fn init_logging(log: &crate::config::LogConfig) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
+        .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        crate::config::LogFormat::Text => builder.try_init(),
+        crate::config::LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Connects to the server like a client would; an unspecified listen
+/// address (0.0.0.0, ::) is reached on loopback.
+fn healthcheck(config: &Config) -> Result<(), String> {
+    use std::io::BufRead;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpStream};
+    let local = |mut addr: std::net::SocketAddr| {
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        addr
+    };
+    let timeout = std::time::Duration::from_secs(5);
+    if let Some(&addr) = config.imap.listen.first() {
+        let stream = TcpStream::connect_timeout(&local(addr), timeout)
+            .map_err(|e| format!("{addr}: {e}"))?;
+        stream
+            .set_read_timeout(Some(timeout))
+            .map_err(|e| e.to_string())?;
+        let mut greeting = String::new();
+        std::io::BufReader::new(stream)
+            .read_line(&mut greeting)
+            .map_err(|e| format!("{addr}: {e}"))?;
+        if !greeting.starts_with("* OK") {
+            return Err(format!("{addr}: unexpected greeting {greeting:?}"));
+        }
+        println!("ok: {}", greeting.trim_end());
+        return Ok(());
+    }
+    let addr = config
+        .imaps
+        .listen
+        .first()
+        .ok_or("no listener configured")?;
+    TcpStream::connect_timeout(&local(*addr), timeout).map_err(|e| format!("{addr}: {e}"))?;
+    println!("ok: {addr} accepts connections");
+    Ok(())
+}
+
+/// On SIGHUP, reads the TLS certificate and key again (certbot renewals)
+/// without dropping sessions; a broken file keeps the old certificate.
+async fn reload_on_sighup(ctx: Arc<crate::server::ServerContext>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match ctx.tls.reload() {
+                Ok(()) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+                Err(e) => tracing::error!(error = %e, "SIGHUP: keeping the old TLS certificate"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctx;
 }
 
 /// Resolves on SIGINT or SIGTERM.

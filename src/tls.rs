@@ -28,6 +28,50 @@ pub enum TlsError {
     Generate(#[from] rcgen::Error),
 }
 
+/// The TLS acceptor in use, replaceable while the server runs (SIGHUP
+/// after a certificate renewal): new handshakes use the new certificate,
+/// established sessions keep theirs.
+pub struct ReloadableTls {
+    files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    acceptor: std::sync::RwLock<Option<tokio_rustls::TlsAcceptor>>,
+}
+
+impl ReloadableTls {
+    /// `files` are the (certificate, key) paths reload reads again.
+    pub fn new(
+        acceptor: Option<tokio_rustls::TlsAcceptor>,
+        files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> ReloadableTls {
+        ReloadableTls {
+            files,
+            acceptor: std::sync::RwLock::new(acceptor),
+        }
+    }
+
+    pub fn acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
+        self.acceptor
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn configured(&self) -> bool {
+        self.acceptor().is_some()
+    }
+
+    /// Reads the PEM files again; on any error the current certificate
+    /// stays in use.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let Some((cert, key)) = &self.files else {
+            return Ok(());
+        };
+        let config = load_server_config(cert, key)?;
+        *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(tokio_rustls::TlsAcceptor::from(config));
+        Ok(())
+    }
+}
+
 /// Builds the server configuration from a certificate chain file and a key
 /// file. Only TLS 1.2 and 1.3 are offered.
 pub fn load_server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {

@@ -266,3 +266,137 @@ async fn backup_while_appends_run() {
         "{acknowledged} <= {messages} <= 200"
     );
 }
+
+/// Under systemd (NOTIFY_SOCKET) the server says READY=1 once it listens
+/// and STOPPING=1 on SIGTERM; SIGHUP makes new connections use a renewed
+/// certificate while sessions that were open stay open.
+#[tokio::test]
+async fn systemd_notify_and_sighup_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = write_config(dir.path(), "letterbox.toml", "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(&config, text).unwrap();
+    let mut add = letterbox(&config);
+    add.args(["user", "add", common::USER]);
+    assert!(
+        run_with_stdin(add, &format!("{}\n", common::PASSWORD))
+            .status
+            .success()
+    );
+    let old_cert = dir.path().join("old-cert.pem");
+    std::fs::copy(dir.path().join("cert.pem"), &old_cert).unwrap();
+    let notify_path = dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut server = letterbox(&config)
+        .arg("serve")
+        .env("NOTIFY_SOCKET", &notify_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut message = [0u8; 256];
+    let n = notify.recv(&mut message).unwrap();
+    assert_eq!(&message[..n], b"READY=1\n");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut before = common::Client::tls(addr, &old_cert).await;
+    before
+        .ok(&format!("LOGIN {} \"{}\"", common::USER, common::PASSWORD))
+        .await;
+
+    // Renew: a new key and certificate written over the old files.
+    let (cert, key) = letterbox::tls::self_signed_localhost().unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
+    std::fs::write(dir.path().join("key.pem"), key).unwrap();
+    Command::new("kill")
+        .args(["-HUP", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let new_cert = dir.path().join("cert.pem");
+    let started = Instant::now();
+    loop {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        if common::tls_connector(&new_cert)
+            .connect(name, tcp)
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "new certificate in use"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    before.ok("NOOP").await;
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let n = notify.recv(&mut message).unwrap();
+    assert_eq!(&message[..n], b"STOPPING=1\n");
+    assert!(server.wait().unwrap().success());
+}
+
+/// `healthcheck` reads the greeting; JSON logging writes one JSON object
+/// per line.
+#[tokio::test]
+async fn healthcheck_and_json_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = write_config(dir.path(), "letterbox.toml", "[log]\nformat = \"json\"\n");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[imaps]\nlisten = [\"127.0.0.1:0\"]",
+        &format!("[imap]\nlisten = [\"0.0.0.0:{port}\"]"),
+    );
+    std::fs::write(&config, text).unwrap();
+    let down = letterbox(&config).arg("healthcheck").output().unwrap();
+    assert_eq!(down.status.code(), Some(1), "nothing listens yet");
+    let mut server = letterbox(&config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Keep draining the server's log so it never writes to a closed pipe.
+    let stderr = server.stderr.take().unwrap();
+    let (first_tx, first_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = first_tx.send(line.unwrap());
+        }
+    });
+    let first = first_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let event: serde_json::Value =
+        serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
+    assert_eq!(event["fields"]["message"], "listening", "{first}");
+    let up = letterbox(&config).arg("healthcheck").output().unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(String::from_utf8_lossy(&up.stdout).starts_with("ok: * OK [CAPABILITY IMAP4rev1"));
+    let _ = server.kill();
+    let _ = server.wait();
+}

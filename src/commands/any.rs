@@ -36,7 +36,7 @@ const SESSION_CAPABILITIES: [&str; 20] = [
 pub fn capabilities(s: &Session) -> String {
     let mut caps: Vec<String> = BASE_CAPABILITIES.iter().map(|c| c.to_string()).collect();
     if matches!(s.state, State::NotAuthenticated) {
-        if !s.secure && s.ctx.tls.is_some() {
+        if !s.secure && s.ctx.tls.configured() {
             caps.push("STARTTLS".into());
         }
         if super::auth::login_allowed(s) {

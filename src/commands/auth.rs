@@ -23,7 +23,7 @@ pub fn starttls(s: &mut Session) -> CommandResult {
     if s.secure {
         return Err(Done::bad("TLS is already active"));
     }
-    if s.ctx.tls.is_none() {
+    if !s.ctx.tls.configured() {
         return Err(Done::no("TLS is not configured"));
     }
     Ok(Done::ok("Begin TLS negotiation now"))

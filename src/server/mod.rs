@@ -18,6 +18,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
+use crate::tls::ReloadableTls;
+
 use crate::auth::checker::PasswordChecker;
 use crate::auth::guard::LoginGuard;
 use crate::config::{Config, LmtpListen};
@@ -29,8 +31,9 @@ use limits::{ConnectionGuard, ConnectionLimiter};
 pub struct ServerContext {
     pub config: Config,
     pub store: Arc<dyn MailStore>,
-    /// Present when TLS is configured: used for 993 and for STARTTLS.
-    pub tls: Option<TlsAcceptor>,
+    /// Present when TLS is configured: used for 993 and for STARTTLS;
+    /// replaced on SIGHUP.
+    pub tls: ReloadableTls,
     /// Where LOGIN and AUTHENTICATE check passwords.
     pub passwords: PasswordChecker,
     /// Failed-login delays and lockouts.
@@ -87,9 +90,10 @@ impl Server {
             config.limits.max_connections,
             config.limits.max_connections_per_ip,
         );
+        let files = config.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone()));
         let ctx = Arc::new(ServerContext {
             store,
-            tls,
+            tls: ReloadableTls::new(tls, files),
             passwords: PasswordChecker::for_this_machine(),
             guard: LoginGuard::new(config.auth.guard_settings()),
             config,
@@ -112,6 +116,11 @@ impl Server {
                 LmtpListener::Unix(_) => None,
             })
             .collect()
+    }
+
+    /// The state every session shares (for example to reload TLS on SIGHUP).
+    pub fn context(&self) -> Arc<ServerContext> {
+        Arc::clone(&self.ctx)
     }
 
     /// The bound plain (STARTTLS) addresses; useful with port 0.
@@ -315,7 +324,7 @@ impl Connection {
     async fn serve(self, tcp: TcpStream, peer: SocketAddr) {
         tracing::info!(%peer, tls = self.implicit_tls, "connection");
         let session = if self.implicit_tls {
-            let Some(acceptor) = self.ctx.tls.clone() else {
+            let Some(acceptor) = self.ctx.tls.acceptor() else {
                 return;
             };
             let limit = self.ctx.config.limits.tls_handshake_timeout();

@@ -466,7 +466,7 @@ impl Session {
     async fn start_tls(&mut self) -> Result<(), End> {
         // Anything pipelined after STARTTLS was sent in the clear: drop it.
         self.framer.clear();
-        let acceptor = self.ctx.tls.clone().ok_or(End::Eof)?;
+        let acceptor = self.ctx.tls.acceptor().ok_or(End::Eof)?;
         let io = self.io.take().ok_or(End::Eof)?;
         let limit = self.ctx.config.limits.tls_handshake_timeout();
         match timeout(limit, acceptor.accept(io)).await {
