@@ -309,3 +309,28 @@ async fn deliver_command_maps_addresses_and_exits_with_sysexits() {
         format!("* 1 FETCH (BODY[] {{{}}}\r\n{stored})", stored.len())
     );
 }
+
+#[tokio::test]
+async fn lmtp_sessions_end_at_shutdown_and_count_against_limits() {
+    let mut server = TestServer::start_with(|c| {
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+        c.limits.max_connections_per_ip = 2;
+    })
+    .await;
+    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap()).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    reply(&mut reader).await;
+    write.write_all(b"LHLO x\r\n").await.unwrap();
+    reply(&mut reader).await;
+    let _imap = server.plain().await;
+    // A third connection from this address is over the per-address limit.
+    let third = tokio::net::TcpStream::connect(server.lmtp.unwrap()).await.unwrap();
+    let mut third = BufReader::new(third);
+    assert!(reply(&mut third).await[0].starts_with("421 4.3.2"));
+
+    let started = std::time::Instant::now();
+    server.shutdown().await;
+    assert!(reply(&mut reader).await[0].starts_with("421 4.3.2 Server shutting down"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}

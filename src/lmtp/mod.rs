@@ -29,7 +29,13 @@ struct Transaction {
 }
 
 /// Serves one LMTP connection until QUIT, EOF, timeout or error.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(io: S, ctx: Arc<ServerContext>) {
+/// Between transactions a shutdown (`stop`) ends the session with 421;
+/// a message being received is finished first.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    io: S,
+    ctx: Arc<ServerContext>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let (read, mut write) = tokio::io::split(io);
     let mut reader = BufReader::new(read);
     let mut session = Lmtp {
@@ -46,7 +52,16 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(io: S, ctx: Arc<ServerCont
             }
             out.clear();
         }
-        let line = match read_line(&mut reader).await {
+        let line = tokio::select! {
+            line = read_line(&mut reader) => line,
+            // The guard `wait_for` returns must not live across the write.
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => {
+                out.extend_from_slice(b"421 4.3.2 Server shutting down\r\n");
+                let _ = write.write_all(&out).await;
+                return;
+            }
+        };
+        let line = match line {
             Ok(Some(line)) => line,
             Ok(None) => return,
             Err(reply) => {

@@ -8,7 +8,7 @@ pub mod limits;
 mod retention;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -163,6 +163,7 @@ impl Server {
         for listener in self.lmtp {
             let lmtp = LmtpAcceptor {
                 ctx: Arc::clone(&self.ctx),
+                limiter: Arc::clone(&self.limiter),
                 stop: stop_rx.clone(),
                 alive: alive_tx.clone(),
             };
@@ -228,6 +229,7 @@ async fn bind_lmtp(addresses: &[LmtpListen]) -> Result<Vec<LmtpListener>, Server
 /// Accepts LMTP connections; each is served by `lmtp::serve`.
 struct LmtpAcceptor {
     ctx: Arc<ServerContext>,
+    limiter: Arc<ConnectionLimiter>,
     stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
 }
@@ -235,16 +237,26 @@ struct LmtpAcceptor {
 impl LmtpAcceptor {
     async fn run(mut self, listener: LmtpListener) {
         loop {
-            let accepted: std::io::Result<Box<dyn Stream>> = tokio::select! {
+            let accepted = tokio::select! {
                 accepted = accept_lmtp(&listener) => accepted,
                 _ = self.stop.wait_for(|stop| *stop) => return,
             };
             match accepted {
-                Ok(stream) => {
-                    let (ctx, alive) = (Arc::clone(&self.ctx), self.alive.clone());
+                Ok((mut stream, ip)) => {
+                    // Same slots as IMAP; unix-socket peers share one address.
+                    let Some(guard) = self.limiter.try_acquire(ip) else {
+                        tokio::spawn(async move {
+                            let _ = stream
+                                .write_all(b"421 4.3.2 Too many connections\r\n")
+                                .await;
+                        });
+                        continue;
+                    };
+                    let (ctx, alive, stop) =
+                        (Arc::clone(&self.ctx), self.alive.clone(), self.stop.clone());
                     tokio::spawn(async move {
-                        crate::lmtp::serve(stream, ctx).await;
-                        drop(alive);
+                        crate::lmtp::serve(stream, ctx, stop).await;
+                        drop((alive, guard));
                     });
                 }
                 Err(e) => {
@@ -256,10 +268,16 @@ impl LmtpAcceptor {
     }
 }
 
-async fn accept_lmtp(listener: &LmtpListener) -> std::io::Result<Box<dyn Stream>> {
+async fn accept_lmtp(listener: &LmtpListener) -> std::io::Result<(Box<dyn Stream>, IpAddr)> {
     Ok(match listener {
-        LmtpListener::Tcp(tcp) => Box::new(tcp.accept().await?.0),
-        LmtpListener::Unix(unix) => Box::new(unix.accept().await?.0),
+        LmtpListener::Tcp(tcp) => {
+            let (stream, peer) = tcp.accept().await?;
+            (Box::new(stream), peer.ip())
+        }
+        LmtpListener::Unix(unix) => (
+            Box::new(unix.accept().await?.0),
+            IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        ),
     })
 }
 
