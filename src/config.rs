@@ -45,6 +45,16 @@ pub struct Config {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub quota: QuotaConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// The Prometheus endpoint (`GET /metrics`); off unless an address is set.
+/// Keep it on loopback or a management network: it is not authenticated.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub listen: Option<SocketAddr>,
 }
 
 /// Default per-user quota (RFC 9208); `letterbox quota set` overrides it
@@ -371,6 +381,7 @@ impl Config {
             aliases: BTreeMap::new(),
             retention: RetentionConfig::default(),
             quota: QuotaConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 

@@ -317,7 +317,9 @@ async fn lmtp_sessions_end_at_shutdown_and_count_against_limits() {
         c.limits.max_connections_per_ip = 2;
     })
     .await;
-    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap()).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap())
+        .await
+        .unwrap();
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     reply(&mut reader).await;
@@ -325,12 +327,18 @@ async fn lmtp_sessions_end_at_shutdown_and_count_against_limits() {
     reply(&mut reader).await;
     let _imap = server.plain().await;
     // A third connection from this address is over the per-address limit.
-    let third = tokio::net::TcpStream::connect(server.lmtp.unwrap()).await.unwrap();
+    let third = tokio::net::TcpStream::connect(server.lmtp.unwrap())
+        .await
+        .unwrap();
     let mut third = BufReader::new(third);
     assert!(reply(&mut third).await[0].starts_with("421 4.3.2"));
 
     let started = std::time::Instant::now();
     server.shutdown().await;
     assert!(reply(&mut reader).await[0].starts_with("421 4.3.2 Server shutting down"));
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

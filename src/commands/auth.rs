@@ -86,6 +86,7 @@ async fn verify(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> Comman
     };
     let Some(record) = user else {
         let delay = s.ctx.guard.failed(address, &name);
+        s.ctx.metrics.auth_failure();
         tracing::info!(peer = %s.peer, user = %name, tls = s.secure, locked, "login failed");
         tokio::time::sleep(delay).await;
         return Err(failed());

@@ -248,6 +248,12 @@ impl Lmtp {
         })
         .await
         .unwrap_or_else(|e| Err(DeliveryError::Temporary(e.to_string())));
+        let counted = if result.is_ok() {
+            "delivered"
+        } else {
+            "failed"
+        };
+        self.ctx.metrics.delivery(counted);
         match result {
             Ok(outcome) => {
                 tracing::info!(recipient = %address, uid = outcome.uid, "delivered");

@@ -5,6 +5,7 @@
 //! one connection never ends an accept loop.
 
 pub mod limits;
+pub mod metrics;
 mod retention;
 
 use std::future::Future;
@@ -38,6 +39,7 @@ pub struct ServerContext {
     pub passwords: PasswordChecker,
     /// Failed-login delays and lockouts.
     pub guard: LoginGuard,
+    pub metrics: metrics::Metrics,
 }
 
 pub struct Server {
@@ -46,6 +48,7 @@ pub struct Server {
     imap: Vec<TcpListener>,
     imaps: Vec<TcpListener>,
     lmtp: Vec<LmtpListener>,
+    metrics: Option<TcpListener>,
 }
 
 /// An LMTP listening socket.
@@ -86,6 +89,10 @@ impl Server {
         let imap = bind_all(&config.imap.listen).await?;
         let imaps = bind_all(&config.imaps.listen).await?;
         let lmtp = bind_lmtp(&config.lmtp.listen).await?;
+        let metrics = match config.metrics.listen {
+            Some(addr) => bind_all(&[addr]).await?.pop(),
+            None => None,
+        };
         let limiter = ConnectionLimiter::new(
             config.limits.max_connections,
             config.limits.max_connections_per_ip,
@@ -96,6 +103,7 @@ impl Server {
             tls: ReloadableTls::new(tls, files),
             passwords: PasswordChecker::for_this_machine(),
             guard: LoginGuard::new(config.auth.guard_settings()),
+            metrics: metrics::Metrics::default(),
             config,
         });
         Ok(Server {
@@ -104,7 +112,13 @@ impl Server {
             imap,
             imaps,
             lmtp,
+            metrics,
         })
+    }
+
+    /// The bound metrics address, when configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The bound LMTP TCP addresses.
@@ -170,6 +184,11 @@ impl Server {
             tokio::spawn(lmtp.run(listener));
         }
         tokio::spawn(retention::run(Arc::clone(&self.ctx), stop_rx.clone()));
+        if let Some(listener) = self.metrics {
+            let (ctx, limiter) = (Arc::clone(&self.ctx), Arc::clone(&self.limiter));
+            let render = move || ctx.metrics.render(limiter.active());
+            tokio::spawn(metrics::serve(listener, render, stop_rx.clone()));
+        }
         drop(alive_tx);
         shutdown.await;
         tracing::info!("shutting down");
@@ -341,6 +360,8 @@ struct Connection {
 impl Connection {
     async fn serve(self, tcp: TcpStream, peer: SocketAddr) {
         tracing::info!(%peer, tls = self.implicit_tls, "connection");
+        let listener = if self.implicit_tls { "imaps" } else { "imap" };
+        self.ctx.metrics.connection(listener);
         let session = if self.implicit_tls {
             let Some(acceptor) = self.ctx.tls.acceptor() else {
                 return;

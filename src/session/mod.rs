@@ -217,6 +217,7 @@ impl Session {
             }
         };
         tracing::debug!(peer = %self.peer, command = command.body.name(), "command");
+        let (name, started) = (command.body.name(), std::time::Instant::now());
         self.current_tag = command.tag.as_str().to_owned();
         let allow_expunge = dispatch::allows_expunge(&command.body);
         let (result, flow) = match dispatch::check(&self.state, &command.body) {
@@ -224,6 +225,9 @@ impl Session {
             Err(done) => (Err(done), Flow::Continue),
         };
         let done = result.unwrap_or_else(|failure| failure);
+        self.ctx
+            .metrics
+            .command(name, done.status.as_str(), started.elapsed());
         if self.ended.is_some() {
             return flow;
         }

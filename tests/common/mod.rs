@@ -27,6 +27,8 @@ pub struct TestServer {
     pub imaps: SocketAddr,
     /// The LMTP TCP address, when the config asked for one.
     pub lmtp: Option<SocketAddr>,
+    /// The metrics address, when the config asked for one.
+    pub metrics: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub store: Arc<SqliteStore>,
     pub cert_path: std::path::PathBuf,
@@ -79,6 +81,7 @@ impl TestServer {
         let imap = server.imap_addrs()[0];
         let imaps = server.imaps_addrs()[0];
         let lmtp = server.lmtp_addrs().first().copied();
+        let metrics = server.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -87,6 +90,7 @@ impl TestServer {
             imap,
             imaps,
             lmtp,
+            metrics,
             dir,
             store,
             cert_path: tls_files.cert,
