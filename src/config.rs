@@ -239,6 +239,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Connections served at once from one remote IP address.
     pub max_connections_per_ip: usize,
+    /// Logged-in sessions at once for one user (Thunderbird alone opens up
+    /// to five per account and device).
+    pub max_connections_per_user: usize,
     /// Seconds a client may stay idle before logging in.
     pub preauth_timeout_secs: u64,
     /// Seconds a logged-in client may stay idle (RFC 3501 asks for at least 30 minutes).
@@ -255,6 +258,7 @@ impl Default for Limits {
             max_message_size: 64 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 100,
+            max_connections_per_user: 50,
             preauth_timeout_secs: 60,
             auth_timeout_secs: 30 * 60,
             tls_handshake_timeout_secs: 10,
@@ -406,8 +410,13 @@ impl Config {
         if l.max_literal < 1024 || l.max_message_size < 1024 {
             return invalid("limits.max_literal and limits.max_message_size must be at least 1024");
         }
-        if l.max_connections == 0 || l.max_connections_per_ip == 0 {
-            return invalid("limits.max_connections and max_connections_per_ip must be positive");
+        if l.max_connections == 0
+            || l.max_connections_per_ip == 0
+            || l.max_connections_per_user == 0
+        {
+            return invalid(
+                "limits.max_connections, max_connections_per_ip and max_connections_per_user must be positive",
+            );
         }
         if l.preauth_timeout_secs == 0 || l.tls_handshake_timeout_secs == 0 {
             return invalid("timeouts must be positive");

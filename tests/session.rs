@@ -243,7 +243,7 @@ async fn connection_limit_per_ip_says_bye() {
 #[tokio::test]
 async fn failed_logins_are_delayed_and_locked_out() {
     let server = TestServer::start_with(|c| {
-        c.auth.failure_delay_ms = 200;
+        c.auth.failure_delay_ms = 50;
         c.auth.max_failures = 3;
     })
     .await;
@@ -272,4 +272,27 @@ async fn failed_logins_are_delayed_and_locked_out() {
             .await,
         wrong
     );
+}
+
+#[tokio::test]
+async fn sessions_per_user_are_limited() {
+    let server = TestServer::start_with(|c| c.limits.max_connections_per_user = 2).await;
+    let mut first = server.logged_in().await;
+    let _second = server.logged_in().await;
+    let mut third = server.tls().await;
+    let refused = third.status(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    assert!(refused.starts_with("NO [LIMIT]"), "{refused}");
+    first.ok("LOGOUT").await;
+    assert!(first.closed().await);
+    // The slot comes back when the session ends.
+    let mut retry = None;
+    for _ in 0..50 {
+        let status = third.status(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+        if status.starts_with("OK") {
+            retry = Some(status);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(retry.is_some(), "a slot is free again after LOGOUT");
 }

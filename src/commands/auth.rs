@@ -31,7 +31,7 @@ pub fn starttls(s: &mut Session) -> CommandResult {
 
 pub async fn login(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> CommandResult {
     require_login_allowed(s)?;
-    verify(s, username, password).await
+    verify(s, "LOGIN", username, password).await
 }
 
 pub async fn authenticate(
@@ -65,11 +65,17 @@ pub async fn authenticate(
         return Err(Done::no("Acting as another user is not permitted")
             .with_code(Code::AuthorizationFailed));
     }
-    verify(s, credentials.authcid, credentials.password).await
+    verify(s, "PLAIN", credentials.authcid, credentials.password).await
 }
 
 /// Checks the credentials off the async threads and logs the user in.
-async fn verify(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> CommandResult {
+/// `mechanism` (LOGIN or PLAIN) is only logged.
+async fn verify(
+    s: &mut Session,
+    mechanism: &str,
+    username: Vec<u8>,
+    password: Vec<u8>,
+) -> CommandResult {
     let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
     let name = String::from_utf8(username).map_err(|_| failed())?;
     let address = s.peer.ip();
@@ -87,12 +93,17 @@ async fn verify(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> Comman
     let Some(record) = user else {
         let delay = s.ctx.guard.failed(address, &name);
         s.ctx.metrics.auth_failure();
-        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, locked, "login failed");
+        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, %mechanism, locked, "login failed");
         tokio::time::sleep(delay).await;
         return Err(failed());
     };
     s.ctx.guard.succeeded(&record.name);
-    tracing::info!(peer = %s.peer, user = %record.name, tls = s.secure, "login");
+    let Some(slot) = s.ctx.user_slots.try_acquire(record.name.clone()) else {
+        tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions");
+        return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
+    };
+    s.user_slot = Some(slot);
+    tracing::info!(peer = %s.peer, user = %record.name, tls = s.secure, %mechanism, "login");
     s.state = State::Authenticated(User {
         id: record.id,
         name: record.name,

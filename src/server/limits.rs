@@ -1,48 +1,52 @@
-//! Connection limits: in total and per remote IP address.
+//! Connection limits: in total and per key (the remote IP address for
+//! connections, the user name for logged-in sessions).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-pub struct ConnectionLimiter {
+pub struct ConnectionLimiter<K: Hash + Eq + Clone = IpAddr> {
     max_total: usize,
-    max_per_ip: usize,
-    counts: Mutex<Counts>,
+    max_per_key: usize,
+    counts: Mutex<Counts<K>>,
 }
 
-#[derive(Default)]
-struct Counts {
+struct Counts<K> {
     total: usize,
-    per_ip: HashMap<IpAddr, usize>,
+    per_key: HashMap<K, usize>,
 }
 
-/// Holds one connection slot; dropping it gives the slot back.
-pub struct ConnectionGuard {
-    limiter: Arc<ConnectionLimiter>,
-    ip: IpAddr,
+/// Holds one slot; dropping it gives the slot back.
+pub struct ConnectionGuard<K: Hash + Eq + Clone = IpAddr> {
+    limiter: Arc<ConnectionLimiter<K>>,
+    key: K,
 }
 
-impl ConnectionLimiter {
-    pub fn new(max_total: usize, max_per_ip: usize) -> Arc<ConnectionLimiter> {
+impl<K: Hash + Eq + Clone> ConnectionLimiter<K> {
+    pub fn new(max_total: usize, max_per_key: usize) -> Arc<ConnectionLimiter<K>> {
         Arc::new(ConnectionLimiter {
             max_total,
-            max_per_ip,
-            counts: Mutex::new(Counts::default()),
+            max_per_key,
+            counts: Mutex::new(Counts {
+                total: 0,
+                per_key: HashMap::new(),
+            }),
         })
     }
 
-    /// Takes a slot for a connection from `ip`, or `None` past a limit.
-    pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionGuard> {
+    /// Takes a slot for `key`, or `None` past a limit.
+    pub fn try_acquire(self: &Arc<Self>, key: K) -> Option<ConnectionGuard<K>> {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let for_ip = counts.per_ip.get(&ip).copied().unwrap_or(0);
-        if counts.total >= self.max_total || for_ip >= self.max_per_ip {
+        let for_key = counts.per_key.get(&key).copied().unwrap_or(0);
+        if counts.total >= self.max_total || for_key >= self.max_per_key {
             return None;
         }
         counts.total += 1;
-        counts.per_ip.insert(ip, for_ip + 1);
+        counts.per_key.insert(key.clone(), for_key + 1);
         Some(ConnectionGuard {
             limiter: Arc::clone(self),
-            ip,
+            key,
         })
     }
 
@@ -51,7 +55,7 @@ impl ConnectionLimiter {
     }
 }
 
-impl Drop for ConnectionGuard {
+impl<K: Hash + Eq + Clone> Drop for ConnectionGuard<K> {
     fn drop(&mut self) {
         let mut counts = self
             .limiter
@@ -59,10 +63,10 @@ impl Drop for ConnectionGuard {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         counts.total -= 1;
-        if let Some(n) = counts.per_ip.get_mut(&self.ip) {
+        if let Some(n) = counts.per_key.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
-                counts.per_ip.remove(&self.ip);
+                counts.per_key.remove(&self.key);
             }
         }
     }
@@ -74,7 +78,7 @@ mod tests {
 
     #[test]
     fn limits_total_and_per_ip() {
-        let limiter = ConnectionLimiter::new(3, 2);
+        let limiter = ConnectionLimiter::<IpAddr>::new(3, 2);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let a1 = limiter.try_acquire(a).unwrap();

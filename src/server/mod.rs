@@ -40,6 +40,8 @@ pub struct ServerContext {
     /// Failed-login delays and lockouts.
     pub guard: LoginGuard,
     pub metrics: metrics::Metrics,
+    /// Logged-in sessions per user name.
+    pub user_slots: Arc<ConnectionLimiter<String>>,
 }
 
 pub struct Server {
@@ -104,6 +106,7 @@ impl Server {
             passwords: PasswordChecker::for_this_machine(),
             guard: LoginGuard::new(config.auth.guard_settings()),
             metrics: metrics::Metrics::default(),
+            user_slots: ConnectionLimiter::new(usize::MAX, config.limits.max_connections_per_user),
             config,
         });
         Ok(Server {

@@ -60,6 +60,8 @@ pub struct Session {
     pub current_tag: String,
     /// COMPRESS=DEFLATE is active.
     pub compressed: bool,
+    /// The logged-in user's session slot, given back when the session ends.
+    pub user_slot: Option<crate::server::limits::ConnectionGuard<String>>,
 }
 
 /// Per-connection extension state (RFC 5161 ENABLE, RFC 7162).
@@ -149,6 +151,7 @@ impl Session {
             extensions: Extensions::default(),
             current_tag: String::new(),
             compressed: false,
+            user_slot: None,
         }
     }
 
