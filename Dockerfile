@@ -4,16 +4,17 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --locked
 
-# Runtime stage: a small Debian with only the binary and the example config.
+# Runtime stage: a small Debian with only the binary and config/docker.toml.
 FROM debian:bookworm-slim
 RUN useradd --system --home-dir /var/lib/letterbox --shell /usr/sbin/nologin letterbox \
     && mkdir -p /var/lib/letterbox /etc/letterbox \
     && chown letterbox:letterbox /var/lib/letterbox
 COPY --from=build /src/target/release/letterbox /usr/local/bin/letterbox
-COPY config/letterbox.toml /etc/letterbox/letterbox.toml
+COPY config/docker.toml /etc/letterbox/letterbox.toml
 USER letterbox
 # Data (the SQLite database) and certificates (fullchain.pem, privkey.pem).
 VOLUME ["/var/lib/letterbox"]
+# Certificates are expected in /etc/letterbox/certs (fullchain.pem, privkey.pem).
 EXPOSE 143 993 24
 ENV LETTERBOX_CONFIG=/etc/letterbox/letterbox.toml
 HEALTHCHECK --interval=30s --timeout=10s CMD ["letterbox", "healthcheck"]

@@ -400,3 +400,63 @@ async fn healthcheck_and_json_logs() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// What the Docker image does, without Docker: config from
+/// LETTERBOX_CONFIG (config/docker.toml with local paths), `serve`, and
+/// the HEALTHCHECK's `letterbox healthcheck`.
+#[tokio::test]
+async fn docker_runtime_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (
+        dir.path().join("fullchain.pem"),
+        dir.path().join("privkey.pem"),
+    );
+    letterbox::tls::ensure_dev_certificate(&cert, &key).unwrap();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (imap, imaps, lmtp) = (free(), free(), free());
+    let shipped = include_str!("../config/docker.toml");
+    let config = shipped
+        .replace(
+            "/var/lib/letterbox",
+            dir.path().join("data").to_str().unwrap(),
+        )
+        .replace("/etc/letterbox/certs", dir.path().to_str().unwrap())
+        .replace("0.0.0.0:143", &format!("127.0.0.1:{imap}"))
+        .replace("0.0.0.0:993", &format!("127.0.0.1:{imaps}"))
+        .replace("0.0.0.0:24", &format!("127.0.0.1:{lmtp}"));
+    let config_path = dir.path().join("letterbox.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let image = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command.args(args).env("LETTERBOX_CONFIG", &config_path);
+        command
+    };
+    assert!(image(&["check-config"]).output().unwrap().status.success());
+    let mut server = image(&["serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let health = image(&["healthcheck"]).output().unwrap();
+        if health.status.success() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "healthy in time"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let lmtp_up = tokio::net::TcpStream::connect(("127.0.0.1", lmtp)).await;
+    assert!(lmtp_up.is_ok(), "LMTP listens for the Postfix container");
+    let _ = server.kill();
+    let _ = server.wait();
+}
