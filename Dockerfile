@@ -12,7 +12,7 @@ RUN useradd --system --home-dir /var/lib/letterbox --shell /usr/sbin/nologin let
 COPY --from=build /src/target/release/letterbox /usr/local/bin/letterbox
 COPY config/docker.toml /etc/letterbox/letterbox.toml
 USER letterbox
-# Data (the SQLite database) and certificates (fullchain.pem, privkey.pem).
+# Data: the SQLite database.
 VOLUME ["/var/lib/letterbox"]
 # Certificates are expected in /etc/letterbox/certs (fullchain.pem, privkey.pem).
 EXPOSE 143 993 24
