@@ -364,7 +364,11 @@ async fn healthcheck_and_json_logs() {
         .local_addr()
         .unwrap()
         .port();
-    let config = write_config(dir.path(), "letterbox.toml", "[log]\nformat = \"json\"\n");
+    let config = write_config(
+        dir.path(),
+        "letterbox.toml",
+        "[log]\nformat = \"json\"\n[auth]\nallow_plaintext = true\n",
+    );
     let text = std::fs::read_to_string(&config).unwrap().replace(
         "[imaps]\nlisten = [\"127.0.0.1:0\"]",
         &format!("[imap]\nlisten = [\"0.0.0.0:{port}\"]"),
@@ -397,8 +401,51 @@ async fn healthcheck_and_json_logs() {
         String::from_utf8_lossy(&up.stderr)
     );
     assert!(String::from_utf8_lossy(&up.stdout).starts_with("ok: * OK [CAPABILITY IMAP4rev1"));
-    let _ = server.kill();
-    let _ = server.wait();
+
+    // A session worth logging, then a clean stop; every line is JSON, the
+    // events are there, the password and message text are not.
+    let mut add = letterbox(&config);
+    add.args(["user", "add", "erin"]);
+    assert!(run_with_stdin(add, "sup3r-secret\n").status.success());
+    let mut client = common::Client::plain(format!("127.0.0.1:{port}").parse().unwrap()).await;
+    client.ok("LOGIN erin sup3r-secret").await;
+    client.ok("CREATE Projects").await;
+    client
+        .ok("APPEND Projects {23+}\r\nSubject: confidential\r\n")
+        .await;
+    client.ok("LOGOUT").await;
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+    let mut messages = vec![event["fields"]["message"].as_str().unwrap().to_owned()];
+    while let Ok(line) = first_rx.recv_timeout(Duration::from_secs(2)) {
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            !line.contains("sup3r-secret") && !line.contains("confidential"),
+            "{line}"
+        );
+        messages.push(
+            event["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    for expected in [
+        "connection",
+        "login",
+        "mailbox created",
+        "disconnected",
+        "shutting down",
+    ] {
+        assert!(
+            messages.iter().any(|m| m == expected),
+            "{expected} in {messages:?}"
+        );
+    }
 }
 
 /// What the Docker image does, without Docker: config from

@@ -15,8 +15,10 @@ pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) ->
     }
     let special_use = use_attribute(special_use)?;
     let user = user(s)?;
+    let (who, what) = (user.name.clone(), name.clone());
     s.store(move |store| store.create_mailbox(user.id, &name, special_use))
         .await?;
+    tracing::info!(user = %who, mailbox = %what, "mailbox created");
     Ok(Done::ok("CREATE completed"))
 }
 
@@ -36,8 +38,10 @@ fn use_attribute(attributes: &[String]) -> Result<Option<SpecialUse>, Done> {
 pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
     let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
+    let (who, what) = (user.name.clone(), name.clone());
     s.store(move |store| store.delete_mailbox(user.id, &name))
         .await?;
+    tracing::info!(user = %who, mailbox = %what, "mailbox deleted");
     Ok(Done::ok("DELETE completed"))
 }
 
@@ -50,8 +54,10 @@ pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandR
         ));
     }
     let user = user(s)?;
+    let (who, old, new) = (user.name.clone(), from.clone(), to.clone());
     s.store(move |store| store.rename_mailbox(user.id, &from, &to))
         .await?;
+    tracing::info!(user = %who, from = %old, to = %new, "mailbox renamed");
     Ok(Done::ok("RENAME completed"))
 }
 
