@@ -117,6 +117,19 @@ pub enum UserCommand {
     Del { name: String },
     /// List users with their mailbox and message counts.
     List,
+    /// Per-device passwords, usable instead of the main one.
+    #[command(subcommand)]
+    AppPassword(AppPasswordCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppPasswordCommand {
+    /// Create a random password for one device; it is shown only once.
+    Add { name: String, label: String },
+    /// The user's app passwords with their creation and last use.
+    List { name: String },
+    /// Revoke one app password.
+    Revoke { name: String, label: String },
 }
 
 /// Runs the parsed command line; the exit code is 1 on any error.
@@ -321,6 +334,7 @@ fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String>
                 .map_err(|e| format!("{name}: {e}"))?;
             println!("deleted user {name}");
         }
+        UserCommand::AppPassword(command) => app_password_command(store, command)?,
         UserCommand::List => {
             println!(
                 "{:<32} {:>9} {:>9} {:>12}",
@@ -332,6 +346,43 @@ fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String>
                     user.name, user.mailboxes, user.messages, user.bytes
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+fn app_password_command(store: &SqliteStore, command: AppPasswordCommand) -> Result<(), String> {
+    match command {
+        AppPasswordCommand::Add { name, label } => {
+            let password = random_password();
+            store
+                .add_app_password(&name, &label, &hash_password(&password))
+                .map_err(|e| format!("{name}: {e}"))?;
+            println!("app password {label:?} for {name}: {password} (shown only this once)");
+        }
+        AppPasswordCommand::List { name } => {
+            let user = find_user(store, &name)?;
+            let when = |t: Option<i64>| {
+                t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                    .map_or("never".to_string(), |t| {
+                        t.format("%Y-%m-%d %H:%M").to_string()
+                    })
+            };
+            println!("{:<24} {:<17} {:<17}", "LABEL", "CREATED", "LAST USED");
+            for app in store.app_passwords(user.id).map_err(|e| e.to_string())? {
+                println!(
+                    "{:<24} {:<17} {:<17}",
+                    app.label,
+                    when(Some(app.created_at)),
+                    when(app.last_used)
+                );
+            }
+        }
+        AppPasswordCommand::Revoke { name, label } => {
+            store
+                .revoke_app_password(&name, &label)
+                .map_err(|e| format!("{name}: {e}"))?;
+            println!("revoked app password {label:?} of {name}");
         }
     }
     Ok(())

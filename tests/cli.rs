@@ -507,3 +507,71 @@ async fn docker_runtime_commands() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// `user app-password add|list|revoke`: a per-device password logs in
+/// beside the main one, shows its last use, and stops working when revoked.
+#[tokio::test]
+async fn app_passwords() {
+    use letterbox::store::MailStore;
+    let server = common::TestServer::start().await;
+    let config = server.dir.path().join("app.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\n", server.dir.path().join("data")),
+    )
+    .unwrap();
+    let output = letterbox(&config)
+        .args(["user", "app-password", "add", common::USER, "phone"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let password = stdout
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let again = letterbox(&config)
+        .args(["user", "app-password", "add", common::USER, "phone"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "labels are unique per user");
+
+    let mut phone = server.tls().await;
+    phone
+        .ok(&format!("LOGIN {} {password}", common::USER))
+        .await;
+    let mut desktop = server.logged_in().await;
+    desktop.ok("NOOP").await;
+    let user = server.store.find_user(common::USER).unwrap().unwrap();
+    let apps = server.store.app_passwords(user.id).unwrap();
+    assert!(apps[0].last_used.is_some(), "last use recorded");
+    let list = letterbox(&config)
+        .args(["user", "app-password", "list", common::USER])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .any(|l| l.starts_with("phone "))
+    );
+
+    let revoke = letterbox(&config)
+        .args(["user", "app-password", "revoke", common::USER, "phone"])
+        .output()
+        .unwrap();
+    assert!(revoke.status.success());
+    let mut again = server.tls().await;
+    let refused = again
+        .status(&format!("LOGIN {} {password}", common::USER))
+        .await;
+    assert!(
+        refused.starts_with("NO [AUTHENTICATIONFAILED]"),
+        "{refused}"
+    );
+}

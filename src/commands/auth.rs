@@ -1,10 +1,14 @@
 //! STARTTLS, LOGIN and AUTHENTICATE PLAIN.
 
 use super::capabilities;
+use std::sync::Arc;
+
 use crate::auth::sasl;
+use crate::server::ServerContext;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::{State, User};
+use crate::store::{StoreError, UserRecord};
 
 /// LOGIN and AUTHENTICATE need TLS unless plaintext was allowed.
 pub fn login_allowed(s: &Session) -> bool {
@@ -69,6 +73,49 @@ pub async fn authenticate(
 }
 
 /// Checks the credentials off the async threads and logs the user in.
+/// The user when `password` is theirs: the main password or one of their
+/// app passwords (whose last use is then recorded). Takes the context, not
+/// the session, so the future does not borrow the session's stream.
+async fn check_password(
+    ctx: Arc<ServerContext>,
+    name: String,
+    password: Vec<u8>,
+) -> Result<Option<UserRecord>, Done> {
+    let store = Arc::clone(&ctx.store);
+    let found = tokio::task::spawn_blocking(move || {
+        let record = store.find_user(&name)?;
+        let apps = match &record {
+            Some(record) => store.app_passwords(record.id)?,
+            None => Vec::new(),
+        };
+        Ok::<_, StoreError>((record, apps))
+    });
+    let (record, apps) = found
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??;
+    let hash = record.as_ref().map(|r| r.password_hash.clone());
+    if ctx.passwords.verify(hash, password.clone()).await {
+        return Ok(record);
+    }
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    for app in apps {
+        if ctx
+            .passwords
+            .verify(Some(app.password_hash), password.clone())
+            .await
+        {
+            let (store, user, label) = (Arc::clone(&ctx.store), record.id, app.label);
+            tokio::task::spawn_blocking(move || store.touch_app_password(user, &label))
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))??;
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
 /// `mechanism` (LOGIN or PLAIN) is only logged.
 async fn verify(
     s: &mut Session,
@@ -84,11 +131,7 @@ async fn verify(
     let user = if locked {
         None
     } else {
-        let lookup = name.clone();
-        let record = s.store(move |store| store.find_user(&lookup)).await?;
-        let hash = record.as_ref().map(|r| r.password_hash.clone());
-        let matches = s.ctx.passwords.verify(hash, password).await;
-        record.filter(|_| matches)
+        check_password(Arc::clone(&s.ctx), name.clone(), password).await?
     };
     let Some(record) = user else {
         let delay = s.ctx.guard.failed(address, &name);

@@ -151,6 +151,15 @@ pub struct UserRecord {
     pub password_hash: String,
 }
 
+/// A per-device password (the hash is for verification only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPassword {
+    pub label: String,
+    pub password_hash: String,
+    pub created_at: i64,
+    pub last_used: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSummary {
     pub name: String,
@@ -306,6 +315,12 @@ pub trait MailStore: Send + Sync + 'static {
     /// Deletes a user with all their mailboxes and messages.
     fn delete_user(&self, name: &str) -> StoreResult<()>;
     fn find_user(&self, name: &str) -> StoreResult<Option<UserRecord>>;
+    /// Adds a per-device password under a label unique for the user.
+    fn add_app_password(&self, name: &str, label: &str, password_hash: &str) -> StoreResult<()>;
+    fn app_passwords(&self, user: UserId) -> StoreResult<Vec<AppPassword>>;
+    /// Records that the app password `label` was just used to log in.
+    fn touch_app_password(&self, user: UserId, label: &str) -> StoreResult<()>;
+    fn revoke_app_password(&self, name: &str, label: &str) -> StoreResult<()>;
     /// Usage and effective limits (the user's override, else the default).
     fn quota(&self, user: UserId) -> StoreResult<Quota>;
     /// Changes a user's quota override (see [`QuotaOverride`]).

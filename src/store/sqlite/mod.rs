@@ -246,6 +246,22 @@ impl MailStore for SqliteStore {
         self.read(|tx| users::list(tx, self.default_quota))
     }
 
+    fn add_app_password(&self, name: &str, label: &str, password_hash: &str) -> StoreResult<()> {
+        self.write(|tx| users::add_app_password(tx, name, label, password_hash))
+    }
+
+    fn app_passwords(&self, user: UserId) -> StoreResult<Vec<AppPassword>> {
+        self.read(|tx| users::app_passwords(tx, user))
+    }
+
+    fn touch_app_password(&self, user: UserId, label: &str) -> StoreResult<()> {
+        self.write(|tx| users::touch_app_password(tx, user, label))
+    }
+
+    fn revoke_app_password(&self, name: &str, label: &str) -> StoreResult<()> {
+        self.write(|tx| users::revoke_app_password(tx, name, label))
+    }
+
     fn quota(&self, user: UserId) -> StoreResult<Quota> {
         self.read(|tx| users::quota(tx, user, self.default_quota))
     }

@@ -36,6 +36,16 @@ const MIGRATIONS: &[&str] = &[
         special_use TEXT,
         UNIQUE (user_id, name)
     ) STRICT;
+    -- Per-device passwords (argon2id), usable instead of the main one.
+    CREATE TABLE app_passwords (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used INTEGER,
+        UNIQUE (user_id, label)
+    ) STRICT;
     -- What `letterbox import` already stored, so a re-run skips it:
     -- SHA-256 of the message octets, per user and mailbox.
     CREATE TABLE imports (

@@ -134,3 +134,56 @@ pub fn set_quota(tx: &Transaction, name: &str, change: QuotaOverride) -> StoreRe
     }
     Ok(())
 }
+
+pub fn add_app_password(tx: &Transaction, name: &str, label: &str, hash: &str) -> StoreResult<()> {
+    let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
+    let added = tx.execute(
+        "INSERT OR IGNORE INTO app_passwords (user_id, label, password_hash, created_at)
+         VALUES (?1, ?2, ?3, unixepoch())",
+        params![user.id, label, hash],
+    )?;
+    if added == 0 {
+        return Err(StoreError::Refused(format!(
+            "{name} already has an app password {label:?}"
+        )));
+    }
+    Ok(())
+}
+
+pub fn app_passwords(tx: &Transaction, user: UserId) -> StoreResult<Vec<AppPassword>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT label, password_hash, created_at, last_used FROM app_passwords
+          WHERE user_id = ?1 ORDER BY label",
+    )?;
+    let rows = stmt.query_map([user], |r| {
+        Ok(AppPassword {
+            label: r.get(0)?,
+            password_hash: r.get(1)?,
+            created_at: r.get(2)?,
+            last_used: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn touch_app_password(tx: &Transaction, user: UserId, label: &str) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE app_passwords SET last_used = unixepoch() WHERE user_id = ?1 AND label = ?2",
+        params![user, label],
+    )?;
+    Ok(())
+}
+
+pub fn revoke_app_password(tx: &Transaction, name: &str, label: &str) -> StoreResult<()> {
+    let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
+    let removed = tx.execute(
+        "DELETE FROM app_passwords WHERE user_id = ?1 AND label = ?2",
+        params![user.id, label],
+    )?;
+    if removed == 0 {
+        return Err(StoreError::Refused(format!(
+            "{name} has no app password {label:?}"
+        )));
+    }
+    Ok(())
+}
