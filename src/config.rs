@@ -106,6 +106,21 @@ impl Default for RetentionConfig {
 pub struct LmtpConfig {
     #[serde(default)]
     pub listen: Vec<LmtpListen>,
+    /// As for IMAP; applies to TCP listeners (a unix socket has no
+    /// remote address).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<ipnet::IpNet>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<ipnet::IpNet>,
+}
+
+impl LmtpConfig {
+    pub fn access(&self) -> AccessList<'_> {
+        AccessList {
+            allow: &self.allow,
+            deny: &self.deny,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +179,41 @@ pub struct ListenConfig {
     /// Socket addresses such as `"0.0.0.0:143"` or `"[::]:993"`.
     #[serde(default)]
     pub listen: Vec<SocketAddr>,
+    /// Networks served (CIDR); empty serves every address not denied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<ipnet::IpNet>,
+    /// Networks never served (CIDR).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<ipnet::IpNet>,
+}
+
+impl ListenConfig {
+    pub fn access(&self) -> AccessList<'_> {
+        AccessList {
+            allow: &self.allow,
+            deny: &self.deny,
+        }
+    }
+}
+
+/// Which remote addresses a listener serves: networks in `deny` never,
+/// and when `allow` is not empty only those in it.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessList<'a> {
+    pub allow: &'a [ipnet::IpNet],
+    pub deny: &'a [ipnet::IpNet],
+}
+
+impl AccessList<'_> {
+    pub fn permits(&self, ip: std::net::IpAddr) -> bool {
+        // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        !self.deny.iter().any(|net| net.contains(&ip))
+            && (self.allow.is_empty() || self.allow.iter().any(|net| net.contains(&ip)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -367,9 +417,11 @@ impl Config {
         Config {
             imap: ListenConfig {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 1143))],
+                ..ListenConfig::default()
             },
             imaps: ListenConfig {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 1993))],
+                ..ListenConfig::default()
             },
             tls: Some(TlsConfig {
                 cert: data_dir.join("dev-cert.pem"),
@@ -519,6 +571,35 @@ mod tests {
                 .to_string()
                 .contains("nowhere")
         );
+    }
+
+    #[test]
+    fn access_lists() {
+        let text = MINIMAL.replace(
+            "listen = [\"0.0.0.0:993\"]",
+            "listen = [\"0.0.0.0:993\"]\nallow = [\"10.0.0.0/8\", \"::1/128\"]\ndeny = [\"10.9.0.0/16\"]",
+        );
+        let c = Config::parse(&text).unwrap();
+        let access = c.imaps.access();
+        assert!(access.permits("10.1.2.3".parse().unwrap()));
+        assert!(!access.permits("10.9.1.1".parse().unwrap()), "deny wins");
+        assert!(!access.permits("192.0.2.1".parse().unwrap()), "not allowed");
+        assert!(
+            access.permits("::ffff:10.1.2.3".parse().unwrap()),
+            "v4-mapped"
+        );
+        assert!(
+            ListenConfig::default()
+                .access()
+                .permits("192.0.2.1".parse().unwrap())
+        );
+        let unknown = MINIMAL.replace("listen = [\"0.0.0.0:993\"]", "listen = []\nalow = []");
+        assert!(Config::parse(&unknown).is_err(), "still strict");
+        let bad = MINIMAL.replace(
+            "listen = [\"0.0.0.0:993\"]",
+            "listen = [\"0.0.0.0:993\"]\nallow = [\"10.0.0.0/33\"]",
+        );
+        assert!(Config::parse(&bad).is_err());
     }
 
     #[test]

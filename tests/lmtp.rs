@@ -342,3 +342,17 @@ async fn lmtp_sessions_end_at_shutdown_and_count_against_limits() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn lmtp_allow_list() {
+    let server = TestServer::start_with(|c| {
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+        c.lmtp.allow = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap())
+        .await
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    assert!(reply(&mut reader).await[0].starts_with("421 4.7.0"));
+}

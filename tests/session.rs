@@ -296,3 +296,46 @@ async fn sessions_per_user_are_limited() {
     }
     assert!(retry.is_some(), "a slot is free again after LOGOUT");
 }
+
+#[tokio::test]
+async fn listener_access_lists() {
+    let server = TestServer::start_with(|c| {
+        c.imap.deny = vec!["127.0.0.0/8".parse().unwrap()];
+        c.imaps.allow = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let mut denied =
+        tokio::io::BufReader::new(tokio::net::TcpStream::connect(server.imap).await.unwrap());
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut denied, &mut line)
+        .await
+        .unwrap();
+    assert_eq!(line, "* BYE Access denied\r\n");
+    let mut allowed = server.logged_in().await;
+    allowed.ok("NOOP").await;
+}
+
+/// A wrong password for an existing user and any password for a user that
+/// does not exist cost the same (the server checks a dummy hash), so the
+/// answer time does not reveal which accounts exist.
+#[tokio::test]
+async fn unknown_users_take_as_long_as_wrong_passwords() {
+    let server = TestServer::start_with(|c| c.auth.max_failures = 1000).await;
+    let mut client = server.tls().await;
+    let mut time = async |user: &str| {
+        let mut samples = Vec::new();
+        for _ in 0..7 {
+            let started = std::time::Instant::now();
+            let status = client.status(&format!("LOGIN {user} wrong")).await;
+            assert!(status.starts_with("NO [AUTHENTICATIONFAILED]"));
+            samples.push(started.elapsed());
+        }
+        samples.sort();
+        samples[3]
+    };
+    let known = time(USER).await;
+    let unknown = time("nobody-here").await;
+    let ratio = unknown.as_secs_f64() / known.as_secs_f64();
+    eprintln!("median failed login: existing user {known:?}, unknown user {unknown:?}");
+    assert!((0.5..2.0).contains(&ratio), "{known:?} vs {unknown:?}");
+}

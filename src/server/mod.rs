@@ -265,8 +265,16 @@ impl LmtpAcceptor {
             };
             match accepted {
                 Ok((mut stream, ip)) => {
-                    // Same slots as IMAP; unix-socket peers share one address.
-                    let Some(guard) = self.limiter.try_acquire(ip) else {
+                    if ip.is_some_and(|ip| !self.ctx.config.lmtp.access().permits(ip)) {
+                        tracing::warn!(?ip, "LMTP connection refused: address not allowed");
+                        tokio::spawn(async move {
+                            let _ = stream.write_all(b"421 4.7.0 Access denied\r\n").await;
+                        });
+                        continue;
+                    }
+                    // Same slots as IMAP; unix-socket peers share one key.
+                    let key = ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                    let Some(guard) = self.limiter.try_acquire(key) else {
                         tokio::spawn(async move {
                             let _ = stream
                                 .write_all(b"421 4.3.2 Too many connections\r\n")
@@ -290,16 +298,16 @@ impl LmtpAcceptor {
     }
 }
 
-async fn accept_lmtp(listener: &LmtpListener) -> std::io::Result<(Box<dyn Stream>, IpAddr)> {
+/// The stream and, for TCP, the peer's address.
+async fn accept_lmtp(
+    listener: &LmtpListener,
+) -> std::io::Result<(Box<dyn Stream>, Option<IpAddr>)> {
     Ok(match listener {
         LmtpListener::Tcp(tcp) => {
             let (stream, peer) = tcp.accept().await?;
-            (Box::new(stream), peer.ip())
+            (Box::new(stream), Some(peer.ip()))
         }
-        LmtpListener::Unix(unix) => (
-            Box::new(unix.accept().await?.0),
-            IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        ),
+        LmtpListener::Unix(unix) => (Box::new(unix.accept().await?.0), None),
     })
 }
 
@@ -330,6 +338,20 @@ impl Acceptor {
     }
 
     fn spawn_connection(&self, mut tcp: TcpStream, peer: SocketAddr) {
+        let listen = if self.implicit_tls {
+            &self.ctx.config.imaps
+        } else {
+            &self.ctx.config.imap
+        };
+        if !listen.access().permits(peer.ip()) {
+            tracing::warn!(%peer, "connection refused: address not allowed");
+            if !self.implicit_tls {
+                tokio::spawn(async move {
+                    let _ = tcp.write_all(b"* BYE Access denied\r\n").await;
+                });
+            }
+            return;
+        }
         let Some(guard) = self.limiter.try_acquire(peer.ip()) else {
             tracing::warn!(%peer, "connection refused: too many connections");
             if !self.implicit_tls {

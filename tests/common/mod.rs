@@ -51,9 +51,11 @@ impl TestServer {
         config.data_dir = dir.path().join("data");
         config.imap = ListenConfig {
             listen: vec!["127.0.0.1:0".parse().unwrap()],
+            ..ListenConfig::default()
         };
         config.imaps = ListenConfig {
             listen: vec!["127.0.0.1:0".parse().unwrap()],
+            ..ListenConfig::default()
         };
         config.tls = Some(TlsConfig {
             cert: cert_path.clone(),
