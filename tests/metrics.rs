@@ -33,6 +33,7 @@ async fn metrics_count_what_happened() {
     for line in [
         "letterbox_connections_total{listener=\"imaps\"} 2",
         "letterbox_connections_active 2",
+        "letterbox_sessions{state=\"authenticated\"} 1",
         "letterbox_commands_total{command=\"LOGIN\",result=\"NO\"} 1",
         "letterbox_commands_total{command=\"LOGIN\",result=\"OK\"} 1",
         "letterbox_commands_total{command=\"NOOP\",result=\"OK\"} 2",

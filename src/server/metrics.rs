@@ -71,8 +71,9 @@ impl Metrics {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text exposition; `active` is the current number of connections.
-    pub fn render(&self, active: usize) -> String {
+    /// The text exposition; `active` is the current number of connections
+    /// and `logged_in` the sessions past LOGIN/AUTHENTICATE.
+    pub fn render(&self, active: usize, logged_in: usize) -> String {
         let mut out = String::new();
 
         out.push_str("# TYPE letterbox_connections_total counter\n");
@@ -83,7 +84,8 @@ impl Metrics {
             ));
         }
         out.push_str(&format!(
-            "# TYPE letterbox_connections_active gauge\nletterbox_connections_active {active}\n"
+            "# TYPE letterbox_connections_active gauge\nletterbox_connections_active {active}\n\
+             # TYPE letterbox_sessions gauge\nletterbox_sessions{{state=\"authenticated\"}} {logged_in}\n"
         ));
         out.push_str("# TYPE letterbox_commands_total counter\n");
         let commands = snapshot(&self.commands);

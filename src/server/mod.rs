@@ -189,7 +189,10 @@ impl Server {
         tokio::spawn(retention::run(Arc::clone(&self.ctx), stop_rx.clone()));
         if let Some(listener) = self.metrics {
             let (ctx, limiter) = (Arc::clone(&self.ctx), Arc::clone(&self.limiter));
-            let render = move || ctx.metrics.render(limiter.active());
+            let render = move || {
+                ctx.metrics
+                    .render(limiter.active(), ctx.user_slots.active())
+            };
             tokio::spawn(metrics::serve(listener, render, stop_rx.clone()));
         }
         drop(alive_tx);
