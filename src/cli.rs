@@ -190,7 +190,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             println!("quota changed for {name}");
             Ok(())
         }
-        Command::Serve => serve(config, cli.dev),
+        Command::Serve => serve(config, (!cli.dev).then(|| cli.config.clone())),
         Command::Import {
             user,
             path,
@@ -429,7 +429,9 @@ fn read_password(file: Option<&Path>) -> Result<String, String> {
     Ok(password)
 }
 
-fn serve(config: Config, dev: bool) -> Result<(), String> {
+/// Runs the daemon; `config_path` is what SIGHUP re-reads (none in --dev).
+fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
+    let dev = config_path.is_none();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -464,7 +466,7 @@ fn serve(config: Config, dev: bool) -> Result<(), String> {
         for addr in server.imaps_addrs() {
             println!("IMAPS (implicit TLS) on {addr}");
         }
-        tokio::spawn(reload_on_sighup(server.context()));
+        tokio::spawn(reload_on_sighup(server.context(), config_path));
         // systemd Type=notify: ready once listeners are bound and the store
         // is open; a no-op when not started by systemd.
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
@@ -550,9 +552,11 @@ fn healthcheck(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// On SIGHUP, reads the TLS certificate and key again (certbot renewals)
-/// without dropping sessions; a broken file keeps the old certificate.
-async fn reload_on_sighup(ctx: Arc<crate::server::ServerContext>) {
+/// On SIGHUP, re-reads the config file (what can change while running
+/// takes effect for new connections and commands) and the TLS certificate
+/// (certbot renewals), without dropping sessions. A broken file keeps
+/// everything as it was.
+async fn reload_on_sighup(ctx: Arc<crate::server::ServerContext>, config_path: Option<PathBuf>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -560,6 +564,21 @@ async fn reload_on_sighup(ctx: Arc<crate::server::ServerContext>) {
             return;
         };
         while hup.recv().await.is_some() {
+            if let Some(path) = &config_path {
+                match Config::load(path) {
+                    Ok(config) => {
+                        let restart = ctx.reload(config);
+                        tracing::info!(?restart, "SIGHUP: configuration reloaded");
+                        if !restart.is_empty() {
+                            tracing::warn!(?restart, "SIGHUP: these changes need a restart");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "SIGHUP: keeping the old configuration");
+                        continue;
+                    }
+                }
+            }
             match ctx.tls.reload() {
                 Ok(()) => tracing::info!("SIGHUP: TLS certificate reloaded"),
                 Err(e) => tracing::error!(error = %e, "SIGHUP: keeping the old TLS certificate"),
@@ -567,7 +586,7 @@ async fn reload_on_sighup(ctx: Arc<crate::server::ServerContext>) {
         }
     }
     #[cfg(not(unix))]
-    let _ = ctx;
+    let _ = (ctx, config_path);
 }
 
 /// Resolves on SIGINT or SIGTERM.

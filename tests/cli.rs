@@ -318,10 +318,14 @@ async fn systemd_notify_and_sighup_reload() {
         .ok(&format!("LOGIN {} \"{}\"", common::USER, common::PASSWORD))
         .await;
 
-    // Renew: a new key and certificate written over the old files.
+    // Renew: a new key and certificate written over the old files, and a
+    // config change that applies while running (one session per user).
     let (cert, key) = letterbox::tls::self_signed_localhost().unwrap();
     std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
     std::fs::write(dir.path().join("key.pem"), key).unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[limits]\nmax_connections_per_user = 1\n");
+    std::fs::write(&config, text).unwrap();
     Command::new("kill")
         .args(["-HUP", &server.id().to_string()])
         .status()
@@ -345,6 +349,13 @@ async fn systemd_notify_and_sighup_reload() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     before.ok("NOOP").await;
+    // The reloaded limit: `before` holds the user's only session.
+    let mut second = common::Client::tls(addr, &new_cert).await;
+    let refused = second
+        .status(&format!("LOGIN {} \"{}\"", common::USER, common::PASSWORD))
+        .await;
+    assert!(refused.starts_with("NO [LIMIT]"), "{refused}");
+    before.ok("APPEND INBOX {16+}\r\nSubject: kept\r\n").await;
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -352,6 +363,17 @@ async fn systemd_notify_and_sighup_reload() {
     let n = notify.recv(&mut message).unwrap();
     assert_eq!(&message[..n], b"STOPPING=1\n");
     assert!(server.wait().unwrap().success());
+    // Nothing acknowledged before the stop is lost.
+    use letterbox::store::MailStore;
+    let store = letterbox::store::sqlite::SqliteStore::open(
+        &dir.path().join("data/letterbox.db"),
+        letterbox::config::Synchronous::Normal,
+    )
+    .unwrap();
+    let user = store.find_user(common::USER).unwrap().unwrap();
+    let inbox = letterbox::store::MailboxName::new("INBOX").unwrap();
+    assert_eq!(store.status(user.id, &inbox).unwrap().messages, 1);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 
 /// `healthcheck` reads the greeting; JSON logging writes one JSON object

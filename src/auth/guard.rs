@@ -28,7 +28,7 @@ struct Streak {
 }
 
 pub struct LoginGuard {
-    settings: GuardSettings,
+    settings: Mutex<GuardSettings>,
     by_address: Mutex<HashMap<IpAddr, Streak>>,
     by_user: Mutex<HashMap<String, Streak>>,
 }
@@ -36,19 +36,24 @@ pub struct LoginGuard {
 impl LoginGuard {
     pub fn new(settings: GuardSettings) -> LoginGuard {
         LoginGuard {
-            settings,
+            settings: Mutex::new(settings),
             by_address: Mutex::new(HashMap::new()),
             by_user: Mutex::new(HashMap::new()),
         }
     }
 
+    /// New settings (a config reload); streaks are kept.
+    pub fn set_settings(&self, settings: GuardSettings) {
+        *lock(&self.settings) = settings;
+    }
+
     /// True while `address` or `user` is locked out.
     pub fn locked(&self, address: IpAddr, user: &str) -> bool {
+        let settings = *lock(&self.settings);
         let now = Instant::now();
         let locked = |streak: Option<&Streak>| {
             streak.is_some_and(|s| {
-                s.failures >= self.settings.max_failures
-                    && now.duration_since(s.last) < self.settings.lockout
+                s.failures >= settings.max_failures && now.duration_since(s.last) < settings.lockout
             })
         };
         locked(lock(&self.by_address).get(&address)) || locked(lock(&self.by_user).get(user))
@@ -78,10 +83,8 @@ impl LoginGuard {
         let by_user = bump(users.entry(user.to_owned()).or_insert(fresh));
         let failures = by_address.max(by_user);
         let factor = 1u32 << failures.saturating_sub(1).min(16);
-        self.settings
-            .base_delay
-            .saturating_mul(factor)
-            .min(MAX_DELAY)
+        let base = lock(&self.settings).base_delay;
+        base.saturating_mul(factor).min(MAX_DELAY)
     }
 
     /// A successful login clears the user's streak (not the address's:

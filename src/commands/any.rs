@@ -48,7 +48,7 @@ pub fn capabilities(s: &Session) -> String {
         caps.extend(SESSION_CAPABILITIES.iter().map(|c| c.to_string()));
         caps.push(format!(
             "APPENDLIMIT={}",
-            s.ctx.config.limits.max_message_size
+            s.ctx.config().limits.max_message_size
         ));
     }
     caps.join(" ")

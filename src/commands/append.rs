@@ -22,7 +22,7 @@ pub async fn append(
     }
     let flags = flags::from_command(flags, true)?;
     let internal_date = internal_date.unwrap_or_else(|| Utc::now().fixed_offset());
-    let limit = s.ctx.config.limits.max_message_size;
+    let limit = s.ctx.config().limits.max_message_size;
     let user = user(s)?;
     let outcome = s
         .store(move |store| {

@@ -12,7 +12,7 @@ use crate::store::{StoreError, UserRecord};
 
 /// LOGIN and AUTHENTICATE need TLS unless plaintext was allowed.
 pub fn login_allowed(s: &Session) -> bool {
-    s.secure || s.ctx.config.auth.allow_plaintext
+    s.secure || s.ctx.config().auth.allow_plaintext
 }
 
 fn require_login_allowed(s: &Session) -> Result<(), Done> {

@@ -144,7 +144,7 @@ impl Lmtp {
         format!(
             "250-{}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SIZE {}\r\n",
             hostname(),
-            self.ctx.config.limits.max_message_size
+            self.ctx.config().limits.max_message_size
         )
     }
 
@@ -158,7 +158,7 @@ impl Lmtp {
         let Some((sender, params)) = path_argument(args, "FROM:") else {
             return "501 5.5.4 Syntax: MAIL FROM:<address>\r\n".to_string();
         };
-        let limit = self.ctx.config.limits.max_message_size;
+        let limit = self.ctx.config().limits.max_message_size;
         for param in params.split_whitespace() {
             let (key, value) = param.split_once('=').unwrap_or((param, ""));
             match key.to_ascii_uppercase().as_str() {
@@ -180,7 +180,7 @@ impl Lmtp {
         let Some((address, _)) = path_argument(args, "TO:") else {
             return "501 5.5.4 Syntax: RCPT TO:<address>\r\n".to_string();
         };
-        let Some(target) = delivery::resolve(&self.ctx.config, &address) else {
+        let Some(target) = delivery::resolve(&self.ctx.config(), &address) else {
             return format!("550 5.1.1 <{address}>: not a local domain or address\r\n");
         };
         let store = Arc::clone(&self.ctx.store);
@@ -209,7 +209,7 @@ impl Lmtp {
         reader: &mut BufReader<R>,
         out: &mut Vec<u8>,
     ) -> Result<(), DataError> {
-        let limit = self.ctx.config.limits.max_message_size;
+        let limit = self.ctx.config().limits.max_message_size;
         let message = read_data(reader, limit).await?;
         let transaction = std::mem::take(&mut self.transaction);
         let sender = transaction.sender.unwrap_or_default();
@@ -239,7 +239,7 @@ impl Lmtp {
             };
             delivery::deliver(
                 ctx.store.as_ref(),
-                &ctx.config,
+                &ctx.config(),
                 &recipient.target,
                 None,
                 &envelope,

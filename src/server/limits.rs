@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 pub struct ConnectionLimiter<K: Hash + Eq + Clone = IpAddr> {
-    max_total: usize,
-    max_per_key: usize,
     counts: Mutex<Counts<K>>,
 }
 
 struct Counts<K> {
+    max_total: usize,
+    max_per_key: usize,
     total: usize,
     per_key: HashMap<K, usize>,
 }
@@ -26,20 +26,27 @@ pub struct ConnectionGuard<K: Hash + Eq + Clone = IpAddr> {
 impl<K: Hash + Eq + Clone> ConnectionLimiter<K> {
     pub fn new(max_total: usize, max_per_key: usize) -> Arc<ConnectionLimiter<K>> {
         Arc::new(ConnectionLimiter {
-            max_total,
-            max_per_key,
             counts: Mutex::new(Counts {
+                max_total,
+                max_per_key,
                 total: 0,
                 per_key: HashMap::new(),
             }),
         })
     }
 
+    /// New limits for new connections (existing ones keep their slots).
+    pub fn set_limits(&self, max_total: usize, max_per_key: usize) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.max_total = max_total;
+        counts.max_per_key = max_per_key;
+    }
+
     /// Takes a slot for `key`, or `None` past a limit.
     pub fn try_acquire(self: &Arc<Self>, key: K) -> Option<ConnectionGuard<K>> {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let for_key = counts.per_key.get(&key).copied().unwrap_or(0);
-        if counts.total >= self.max_total || for_key >= self.max_per_key {
+        if counts.total >= counts.max_total || for_key >= counts.max_per_key {
             return None;
         }
         counts.total += 1;

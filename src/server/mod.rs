@@ -30,7 +30,8 @@ use limits::{ConnectionGuard, ConnectionLimiter};
 
 /// What every session shares.
 pub struct ServerContext {
-    pub config: Config,
+    /// The configuration; SIGHUP swaps in a re-read one (see `reload`).
+    config: std::sync::RwLock<Arc<Config>>,
     pub store: Arc<dyn MailStore>,
     /// Present when TLS is configured: used for 993 and for STARTTLS;
     /// replaced on SIGHUP.
@@ -42,6 +43,48 @@ pub struct ServerContext {
     pub metrics: metrics::Metrics,
     /// Logged-in sessions per user name.
     pub user_slots: Arc<ConnectionLimiter<String>>,
+    /// Connections, in total and per address.
+    pub connection_slots: Arc<ConnectionLimiter>,
+}
+
+impl ServerContext {
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// SIGHUP: puts `new` in force for what can change while running
+    /// (limits, authentication and lockout settings, delivery and aliases,
+    /// retention, quota defaults) and reloads the TLS certificate. Returns
+    /// the sections that differ but only take effect after a restart.
+    pub fn reload(&self, new: Config) -> Vec<&'static str> {
+        let old = self.config();
+        let mut restart = Vec::new();
+        let fixed = [
+            ("data_dir", old.data_dir == new.data_dir),
+            ("imap.listen", old.imap.listen == new.imap.listen),
+            ("imaps.listen", old.imaps.listen == new.imaps.listen),
+            ("lmtp.listen", old.lmtp.listen == new.lmtp.listen),
+            ("tls", old.tls == new.tls),
+            ("store", old.store == new.store),
+            ("log", old.log == new.log),
+            ("metrics", old.metrics == new.metrics),
+        ];
+        for (section, same) in fixed {
+            if !same {
+                restart.push(section);
+            }
+        }
+        let limits = &new.limits;
+        self.connection_slots
+            .set_limits(limits.max_connections, limits.max_connections_per_ip);
+        self.user_slots
+            .set_limits(usize::MAX, limits.max_connections_per_user);
+        self.guard.set_settings(new.auth.guard_settings());
+        self.store.set_default_quota(new.quota.limits());
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+        restart
+    }
 }
 
 pub struct Server {
@@ -107,7 +150,8 @@ impl Server {
             guard: LoginGuard::new(config.auth.guard_settings()),
             metrics: metrics::Metrics::default(),
             user_slots: ConnectionLimiter::new(usize::MAX, config.limits.max_connections_per_user),
-            config,
+            connection_slots: Arc::clone(&limiter),
+            config: std::sync::RwLock::new(Arc::new(config)),
         });
         Ok(Server {
             ctx,
@@ -268,7 +312,7 @@ impl LmtpAcceptor {
             };
             match accepted {
                 Ok((mut stream, ip)) => {
-                    if ip.is_some_and(|ip| !self.ctx.config.lmtp.access().permits(ip)) {
+                    if ip.is_some_and(|ip| !self.ctx.config().lmtp.access().permits(ip)) {
                         tracing::warn!(?ip, "LMTP connection refused: address not allowed");
                         tokio::spawn(async move {
                             let _ = stream.write_all(b"421 4.7.0 Access denied\r\n").await;
@@ -342,9 +386,9 @@ impl Acceptor {
 
     fn spawn_connection(&self, mut tcp: TcpStream, peer: SocketAddr) {
         let listen = if self.implicit_tls {
-            &self.ctx.config.imaps
+            &self.ctx.config().imaps
         } else {
-            &self.ctx.config.imap
+            &self.ctx.config().imap
         };
         if !listen.access().permits(peer.ip()) {
             tracing::warn!(%peer, "connection refused: address not allowed");
@@ -394,7 +438,7 @@ impl Connection {
             let Some(acceptor) = self.ctx.tls.acceptor() else {
                 return;
             };
-            let limit = self.ctx.config.limits.tls_handshake_timeout();
+            let limit = self.ctx.config().limits.tls_handshake_timeout();
             match timeout(limit, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => Session::new(Box::new(tls), true, peer, self.ctx, self.stop),
                 Ok(Err(e)) => {

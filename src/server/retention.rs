@@ -12,7 +12,7 @@ use super::ServerContext;
 use crate::store::SpecialUse;
 
 pub async fn run(ctx: Arc<ServerContext>, mut stop: watch::Receiver<bool>) {
-    let retention = &ctx.config.retention;
+    let retention = &ctx.config().retention;
     if !retention.enabled || retention.days.is_empty() {
         return;
     }
@@ -28,7 +28,7 @@ pub async fn run(ctx: Arc<ServerContext>, mut stop: watch::Receiver<bool>) {
 
 async fn purge_once(ctx: &Arc<ServerContext>) {
     let now = chrono::Utc::now().timestamp();
-    for (name, days) in &ctx.config.retention.days {
+    for (name, days) in &ctx.config().retention.days {
         let Some(special_use) = SpecialUse::from_attribute(&format!("\\{name}")) else {
             continue;
         };

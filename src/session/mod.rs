@@ -130,7 +130,7 @@ impl Session {
         ctx: Arc<ServerContext>,
         shutdown: watch::Receiver<bool>,
     ) -> Session {
-        let limits = &ctx.config.limits;
+        let limits = &ctx.config().limits;
         let framer = Framer::new(FramingLimits {
             max_line: limits.max_command_line,
             max_literal: limits.max_literal,
@@ -414,7 +414,7 @@ impl Session {
     }
 
     fn idle_timeout(&self) -> Duration {
-        let limits = &self.ctx.config.limits;
+        let limits = &self.ctx.config().limits;
         match self.state {
             State::NotAuthenticated => limits.preauth_timeout(),
             _ => limits.auth_timeout(),
@@ -457,7 +457,7 @@ impl Session {
             return Ok(());
         }
         let io = self.io.as_mut().ok_or(std::io::ErrorKind::NotConnected)?;
-        let limit = self.ctx.config.limits.auth_timeout();
+        let limit = self.ctx.config().limits.auth_timeout();
         let write = async {
             io.write_all(&self.out).await?;
             io.flush().await
@@ -475,7 +475,7 @@ impl Session {
         self.framer.clear();
         let acceptor = self.ctx.tls.acceptor().ok_or(End::Eof)?;
         let io = self.io.take().ok_or(End::Eof)?;
-        let limit = self.ctx.config.limits.tls_handshake_timeout();
+        let limit = self.ctx.config().limits.tls_handshake_timeout();
         match timeout(limit, acceptor.accept(io)).await {
             Ok(Ok(tls)) => {
                 self.io = Some(Box::new(tls));

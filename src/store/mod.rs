@@ -321,6 +321,8 @@ pub trait MailStore: Send + Sync + 'static {
     /// Records that the app password `label` was just used to log in.
     fn touch_app_password(&self, user: UserId, label: &str) -> StoreResult<()>;
     fn revoke_app_password(&self, name: &str, label: &str) -> StoreResult<()>;
+    /// The limits of users without an override (the config's `[quota]`).
+    fn set_default_quota(&self, limits: QuotaLimits);
     /// Usage and effective limits (the user's override, else the default).
     fn quota(&self, user: UserId) -> StoreResult<Quota>;
     /// Changes a user's quota override (see [`QuotaOverride`]).

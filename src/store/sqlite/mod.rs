@@ -30,7 +30,7 @@ pub struct SqliteStore {
     next_reader: AtomicUsize,
     notifier: Arc<ChangeNotifier>,
     /// Limits for users without an override.
-    default_quota: QuotaLimits,
+    default_quota: Mutex<QuotaLimits>,
 }
 
 /// How often the poller looks for commits made by other processes (the
@@ -67,14 +67,18 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             notifier,
-            default_quota: QuotaLimits::default(),
+            default_quota: Mutex::new(QuotaLimits::default()),
         })
     }
 
     /// Sets the limits of users without an override (the config's).
-    pub fn with_default_quota(mut self, limits: QuotaLimits) -> SqliteStore {
-        self.default_quota = limits;
+    pub fn with_default_quota(self, limits: QuotaLimits) -> SqliteStore {
+        self.set_default_quota(limits);
         self
+    }
+
+    fn default_quota(&self) -> QuotaLimits {
+        *self.default_quota.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Like [`Self::write`] for changes to mailboxes: `f` returns the
@@ -243,7 +247,7 @@ impl MailStore for SqliteStore {
     }
 
     fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
-        self.read(|tx| users::list(tx, self.default_quota))
+        self.read(|tx| users::list(tx, self.default_quota()))
     }
 
     fn add_app_password(&self, name: &str, label: &str, password_hash: &str) -> StoreResult<()> {
@@ -262,8 +266,12 @@ impl MailStore for SqliteStore {
         self.write(|tx| users::revoke_app_password(tx, name, label))
     }
 
+    fn set_default_quota(&self, limits: QuotaLimits) {
+        *self.default_quota.lock().unwrap_or_else(|p| p.into_inner()) = limits;
+    }
+
     fn quota(&self, user: UserId) -> StoreResult<Quota> {
-        self.read(|tx| users::quota(tx, user, self.default_quota))
+        self.read(|tx| users::quota(tx, user, self.default_quota()))
     }
 
     fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()> {
@@ -346,7 +354,7 @@ impl MailStore for SqliteStore {
     ) -> StoreResult<AppendOutcome> {
         self.write_mailboxes(|tx| {
             let id = selectable_mailbox(tx, user, name.as_str())?;
-            users::check_quota(tx, user, message.raw.len() as u64, 1, self.default_quota)?;
+            users::check_quota(tx, user, message.raw.len() as u64, 1, self.default_quota())?;
             Ok((messages::append(tx, id, &message)?, vec![id]))
         })
     }
@@ -403,7 +411,7 @@ impl MailStore for SqliteStore {
             let outcome = messages::copy(tx, mailbox, uids, target)?;
             // The copies are in (the triggers counted them): the quota
             // must still hold, or the whole COPY is rolled back.
-            users::check_quota(tx, user, 0, 0, self.default_quota)?;
+            users::check_quota(tx, user, 0, 0, self.default_quota())?;
             Ok((outcome, vec![target]))
         })
     }
