@@ -16,6 +16,7 @@ USER letterbox
 VOLUME ["/var/lib/letterbox"]
 # Certificates are expected in /etc/letterbox/certs (fullchain.pem, privkey.pem).
 EXPOSE 143 993 24
+# Settings come from this file, each overridable as LETTERBOX__SECTION__KEY.
 ENV LETTERBOX_CONFIG=/etc/letterbox/letterbox.toml
 HEALTHCHECK --interval=30s --timeout=10s CMD ["letterbox", "healthcheck"]
 ENTRYPOINT ["letterbox"]

@@ -403,10 +403,37 @@ impl Config {
 
     /// Parses and validates config text.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        Config::parse_with_overrides(text, std::env::vars())
+    }
+
+    /// Parses config text, then applies `LETTERBOX__SECTION__KEY=value`
+    /// overrides (containers set settings this way): the value is read as
+    /// a TOML value (`100`, `true`, `["0.0.0.0:993"]`), else as a string.
+    /// Unknown keys are errors here too.
+    pub fn parse_with_overrides(
+        text: &str,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let parse_error = |message: String| ConfigError::Parse {
             path: PathBuf::new(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
+        for (name, value) in vars {
+            let Some(path) = name.strip_prefix("LETTERBOX__") else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            let value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(value));
+            set_path(&mut table, &keys, value).map_err(|e| parse_error(format!("{name}: {e}")))?;
+        }
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| parse_error(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -497,6 +524,22 @@ impl Config {
     }
 }
 
+/// Sets `keys` (section path, then key) in `table`, creating sections.
+fn set_path(table: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, sections) = keys.split_last().ok_or("empty key")?;
+    let mut current = table;
+    for section in sections {
+        let entry = current
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{section} is not a section"))?;
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,6 +614,31 @@ mod tests {
                 .to_string()
                 .contains("nowhere")
         );
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let vars = [
+            (
+                "LETTERBOX__LIMITS__MAX_CONNECTIONS".to_string(),
+                "77".to_string(),
+            ),
+            (
+                "LETTERBOX__IMAP__LISTEN".to_string(),
+                "[\"127.0.0.1:143\"]".to_string(),
+            ),
+            ("LETTERBOX__DATA_DIR".to_string(), "/srv/mail".to_string()),
+            ("OTHER".to_string(), "x".to_string()),
+        ];
+        let c = Config::parse_with_overrides(MINIMAL, vars.into_iter()).unwrap();
+        assert_eq!(c.limits.max_connections, 77);
+        assert_eq!(c.imap.listen[0].port(), 143);
+        assert_eq!(c.data_dir, Path::new("/srv/mail"));
+        let typo = [(
+            "LETTERBOX__LIMITS__MAX_CONECTIONS".to_string(),
+            "1".to_string(),
+        )];
+        assert!(Config::parse_with_overrides(MINIMAL, typo.into_iter()).is_err());
     }
 
     #[test]
