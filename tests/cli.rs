@@ -18,6 +18,23 @@ fn letterbox(config: &Path) -> Command {
     command
 }
 
+/// A loopback port nothing listens on right now, for configs that must
+/// name their port before the server starts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Replaces `from` with `to` in the config file at `path`.
+fn rewrite(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 /// A valid config in `dir` with a fresh certificate; returns its path.
 fn write_config(dir: &Path, file: &str, extra: &str) -> std::path::PathBuf {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
@@ -273,16 +290,9 @@ async fn backup_while_appends_run() {
 #[tokio::test]
 async fn systemd_notify_and_sighup_reload() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = write_config(dir.path(), "letterbox.toml", "");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
-    std::fs::write(&config, text).unwrap();
+    rewrite(&config, "127.0.0.1:0", &format!("127.0.0.1:{port}"));
     let mut add = letterbox(&config);
     add.args(["user", "add", common::USER]);
     assert!(
@@ -381,21 +391,17 @@ async fn systemd_notify_and_sighup_reload() {
 #[tokio::test]
 async fn healthcheck_and_json_logs() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let config = write_config(
         dir.path(),
         "letterbox.toml",
         "[log]\nformat = \"json\"\n[auth]\nallow_plaintext = true\n",
     );
-    let text = std::fs::read_to_string(&config).unwrap().replace(
+    rewrite(
+        &config,
         "[imaps]\nlisten = [\"127.0.0.1:0\"]",
         &format!("[imap]\nlisten = [\"0.0.0.0:{port}\"]"),
     );
-    std::fs::write(&config, text).unwrap();
     let down = letterbox(&config).arg("healthcheck").output().unwrap();
     assert_eq!(down.status.code(), Some(1), "nothing listens yet");
     let mut server = letterbox(&config)
@@ -481,14 +487,7 @@ async fn docker_runtime_commands() {
         dir.path().join("privkey.pem"),
     );
     letterbox::tls::ensure_dev_certificate(&cert, &key).unwrap();
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (imap, imaps, lmtp) = (free(), free(), free());
+    let (imap, imaps, lmtp) = (free_port(), free_port(), free_port());
     let shipped = include_str!("../config/docker.toml");
     let config = shipped
         .replace(
