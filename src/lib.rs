@@ -13,7 +13,8 @@
 //!   [`lmtp`]: RFC 2033 LMTP for MTAs.
 //! - [`migrate`]: `import` (Maildir, mbox) and `export`.
 //! - [`auth`]: argon2id hashes and SASL PLAIN; [`tls`]: certificates;
-//!   [`config`]: the TOML file; [`mail`]: message octets; [`cli`]: commands.
+//!   [`config`]: the TOML file; [`mail`]: message octets; [`cli`]: commands;
+//!   [`memory`]: allocator settings.
 
 pub mod auth;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod delivery;
 pub mod lmtp;
 pub mod mail;
+pub mod memory;
 pub mod migrate;
 pub mod proto;
 pub mod server;

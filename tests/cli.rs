@@ -2,68 +2,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use common::binary::{BIN, add_user, free_port, letterbox, rewrite, run_with_stdin, write_config};
+
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_letterbox");
-
-fn letterbox(config: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--config")
-        .arg(config)
-        .env_remove("LETTERBOX_CONFIG");
-    command
-}
-
-/// A loopback port nothing listens on right now, for configs that must
-/// name their port before the server starts.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Replaces `from` with `to` in the config file at `path`.
-fn rewrite(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    std::fs::write(path, text.replace(from, to)).unwrap();
-}
-
-/// A valid config in `dir` with a fresh certificate; returns its path.
-fn write_config(dir: &Path, file: &str, extra: &str) -> std::path::PathBuf {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    letterbox::tls::ensure_dev_certificate(&cert, &key).unwrap();
-    let path = dir.join(file);
-    let text = format!(
-        "data_dir = {:?}\n[imaps]\nlisten = [\"127.0.0.1:0\"]\n[tls]\ncert = {:?}\nkey = {:?}\n{extra}",
-        dir.join("data"),
-        cert,
-        key
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn run_with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 #[test]
 fn check_config_prints_effective_settings_or_fails_clearly() {
@@ -293,13 +236,7 @@ async fn systemd_notify_and_sighup_reload() {
     let port = free_port();
     let config = write_config(dir.path(), "letterbox.toml", "");
     rewrite(&config, "127.0.0.1:0", &format!("127.0.0.1:{port}"));
-    let mut add = letterbox(&config);
-    add.args(["user", "add", common::USER]);
-    assert!(
-        run_with_stdin(add, &format!("{}\n", common::PASSWORD))
-            .status
-            .success()
-    );
+    add_user(&config, common::USER, common::PASSWORD);
     let old_cert = dir.path().join("old-cert.pem");
     std::fs::copy(dir.path().join("cert.pem"), &old_cert).unwrap();
     let notify_path = dir.path().join("notify.sock");
@@ -432,9 +369,7 @@ async fn healthcheck_and_json_logs() {
 
     // A session worth logging, then a clean stop; every line is JSON, the
     // events are there, the password and message text are not.
-    let mut add = letterbox(&config);
-    add.args(["user", "add", "erin"]);
-    assert!(run_with_stdin(add, "sup3r-secret\n").status.success());
+    add_user(&config, "erin", "sup3r-secret");
     let mut client = common::Client::plain(format!("127.0.0.1:{port}").parse().unwrap()).await;
     client.ok("LOGIN erin sup3r-secret").await;
     client.ok("CREATE Projects").await;

@@ -299,7 +299,7 @@ fn write_item(
         }
         FetchAttribute::Rfc822 => {
             out.extend_from_slice(b"RFC822 ");
-            encode::message_literal(out, raw);
+            encode::literal(out, raw);
         }
         FetchAttribute::Rfc822Header => {
             out.extend_from_slice(b"RFC822.HEADER ");
@@ -374,5 +374,5 @@ fn write_section_data(
         }
         None => data,
     };
-    encode::message_literal(out, &data);
+    encode::literal(out, &data);
 }

@@ -60,7 +60,7 @@ fn ours(idx: &MessageIndex, raw: &[u8], attr: &str) -> Option<Vec<u8>> {
     let fetch = |s: Section, limit: usize| -> Vec<u8> {
         let data = idx.section(raw, &s).unwrap_or_default();
         let mut out = Vec::new();
-        encode::message_literal(&mut out, &data[..data.len().min(limit)]);
+        encode::literal(&mut out, &data[..data.len().min(limit)]);
         out
     };
     let fields = ["FROM", "TO", "SUBJECT", "DATE"].map(String::from).to_vec();

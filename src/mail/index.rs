@@ -90,6 +90,15 @@ mod tests {
 
     const MSG: &[u8] = b"From: A <a@example.com>\nTo: friends: b@example.com, c@example.com;\nSubject: =?utf-8?B?w6Q=?=\n folded\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\n\nhello\n--x\nContent-Type: message/rfc822\n\nSubject: inner\nContent-Type: multipart/alternative; boundary=y\n\n--y\n\ninner text\n--y--\n--x--\n";
 
+    /// Found by fuzzing: a NUL in a header made ENVELOPE an invalid literal.
+    #[test]
+    fn nul_in_a_header_still_gives_valid_envelope() {
+        let index = index_message(b"Subject: \xff\0\r\n\r\n");
+        let envelope = crate::proto::value::parse(index.envelope());
+        assert!(envelope.is_ok(), "{envelope:?}");
+        assert!(index.envelope().windows(2).any(|w| w == b"\xff\x80"));
+    }
+
     fn sec(part: &[u32], text: Option<SectionText>) -> Section {
         Section {
             part: part.to_vec(),

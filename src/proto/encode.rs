@@ -13,9 +13,11 @@ const MONTHS: [&str; 12] = [
 const MAX_QUOTED: usize = 1024;
 
 /// Writes `s` as an atom when it is non-empty and all `ASTRING-CHAR`,
-/// otherwise as a string.
+/// otherwise as a string. `NIL` is quoted: as an atom a client reading an
+/// nstring position (or a lax parser anywhere) would take it for NIL.
 pub fn astring(out: &mut Vec<u8>, s: &[u8]) {
-    if !s.is_empty() && s.iter().all(|&b| is_astring_char(b)) {
+    let atom = !s.is_empty() && s.iter().all(|&b| is_astring_char(b));
+    if atom && !s.eq_ignore_ascii_case(b"NIL") {
         out.extend_from_slice(s);
     } else {
         string(out, s);
@@ -40,10 +42,17 @@ pub fn quoted_or_literal(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// Writes `s` as `{n}\r\n` followed by its octets.
+/// Writes `s` as `{n}\r\n` followed by its octets. IMAP4rev1 literals
+/// cannot carry NUL (RFC 3501 §9, CHAR8), so NUL goes out as 0x80, as
+/// Dovecot does for message octets; the length is unchanged. Header text
+/// with a NUL reaches ENVELOPE this way too (found by fuzzing).
 pub fn literal(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(format!("{{{}}}\r\n", s.len()).as_bytes());
-    out.extend_from_slice(s);
+    if s.contains(&0) {
+        out.extend(s.iter().map(|&b| if b == 0 { 0x80 } else { b }));
+    } else {
+        out.extend_from_slice(s);
+    }
 }
 
 /// Writes `s` between double quotes, escaping `"` and `\`. The caller makes
@@ -57,21 +66,6 @@ fn quoted(out: &mut Vec<u8>, s: &[u8]) {
         out.push(b);
     }
     out.push(b'"');
-}
-
-/// A literal of message octets for FETCH. IMAP4rev1 literals cannot carry
-/// NUL (RFC 3501 §9, CHAR8), so NUL goes out as 0x80, as Dovecot does; the
-/// length is unchanged.
-pub fn message_literal(out: &mut Vec<u8>, data: &[u8]) {
-    if data.contains(&0) {
-        let cleaned: Vec<u8> = data
-            .iter()
-            .map(|&b| if b == 0 { 0x80 } else { b })
-            .collect();
-        literal(out, &cleaned);
-    } else {
-        literal(out, data);
-    }
 }
 
 /// Writes `NIL` for `None`, else a string.
@@ -139,14 +133,18 @@ mod tests {
         assert_eq!(run(|o| astring(o, b"a b")), b"\"a b\"");
         assert_eq!(run(|o| astring(o, b"a*")), b"\"a*\"");
         assert_eq!(run(|o| astring(o, b"{5}")), b"\"{5}\"");
-        assert_eq!(run(|o| astring(o, b"NIL")), b"NIL");
+        // Quoted so that no reader mistakes the name for NIL.
+        assert_eq!(run(|o| astring(o, b"NIL")), b"\"NIL\"");
+        assert_eq!(run(|o| astring(o, b"nil")), b"\"nil\"");
+        assert_eq!(run(|o| astring(o, b"NILS")), b"NILS");
     }
 
     #[test]
     fn strings() {
         assert_eq!(run(|o| string(o, b"a\"b\\c")), b"\"a\\\"b\\\\c\"");
         assert_eq!(run(|o| string(o, b"a\r\nb")), b"{4}\r\na\r\nb");
-        assert_eq!(run(|o| string(o, b"\0")), b"{1}\r\n\0");
+        // NUL is not CHAR8: sent as 0x80 (found by fuzzing ENVELOPE).
+        assert_eq!(run(|o| string(o, b"a\0")), b"{2}\r\na\x80");
         assert_eq!(run(|o| string(o, "é".as_bytes())), b"{2}\r\n\xc3\xa9");
         let long = vec![b'x'; 1024];
         let out = run(|o| string(o, &long));

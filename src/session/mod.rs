@@ -36,6 +36,8 @@ pub enum End {
     Shutdown,
     /// Another session deleted the selected mailbox.
     MailboxGone,
+    /// A TLS handshake arrived on a plaintext listener.
+    TlsOnPlaintext,
     Io(std::io::Error),
 }
 
@@ -62,7 +64,14 @@ pub struct Session {
     pub compressed: bool,
     /// The logged-in user's session slot, given back when the session ends.
     pub user_slot: Option<crate::server::limits::ConnectionGuard<String>>,
+    /// Whether the client has sent anything yet.
+    heard_from_client: bool,
 }
+
+/// The first octet of a TLS handshake record: never the first octet of an
+/// IMAP command, so a client that should have used port 993 is told at
+/// once instead of waiting for the pre-auth timeout.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 /// Per-connection extension state (RFC 5161 ENABLE, RFC 7162).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,6 +161,7 @@ impl Session {
             current_tag: String::new(),
             compressed: false,
             user_slot: None,
+            heard_from_client: false,
         }
     }
 
@@ -441,6 +451,11 @@ impl Session {
                 Err(_) => Err(End::Timeout),
                 Ok(Ok(0)) => Err(End::Eof),
                 Ok(Ok(n)) => {
+                    if !self.secure && !self.heard_from_client && buf[0] == TLS_HANDSHAKE_RECORD {
+                        tracing::info!(peer = %self.peer, "TLS handshake on a plaintext port");
+                        return Err(End::TlsOnPlaintext);
+                    }
+                    self.heard_from_client = true;
                     self.framer.push(&buf[..n]);
                     Ok(())
                 }
@@ -517,6 +532,7 @@ impl Session {
             End::Timeout => "Autologout; idle for too long",
             End::Shutdown => "Server shutting down",
             End::MailboxGone => "Selected mailbox was deleted, have to disconnect",
+            End::TlsOnPlaintext => "TLS on a plaintext port: use implicit TLS (993) or STARTTLS",
             End::Eof | End::Io(_) => return,
         };
         self.untagged(format_args!("BYE {text}"));

@@ -3,6 +3,8 @@
 //! client that speaks over TCP or TLS.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

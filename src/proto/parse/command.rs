@@ -395,8 +395,8 @@ mod tests {
                 C::Login { username: v("fr\"ed"), password: v("se\\cret") },
             ),
             (
-                b"a LOGIN {4}\r\nfred {6+}\r\nse\0\r\n\xff\r\n".to_vec(),
-                C::Login { username: v("fred"), password: b"se\0\r\n\xff".to_vec() },
+                b"a LOGIN {4}\r\nfred {6+}\r\nse\x01\r\n\xff\r\n".to_vec(),
+                C::Login { username: v("fred"), password: b"se\x01\r\n\xff".to_vec() },
             ),
             (v("a LOGIN \"\" \"\"\r\n"), C::Login { username: vec![], password: vec![] }),
             (
@@ -772,6 +772,8 @@ mod tests {
             ("a LOGIN\r\n", true),
             ("a LOGIN a (b)\r\n", true),
             ("a LOGIN fr\0ed pw\r\n", true),
+            // NUL is not CHAR8, in a literal either (found by fuzzing).
+            ("a LOGIN {4}\r\nfred {6+}\r\nse\0\r\nx\r\n", true),
             ("a LOGIN {1}\r\nab\r\n", true),
             ("a LOGIN {5}\r\nab\r\n", true),
             ("a LOGIN {1} \r\na b\r\n", true),

@@ -125,8 +125,20 @@ fn utf8_sequence_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// `literal = "{" number64 ["+"] "}" CRLF *CHAR8` (RFC 7888 LITERAL+).
-/// The octets are returned as-is (any byte value).
+/// CHAR8 excludes NUL: a string holding one could not be sent back in a
+/// response (only literal8 carries NUL), so it is refused here.
 pub fn literal(i: &[u8]) -> PResult<'_, Vec<u8>> {
+    let (rest, octets) = message_literal(i)?;
+    if octets.contains(&0) {
+        return failure(rest, "NUL in a literal (CHAR8 excludes it)");
+    }
+    Ok((rest, octets))
+}
+
+/// A `literal` holding a message for APPEND: its octets as-is, NUL
+/// included. Strictly CHAR8, but mail with a stray NUL is kept rather than
+/// refused (FETCH sends NUL as 0x80).
+pub fn message_literal(i: &[u8]) -> PResult<'_, Vec<u8>> {
     let (rest, _) = tag(&b"{"[..])(i)?;
     literal_body(rest)
 }
@@ -259,8 +271,9 @@ mod tests {
 
     #[test]
     fn literals() {
+        assert!(literal(b"{3}\r\na\0\xff rest").is_err());
         assert_eq!(
-            literal(b"{3}\r\na\0\xff rest"),
+            message_literal(b"{3}\r\na\0\xff rest"),
             Ok((&b" rest"[..], b"a\0\xff".to_vec()))
         );
         assert_eq!(literal(b"{2+}\r\n\r\n"), Ok((&b""[..], b"\r\n".to_vec())));

@@ -9,7 +9,7 @@ use nom::sequence::preceded;
 
 use crate::proto::command::{CommandBody, ListCommand, ListReturn, QresyncParams};
 use crate::proto::parse::core::{
-    atom_upper, literal, literal8, number64, nz_number, paren_list, sp,
+    atom_upper, literal8, message_literal, number64, nz_number, paren_list, sp,
 };
 use crate::proto::parse::datetime::date_time;
 use crate::proto::parse::error::{PResult, expect, failure};
@@ -264,7 +264,7 @@ pub fn append_args(i: &[u8]) -> PResult<'_, CommandBody> {
     };
     let (rest, message) = expect(
         "Missing message literal",
-        alt((literal, literal8, utf8_data)),
+        alt((message_literal, literal8, utf8_data)),
     )
     .parse(rest)?;
     Ok((
