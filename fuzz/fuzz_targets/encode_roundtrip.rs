@@ -77,8 +77,9 @@ fn reencode(command: &Command) -> Option<Vec<u8>> {
                 let read = value::parse(&out[start..]).expect("date-time reads back");
                 assert!(matches!(read, Value::Str(_)), "date-time is a string");
             }
-            out.push(b' ');
-            encode::literal(&mut out, message);
+            // The message is client data, sent raw (NUL and all).
+            out.extend_from_slice(format!(" {{{}}}\r\n", message.len()).as_bytes());
+            out.extend_from_slice(message);
         }
         _ => return None,
     }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+use super::cache::{self, CredentialCache};
 use super::verify_password;
 
 struct Job {
@@ -22,6 +23,7 @@ struct Job {
 
 pub struct PasswordChecker {
     jobs: SyncSender<Job>,
+    recent: CredentialCache,
 }
 
 impl PasswordChecker {
@@ -36,7 +38,10 @@ impl PasswordChecker {
                 .spawn(move || work(&queue))
                 .expect("cannot start a password-check thread");
         }
-        PasswordChecker { jobs }
+        PasswordChecker {
+            jobs,
+            recent: CredentialCache::new(cache::TTL),
+        }
     }
 
     /// One worker per core (at most four): checks are CPU-bound.
@@ -46,8 +51,22 @@ impl PasswordChecker {
     }
 
     /// Verifies `password` against `hash` (or, for an unknown user, against
-    /// a dummy hash, so both take the same time).
+    /// a dummy hash, so both take the same time). A pair verified in the
+    /// last few minutes is answered from the credential cache.
     pub async fn verify(&self, hash: Option<String>, password: Vec<u8>) -> bool {
+        if let Some(hash) = &hash
+            && self.recent.knows(hash, &password)
+        {
+            return true;
+        }
+        let matches = self.verify_on_pool(hash.clone(), password.clone()).await;
+        if matches && let Some(hash) = &hash {
+            self.recent.remember(hash, &password);
+        }
+        matches
+    }
+
+    async fn verify_on_pool(&self, hash: Option<String>, password: Vec<u8>) -> bool {
         let (reply, answer) = oneshot::channel();
         let jobs = self.jobs.clone();
         let job = Job {
@@ -91,5 +110,18 @@ mod tests {
             checker.verify(None, b"pw".to_vec()),
         );
         assert!(good && !bad && !unknown);
+    }
+
+    #[tokio::test]
+    async fn successes_are_remembered_failures_are_not() {
+        let checker = PasswordChecker::new(1);
+        let hash = crate::auth::hash_password("pw");
+        assert!(!checker.verify(Some(hash.clone()), b"nope".to_vec()).await);
+        assert!(!checker.recent.knows(&hash, b"nope"));
+        assert!(checker.verify(Some(hash.clone()), b"pw".to_vec()).await);
+        assert!(checker.recent.knows(&hash, b"pw"));
+        // A new hash for the same password (a password change) is checked.
+        let new_hash = crate::auth::hash_password("pw");
+        assert!(!checker.recent.knows(&new_hash, b"pw"));
     }
 }

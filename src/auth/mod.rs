@@ -4,6 +4,7 @@
 //! the dedicated threads of [`checker::PasswordChecker`], never on an async
 //! worker thread.
 
+pub mod cache;
 pub mod checker;
 pub mod guard;
 pub mod sasl;
