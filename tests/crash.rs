@@ -30,6 +30,9 @@ struct Ledger {
     delivered: BTreeMap<String, Vec<u8>>,
     /// Churn UIDs appended and not (acknowledged) expunged.
     churn_live: BTreeSet<u32>,
+    /// Churn UIDs whose EXPUNGE was sent but not answered: either way is
+    /// right after a kill.
+    churn_doomed: BTreeSet<u32>,
     churn_expunged: BTreeSet<u32>,
     /// The lowest UID an acknowledgement may carry this round, per mailbox:
     /// the UIDNEXT seen after the last restart.
@@ -279,6 +282,13 @@ async fn churner(imap: u16, ledger: Shared, round: usize, seed: u64) {
             (0..2).map(|_| live[rng.gen_range(0..live.len())]).collect()
         };
         let set = format!("{},{}", doomed[0], doomed[1]);
+        {
+            let mut ledger = ledger.lock().unwrap();
+            for uid in &doomed {
+                ledger.churn_live.remove(uid);
+                ledger.churn_doomed.insert(*uid);
+            }
+        }
         let stored = c
             .command(&format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)"))
             .await;
@@ -287,7 +297,7 @@ async fn churner(imap: u16, ledger: Shared, round: usize, seed: u64) {
         }
         let mut ledger = ledger.lock().unwrap();
         for uid in doomed {
-            ledger.churn_live.remove(&uid);
+            ledger.churn_doomed.remove(&uid);
             ledger.churn_expunged.insert(uid);
         }
     }

@@ -155,3 +155,31 @@ async fn deleting_a_selected_mailbox_disconnects_its_sessions() {
         "* BYE Selected mailbox was deleted, have to disconnect"
     );
 }
+
+/// A UID learned from another connection's APPENDUID can be used at once:
+/// the session is told of the new message first (EXISTS), then the command
+/// reaches it, instead of skipping it as unknown.
+#[tokio::test]
+async fn uid_commands_reach_messages_appended_elsewhere() {
+    let server = TestServer::start().await;
+    let mut reader = select_inbox(&server).await;
+    let mut writer = server.logged_in().await;
+    let lines = writer.ok("APPEND INBOX {10+}\r\nSubject: x").await;
+    let uid = lines[0]
+        .split_once("[APPENDUID ")
+        .and_then(|(_, code)| code.split([' ', ']']).nth(1))
+        .unwrap()
+        .to_owned();
+    let lines = reader
+        .ok(&format!("UID STORE {uid} +FLAGS (\\Flagged)"))
+        .await;
+    assert_eq!(lines[0], "* 1 EXISTS", "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("* 1 FETCH (") && l.contains("\\Flagged")),
+        "{lines:?}"
+    );
+    let lines = reader.ok(&format!("UID FETCH {uid} (FLAGS)")).await;
+    assert!(lines[0].contains("\\Flagged"), "{lines:?}");
+}

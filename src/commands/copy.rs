@@ -2,7 +2,7 @@
 //! and UID MOVE (RFC 6851).
 
 use super::select::{report_expunges, selected};
-use super::{mailbox_name, resolve, uid_set, user};
+use super::{mailbox_name, resolve, see_new_uids, uid_set, user};
 use crate::proto::SequenceSet;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done, write_status};
@@ -21,6 +21,7 @@ pub async fn transfer(
     raw_name: &[u8],
 ) -> CommandResult {
     let target = mailbox_name(s, raw_name)?;
+    see_new_uids(s, set, uid).await?;
     let selection = selected(s)?;
     if kind == Transfer::Move && selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use super::flags::flag_list;
-use super::resolve;
 use super::select::selected;
+use super::{resolve, see_new_uids};
 use crate::mail::MessageIndex;
 use crate::proto::{FetchAttribute, Section, SectionText, SequenceSet, encode};
 use crate::session::Session;
@@ -33,6 +33,7 @@ pub struct FetchCommand {
 }
 
 pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
+    see_new_uids(s, &command.sequence_set, command.uid).await?;
     let selection = selected(s)?;
     let targets = resolve(selection, &command.sequence_set, command.uid)?;
     let (mailbox, read_only) = (selection.mailbox, selection.read_only);

@@ -230,6 +230,25 @@ fn enables_condstore(body: &CommandBody) -> bool {
     }
 }
 
+/// Before a UID command names UIDs above the last one this session knows
+/// (a client can learn them from another connection's APPENDUID), the new
+/// messages are announced so that the command reaches them, as Dovecot
+/// does; otherwise they would be skipped as nonexistent. No EXPUNGE is
+/// sent here (RFC 3501 §7.4.1).
+async fn see_new_uids(s: &mut Session, set: &SequenceSet, uid: bool) -> Result<(), Done> {
+    let Some(selection) = s.state.selection() else {
+        return Ok(());
+    };
+    if uid
+        && set
+            .highest_explicit()
+            .is_some_and(|n| n > selection.last_uid())
+    {
+        s.catch_up(false).await?;
+    }
+    Ok(())
+}
+
 /// Resolves a sequence or UID set against the session's view.
 fn resolve(selection: &Selection, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, Done> {
     selection.resolve(set, uid).map_err(Done::bad)

@@ -1,8 +1,8 @@
 //! STORE and UID STORE (RFC 3501 §6.4.6), with UNCHANGEDSINCE (RFC 7162).
 
 use super::flags::{self, flag_list};
-use super::resolve;
 use super::select::selected;
+use super::{resolve, see_new_uids};
 use crate::proto::{Flag, SequenceSet, StoreMode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
@@ -18,6 +18,7 @@ pub struct StoreCommand {
 }
 
 pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
+    see_new_uids(s, &command.sequence_set, command.uid).await?;
     let selection = selected(s)?;
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));

@@ -94,6 +94,18 @@ impl SequenceSet {
         self.0.iter().map(|r| r.resolve(largest)).collect()
     }
 
+    /// The largest number written out in the set (`*` does not count).
+    pub fn highest_explicit(&self) -> Option<u32> {
+        self.0
+            .iter()
+            .flat_map(|r| [r.start, r.end])
+            .filter_map(|n| match n {
+                SeqNum::Value(v) => Some(v),
+                SeqNum::Star => None,
+            })
+            .max()
+    }
+
     /// Whether `n` is in the set, with `*` standing for `largest`.
     pub fn contains(&self, n: u32, largest: u32) -> bool {
         self.0.iter().any(|r| r.resolve(largest).contains(&n))

@@ -1,6 +1,6 @@
 //! Mailboxes: the hierarchy, CREATE/DELETE/RENAME rules, subscriptions.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{mailbox_id, messages};
 use crate::store::*;
@@ -11,7 +11,7 @@ use crate::store::*;
 const SELF_AND_INFERIORS: &str =
     "user_id = ?1 AND (name = ?2 OR (name > ?2 || '/' AND name < ?2 || '0'))";
 
-pub fn list(tx: &Transaction, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
+pub fn list(tx: &Connection, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
     let mut stmt = tx.prepare_cached(
         "SELECT name, selectable, special_use FROM mailboxes WHERE user_id = ?1 ORDER BY name",
     )?;
@@ -26,7 +26,7 @@ pub fn list(tx: &Transaction, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn subscriptions(tx: &Transaction, user: UserId) -> StoreResult<Vec<String>> {
+pub fn subscriptions(tx: &Connection, user: UserId) -> StoreResult<Vec<String>> {
     let mut stmt =
         tx.prepare_cached("SELECT name FROM subscriptions WHERE user_id = ?1 ORDER BY name")?;
     let rows = stmt.query_map([user], |r| r.get(0))?;
@@ -34,7 +34,7 @@ pub fn subscriptions(tx: &Transaction, user: UserId) -> StoreResult<Vec<String>>
 }
 
 pub fn create(
-    tx: &Transaction,
+    tx: &Connection,
     user: UserId,
     name: &MailboxName,
     special_use: Option<SpecialUse>,
@@ -58,7 +58,7 @@ pub fn create(
 }
 
 fn insert(
-    tx: &Transaction,
+    tx: &Connection,
     user: UserId,
     name: &str,
     special_use: Option<SpecialUse>,
@@ -77,7 +77,7 @@ fn insert(
 
 /// UIDVALIDITY values are unique across the whole store and increase, so a
 /// mailbox re-created under an old name never reuses one (RFC 3501 §2.3.1.1).
-fn next_uidvalidity(tx: &Transaction) -> StoreResult<u32> {
+fn next_uidvalidity(tx: &Connection) -> StoreResult<u32> {
     let stored: Option<u32> = tx
         .query_row(
             "SELECT value FROM meta WHERE key = 'next_uidvalidity'",
@@ -95,7 +95,7 @@ fn next_uidvalidity(tx: &Transaction) -> StoreResult<u32> {
     Ok(value)
 }
 
-fn has_inferiors(tx: &Transaction, user: UserId, name: &str) -> StoreResult<bool> {
+fn has_inferiors(tx: &Connection, user: UserId, name: &str) -> StoreResult<bool> {
     Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM mailboxes
           WHERE user_id = ?1 AND name > ?2 || '/' AND name < ?2 || '0')",
@@ -106,7 +106,7 @@ fn has_inferiors(tx: &Transaction, user: UserId, name: &str) -> StoreResult<bool
 
 /// Returns the id of the mailbox that was deleted (or emptied into a
 /// `\Noselect` placeholder), whose watchers must be told.
-pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult<MailboxId> {
+pub fn delete(tx: &Connection, user: UserId, name: &MailboxName) -> StoreResult<MailboxId> {
     if name.is_inbox() {
         return Err(StoreError::Refused("INBOX cannot be deleted".into()));
     }
@@ -132,7 +132,7 @@ pub fn delete(tx: &Transaction, user: UserId, name: &MailboxName) -> StoreResult
 }
 
 pub fn rename(
-    tx: &Transaction,
+    tx: &Connection,
     user: UserId,
     from: &MailboxName,
     to: &MailboxName,
@@ -171,7 +171,7 @@ pub fn rename(
 }
 
 pub fn set_subscribed(
-    tx: &Transaction,
+    tx: &Connection,
     user: UserId,
     name: &MailboxName,
     subscribed: bool,

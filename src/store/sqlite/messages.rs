@@ -6,7 +6,7 @@
 //! for everything above the MODSEQ they last saw.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 
 use crate::store::*;
 
@@ -15,7 +15,7 @@ const DELETED: u8 = SystemFlags::DELETED;
 
 /// Allocates `count` UIDs and one new MODSEQ in a mailbox; returns
 /// (uidvalidity, first UID, modseq).
-fn allocate(tx: &Transaction, mailbox: MailboxId, count: u32) -> StoreResult<(u32, u32, u64)> {
+fn allocate(tx: &Connection, mailbox: MailboxId, count: u32) -> StoreResult<(u32, u32, u64)> {
     let (uidvalidity, first, modseq): (u32, u32, u64) = tx.query_row(
         "UPDATE mailboxes SET uidnext = uidnext + ?2, highest_modseq = highest_modseq + 1
           WHERE id = ?1 RETURNING uidvalidity, uidnext - ?2, highest_modseq",
@@ -29,7 +29,7 @@ fn allocate(tx: &Transaction, mailbox: MailboxId, count: u32) -> StoreResult<(u3
 }
 
 /// Bumps the mailbox's HIGHEST_MODSEQ and returns the new value.
-fn next_modseq(tx: &Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+fn next_modseq(tx: &Connection, mailbox: MailboxId) -> StoreResult<u64> {
     Ok(tx.query_row(
         "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?1
          RETURNING highest_modseq",
@@ -43,7 +43,7 @@ fn days_since_epoch(date: NaiveDate) -> i64 {
 }
 
 pub fn append(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     message: &NewMessage,
 ) -> StoreResult<AppendOutcome> {
@@ -83,7 +83,7 @@ pub fn append(
 
 /// The mailbox as a newly selecting session sees it.
 pub fn select(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     name: &str,
     claim_recent: bool,
@@ -114,7 +114,7 @@ pub fn select(
 /// Message metadata matching `condition` (on `?2`), in UID order; with
 /// `claim_recent`, takes over the `\Recent` ones.
 fn metas(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     condition: &str,
     value: u64,
@@ -153,7 +153,7 @@ fn flags_from(r: &Row, index: usize) -> rusqlite::Result<Flags> {
     })
 }
 
-pub fn highest_modseq(tx: &Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+pub fn highest_modseq(tx: &Connection, mailbox: MailboxId) -> StoreResult<u64> {
     use rusqlite::OptionalExtension;
     tx.query_row(
         "SELECT highest_modseq FROM mailboxes WHERE id = ?1",
@@ -165,7 +165,7 @@ pub fn highest_modseq(tx: &Transaction, mailbox: MailboxId) -> StoreResult<u64> 
 }
 
 pub fn changes_since(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     modseq: u64,
     last_uid: u32,
@@ -210,7 +210,7 @@ fn runs(uids: &[u32]) -> Vec<(u32, u32)> {
 }
 
 pub fn fetch(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     uids: &[u32],
     request: FetchRequest,
@@ -284,7 +284,7 @@ fn changed_flags(old: &Flags, change: FlagChange, flags: &Flags) -> Flags {
 }
 
 pub fn store_flags(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     uids: &[u32],
     change: FlagChange,
@@ -340,7 +340,7 @@ fn same_flags(a: &Flags, b: &Flags) -> bool {
 }
 
 pub fn copy(
-    tx: &Transaction,
+    tx: &Connection,
     source: MailboxId,
     uids: &[u32],
     target: MailboxId,
@@ -391,18 +391,14 @@ pub fn copy(
 
 /// Removes `\Deleted` messages (within `uids` when given), leaves
 /// tombstones and drops bodies no longer used.
-pub fn expunge(
-    tx: &Transaction,
-    mailbox: MailboxId,
-    uids: Option<&[u32]>,
-) -> StoreResult<Vec<u32>> {
+pub fn expunge(tx: &Connection, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Vec<u32>> {
     remove(tx, mailbox, uids, DELETED)
 }
 
 /// Removes the messages (within `uids` when given) whose flags include
 /// all of `required` (0: any message), as EXPUNGE and MOVE do.
 pub fn remove(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     uids: Option<&[u32]>,
     required: u8,
@@ -446,7 +442,7 @@ pub fn remove(
 
 /// Tombstones above `modseq`, optionally limited to UID ranges.
 pub fn vanished_since(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     modseq: u64,
     within: Option<&[std::ops::RangeInclusive<u32>]>,
@@ -466,7 +462,7 @@ pub fn vanished_since(
     })
 }
 
-pub fn status(tx: &Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
+pub fn status(tx: &Connection, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
     Ok(tx.query_row(
         "SELECT b.uidvalidity, b.uidnext, b.highest_modseq,
                 count(m.id),
@@ -494,7 +490,7 @@ pub fn status(tx: &Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus
 
 /// Moves every message of `from` into `to` with new UIDs in `to`, keeping
 /// their order (the RENAME INBOX case). `from` records the expunges.
-pub fn move_all(tx: &Transaction, from: MailboxId, to: MailboxId) -> StoreResult<()> {
+pub fn move_all(tx: &Connection, from: MailboxId, to: MailboxId) -> StoreResult<()> {
     let uids: Vec<u32> = {
         let mut stmt = tx.prepare("SELECT uid FROM messages WHERE mailbox_id = ?1 ORDER BY uid")?;
         stmt.query_map([from], |r| r.get(0))?
@@ -520,7 +516,7 @@ pub fn move_all(tx: &Transaction, from: MailboxId, to: MailboxId) -> StoreResult
 }
 
 /// UIDs in `mailbox` that entered it before `cutoff` (unix seconds).
-pub fn added_before(tx: &Transaction, mailbox: MailboxId, cutoff: i64) -> StoreResult<Vec<u32>> {
+pub fn added_before(tx: &Connection, mailbox: MailboxId, cutoff: i64) -> StoreResult<Vec<u32>> {
     let mut stmt = tx.prepare_cached(
         "SELECT uid FROM messages WHERE mailbox_id = ?1 AND added_at < ?2 ORDER BY uid",
     )?;
@@ -529,7 +525,7 @@ pub fn added_before(tx: &Transaction, mailbox: MailboxId, cutoff: i64) -> StoreR
 }
 
 /// Drops bodies no message refers to any more.
-pub fn delete_orphan_bodies(tx: &Transaction) -> StoreResult<()> {
+pub fn delete_orphan_bodies(tx: &Connection) -> StoreResult<()> {
     tx.execute(
         "DELETE FROM bodies WHERE NOT EXISTS (SELECT 1 FROM messages WHERE body_id = bodies.id)",
         [],

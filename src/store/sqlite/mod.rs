@@ -2,21 +2,23 @@
 //!
 //! One database file, WAL mode, foreign keys on. Writes go through a single
 //! connection inside `BEGIN IMMEDIATE` transactions (SQLite has one writer
-//! anyway, and taking the lock up front avoids upgrade deadlocks); reads use
-//! a small pool of further connections so they run beside a write.
+//! anyway, and taking the lock up front avoids upgrade deadlocks), with
+//! concurrent writes sharing a commit ([`writer`]); reads use a small pool
+//! of further connections so they run beside a write.
 
 mod mailboxes;
 mod messages;
 mod schema;
 mod search;
 mod users;
+mod writer;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::notify::ChangeNotifier;
 use super::*;
@@ -25,7 +27,7 @@ use crate::config::Synchronous;
 const READERS: usize = 4;
 
 pub struct SqliteStore {
-    writer: Mutex<Connection>,
+    writer: writer::BatchWriter,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     notifier: Arc<ChangeNotifier>,
@@ -63,7 +65,7 @@ impl SqliteStore {
             .spawn(move || poll_foreign_changes(poller, weak))
             .map_err(|e| StoreError::Internal(format!("cannot start the change poller: {e}")))?;
         Ok(SqliteStore {
-            writer: Mutex::new(writer),
+            writer: writer::BatchWriter::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
             notifier,
@@ -85,7 +87,7 @@ impl SqliteStore {
     /// mailboxes it changed, whose watchers are woken after the commit.
     fn write_mailboxes<T>(
         &self,
-        f: impl FnOnce(&Transaction) -> StoreResult<(T, Vec<MailboxId>)>,
+        f: impl FnOnce(&Connection) -> StoreResult<(T, Vec<MailboxId>)>,
     ) -> StoreResult<T> {
         let (value, changed) = self.write(|tx| {
             let (value, mailboxes) = f(tx)?;
@@ -124,18 +126,14 @@ impl SqliteStore {
         self.read(|tx| Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
     }
 
-    /// Runs `f` in an immediate transaction and commits it.
-    fn write<T>(&self, f: impl FnOnce(&Transaction) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+    /// Runs `f` as one atomic write; returns once it is committed.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.writer.write(f)
     }
 
     /// Runs `f` on a reader connection inside a read transaction, so it sees
     /// one consistent snapshot.
-    fn read<T>(&self, f: impl FnOnce(&Transaction) -> StoreResult<T>) -> StoreResult<T> {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.reader();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         f(&tx)
@@ -205,11 +203,7 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> StoreResult<Connect
 }
 
 /// Looks up a user's mailbox id, selectable or not.
-fn mailbox_id(
-    tx: &Transaction,
-    user: UserId,
-    name: &str,
-) -> StoreResult<Option<(MailboxId, bool)>> {
+fn mailbox_id(tx: &Connection, user: UserId, name: &str) -> StoreResult<Option<(MailboxId, bool)>> {
     use rusqlite::OptionalExtension;
     Ok(tx
         .query_row(
@@ -221,7 +215,7 @@ fn mailbox_id(
 }
 
 /// The id of a selectable mailbox, or the error IMAP reports for it.
-fn selectable_mailbox(tx: &Transaction, user: UserId, name: &str) -> StoreResult<MailboxId> {
+fn selectable_mailbox(tx: &Connection, user: UserId, name: &str) -> StoreResult<MailboxId> {
     match mailbox_id(tx, user, name)? {
         Some((id, true)) => Ok(id),
         Some((_, false)) => Err(StoreError::NotSelectable),
@@ -335,7 +329,7 @@ impl MailStore for SqliteStore {
         name: &MailboxName,
         claim_recent: bool,
     ) -> StoreResult<SelectedMailbox> {
-        let select = |tx: &Transaction| {
+        let select = |tx: &Connection| {
             let id = selectable_mailbox(tx, user, name.as_str())?;
             messages::select(tx, id, name.as_str(), claim_recent)
         };

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
 use super::messages::internal_date;
 use crate::store::*;
@@ -40,7 +40,7 @@ enum Compiled {
 }
 
 pub fn search(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     query: &SearchQuery,
 ) -> StoreResult<Vec<(u32, u64)>> {
@@ -78,7 +78,7 @@ pub fn search(
     Ok(found)
 }
 
-fn compile(tx: &Transaction, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
+fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
     let compile_all = |queries: &[SearchQuery]| {
         queries
             .iter()
@@ -167,7 +167,7 @@ fn indexable(needle: &str) -> bool {
 /// (UID, text) of this mailbox's messages, narrowed by the index when the
 /// needle allows it; the caller checks the text itself.
 fn texts(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     column: TextColumn,
     needle: &str,
@@ -192,7 +192,7 @@ fn texts(
 }
 
 fn text_matches(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     column: TextColumn,
     needle: &str,
@@ -216,7 +216,7 @@ fn text_matches(
 
 /// Messages with a header `field` whose decoded value contains `needle`.
 fn header_matches(
-    tx: &Transaction,
+    tx: &Connection,
     mailbox: MailboxId,
     field: &str,
     needle: &str,

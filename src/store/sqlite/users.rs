@@ -1,11 +1,11 @@
 //! Users: creation with default mailboxes, passwords, deletion, listing.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::mailboxes;
 use crate::store::*;
 
-pub fn create(tx: &Transaction, name: &str, password_hash: &str) -> StoreResult<UserId> {
+pub fn create(tx: &Connection, name: &str, password_hash: &str) -> StoreResult<UserId> {
     if find(tx, name)?.is_some() {
         return Err(StoreError::UserExists);
     }
@@ -22,7 +22,7 @@ pub fn create(tx: &Transaction, name: &str, password_hash: &str) -> StoreResult<
     Ok(user)
 }
 
-pub fn set_password_hash(tx: &Transaction, name: &str, password_hash: &str) -> StoreResult<()> {
+pub fn set_password_hash(tx: &Connection, name: &str, password_hash: &str) -> StoreResult<()> {
     let changed = tx.execute(
         "UPDATE users SET password_hash = ?2 WHERE name = ?1",
         params![name, password_hash],
@@ -33,14 +33,14 @@ pub fn set_password_hash(tx: &Transaction, name: &str, password_hash: &str) -> S
     Ok(())
 }
 
-pub fn delete(tx: &Transaction, name: &str) -> StoreResult<()> {
+pub fn delete(tx: &Connection, name: &str) -> StoreResult<()> {
     let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
     tx.execute("DELETE FROM users WHERE id = ?1", [user.id])?;
     super::messages::delete_orphan_bodies(tx)?;
     Ok(())
 }
 
-pub fn find(tx: &Transaction, name: &str) -> StoreResult<Option<UserRecord>> {
+pub fn find(tx: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
     Ok(tx
         .query_row(
             "SELECT id, name, password_hash FROM users WHERE name = ?1",
@@ -56,7 +56,7 @@ pub fn find(tx: &Transaction, name: &str) -> StoreResult<Option<UserRecord>> {
         .optional()?)
 }
 
-pub fn list(tx: &Transaction, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
+pub fn list(tx: &Connection, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
     let mut stmt = tx.prepare(
         "SELECT u.name, (SELECT count(*) FROM mailboxes b WHERE b.user_id = u.id),
                 u.used_messages, u.used_bytes, u.quota_bytes, u.quota_messages
@@ -87,7 +87,7 @@ fn effective(defaults: QuotaLimits, bytes: Option<u64>, messages: Option<u64>) -
     }
 }
 
-pub fn quota(tx: &Transaction, user: UserId, defaults: QuotaLimits) -> StoreResult<Quota> {
+pub fn quota(tx: &Connection, user: UserId, defaults: QuotaLimits) -> StoreResult<Quota> {
     Ok(tx.query_row(
         "SELECT used_bytes, used_messages, quota_bytes, quota_messages FROM users WHERE id = ?1",
         [user],
@@ -104,7 +104,7 @@ pub fn quota(tx: &Transaction, user: UserId, defaults: QuotaLimits) -> StoreResu
 /// Refuses with `OverQuota` when adding `bytes` in `messages` messages
 /// would exceed the user's limits (RFC 9208 §5).
 pub fn check_quota(
-    tx: &Transaction,
+    tx: &Connection,
     user: UserId,
     bytes: u64,
     messages: u64,
@@ -122,7 +122,7 @@ pub fn check_quota(
     Ok(())
 }
 
-pub fn set_quota(tx: &Transaction, name: &str, change: QuotaOverride) -> StoreResult<()> {
+pub fn set_quota(tx: &Connection, name: &str, change: QuotaOverride) -> StoreResult<()> {
     let changed = tx.execute(
         "UPDATE users SET quota_bytes = coalesce(?2, quota_bytes),
                           quota_messages = coalesce(?3, quota_messages)
@@ -135,7 +135,7 @@ pub fn set_quota(tx: &Transaction, name: &str, change: QuotaOverride) -> StoreRe
     Ok(())
 }
 
-pub fn add_app_password(tx: &Transaction, name: &str, label: &str, hash: &str) -> StoreResult<()> {
+pub fn add_app_password(tx: &Connection, name: &str, label: &str, hash: &str) -> StoreResult<()> {
     let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
     let added = tx.execute(
         "INSERT OR IGNORE INTO app_passwords (user_id, label, password_hash, created_at)
@@ -150,7 +150,7 @@ pub fn add_app_password(tx: &Transaction, name: &str, label: &str, hash: &str) -
     Ok(())
 }
 
-pub fn app_passwords(tx: &Transaction, user: UserId) -> StoreResult<Vec<AppPassword>> {
+pub fn app_passwords(tx: &Connection, user: UserId) -> StoreResult<Vec<AppPassword>> {
     let mut stmt = tx.prepare_cached(
         "SELECT label, password_hash, created_at, last_used FROM app_passwords
           WHERE user_id = ?1 ORDER BY label",
@@ -166,7 +166,7 @@ pub fn app_passwords(tx: &Transaction, user: UserId) -> StoreResult<Vec<AppPassw
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn touch_app_password(tx: &Transaction, user: UserId, label: &str) -> StoreResult<()> {
+pub fn touch_app_password(tx: &Connection, user: UserId, label: &str) -> StoreResult<()> {
     tx.execute(
         "UPDATE app_passwords SET last_used = unixepoch() WHERE user_id = ?1 AND label = ?2",
         params![user, label],
@@ -174,7 +174,7 @@ pub fn touch_app_password(tx: &Transaction, user: UserId, label: &str) -> StoreR
     Ok(())
 }
 
-pub fn revoke_app_password(tx: &Transaction, name: &str, label: &str) -> StoreResult<()> {
+pub fn revoke_app_password(tx: &Connection, name: &str, label: &str) -> StoreResult<()> {
     let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
     let removed = tx.execute(
         "DELETE FROM app_passwords WHERE user_id = ?1 AND label = ?2",

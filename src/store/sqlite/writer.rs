@@ -1,0 +1,212 @@
+//! Group commit: concurrent writes share one transaction and one fsync.
+//!
+//! SQLite has one writer, and with `synchronous = FULL` every COMMIT waits
+//! for an fsync of the WAL. When several sessions write at once (APPENDs,
+//! deliveries, flag changes), each write runs inside a SAVEPOINT of a
+//! transaction left open while more writers are queued; the last writer of
+//! the run commits for all of them. Nobody returns before the COMMIT that
+//! holds its write has succeeded, so an acknowledged APPEND is as durable
+//! as before; a write that fails rolls back only its own savepoint.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::store::{StoreError, StoreResult};
+
+/// Writes in one transaction at most, so a steady stream of writers still
+/// commits regularly.
+const MAX_BATCH: usize = 64;
+/// How long a writer waits for someone else's COMMIT before checking that
+/// its batch is still in hand (a writer that panicked commits nothing).
+const COMMIT_CHECK: Duration = Duration::from_millis(20);
+
+pub struct BatchWriter {
+    state: Mutex<WriterState>,
+    /// Writers waiting for `state`: while there are any, the batch stays
+    /// open for them.
+    queued: AtomicUsize,
+    committed: Mutex<Committed>,
+    commit_done: Condvar,
+}
+
+struct WriterState {
+    conn: Connection,
+    /// Writes in the open transaction (0: none open).
+    pending: usize,
+    /// The batch being built; a batch's number is final once committed.
+    batch: u64,
+}
+
+#[derive(Default)]
+struct Committed {
+    /// Every batch below this number has ended (committed or failed).
+    below: u64,
+    /// The last batch whose COMMIT failed, with why.
+    failed: Option<(u64, String)>,
+}
+
+impl BatchWriter {
+    pub fn new(conn: Connection) -> BatchWriter {
+        BatchWriter {
+            state: Mutex::new(WriterState {
+                conn,
+                pending: 0,
+                batch: 0,
+            }),
+            queued: AtomicUsize::new(0),
+            committed: Mutex::new(Committed::default()),
+            commit_done: Condvar::new(),
+        }
+    }
+
+    /// Runs `f` as one atomic write and returns once it is durable.
+    pub fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if state.pending == 0 {
+            state.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        state.conn.execute_batch("SAVEPOINT write")?;
+        let result = f(&state.conn);
+        let end = if result.is_ok() {
+            "RELEASE write"
+        } else {
+            "ROLLBACK TO write; RELEASE write"
+        };
+        if let Err(e) = state.conn.execute_batch(end) {
+            // The transaction is in an unknown state: end the whole batch.
+            let batch = state.batch;
+            self.commit(&mut state);
+            drop(state);
+            self.wait_for(batch)?;
+            return Err(e.into());
+        }
+        state.pending += 1;
+        let batch = state.batch;
+        if self.queued.load(Ordering::SeqCst) == 0 || state.pending >= MAX_BATCH {
+            self.commit(&mut state);
+        }
+        drop(state);
+        // A failed write changed nothing: no need to wait for the COMMIT.
+        let value = result?;
+        self.wait_for(batch)?;
+        Ok(value)
+    }
+
+    /// Commits the open batch and wakes its writers.
+    fn commit(&self, state: &mut WriterState) {
+        let outcome = state.conn.execute_batch("COMMIT");
+        if outcome.is_err() {
+            let _ = state.conn.execute_batch("ROLLBACK");
+        }
+        let batch = state.batch;
+        state.pending = 0;
+        state.batch += 1;
+        let mut committed = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+        committed.below = batch + 1;
+        if let Err(e) = outcome {
+            committed.failed = Some((batch, e.to_string()));
+        }
+        self.commit_done.notify_all();
+    }
+
+    /// Waits until `batch` has ended; its COMMIT's outcome.
+    fn wait_for(&self, batch: u64) -> StoreResult<()> {
+        let mut committed = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+        while committed.below <= batch {
+            let (guard, timeout) = self
+                .commit_done
+                .wait_timeout(committed, COMMIT_CHECK)
+                .unwrap_or_else(|p| p.into_inner());
+            committed = guard;
+            if timeout.timed_out() && committed.below <= batch {
+                // Nobody is committing (the writer expected to went away):
+                // commit the batch ourselves if it is still the open one.
+                drop(committed);
+                let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                if state.batch == batch
+                    && state.pending > 0
+                    && self.queued.load(Ordering::SeqCst) == 0
+                {
+                    self.commit(&mut state);
+                }
+                drop(state);
+                committed = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        match &committed.failed {
+            Some((failed, why)) if *failed == batch => {
+                Err(StoreError::Internal(format!("commit failed: {why}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn writer(dir: &std::path::Path) -> Arc<BatchWriter> {
+        let conn = Connection::open(dir.join("w.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .unwrap();
+        Arc::new(BatchWriter::new(conn))
+    }
+
+    fn count(dir: &std::path::Path) -> i64 {
+        let conn = Connection::open(dir.join("w.db")).unwrap();
+        conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn concurrent_writes_are_all_committed_before_they_return() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (w, path) = (Arc::clone(&w), dir.path().to_owned());
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let n = t * 1000 + i;
+                        w.write(|c| Ok(c.execute("INSERT INTO t VALUES (?1)", [n])?))
+                            .unwrap();
+                        // Visible to another connection once acknowledged.
+                        let other = Connection::open(path.join("w.db")).unwrap();
+                        let found: i64 = other
+                            .query_row("SELECT count(*) FROM t WHERE n = ?1", [n], |r| r.get(0))
+                            .unwrap();
+                        assert_eq!(found, 1, "write {n} acknowledged but not committed");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(count(dir.path()), 400);
+    }
+
+    #[test]
+    fn a_failed_write_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path());
+        w.write(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?))
+            .unwrap();
+        let failed = w.write(|c| {
+            c.execute("INSERT INTO t VALUES (2)", [])?;
+            c.execute("INSERT INTO t VALUES (1)", [])?; // duplicate key
+            Ok(())
+        });
+        assert!(failed.is_err());
+        w.write(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?))
+            .unwrap();
+        assert_eq!(count(dir.path()), 2, "1 and 3, not the half-done 2");
+    }
+}
