@@ -14,9 +14,11 @@ const MAX_QUOTED: usize = 1024;
 
 /// Writes `s` as an atom when it is non-empty and all `ASTRING-CHAR`,
 /// otherwise as a string. `NIL` is quoted: as an atom a client reading an
-/// nstring position (or a lax parser anywhere) would take it for NIL.
+/// nstring position (or a lax parser anywhere) would take it for NIL. So
+/// is `]`: valid in an astring, but a reader that treats `]` as the end of
+/// a response code (found by fuzzing our own reader) would stop there.
 pub fn astring(out: &mut Vec<u8>, s: &[u8]) {
-    let atom = !s.is_empty() && s.iter().all(|&b| is_astring_char(b));
+    let atom = !s.is_empty() && s.iter().all(|&b| is_astring_char(b) && b != b']');
     if atom && !s.eq_ignore_ascii_case(b"NIL") {
         out.extend_from_slice(s);
     } else {
@@ -128,7 +130,7 @@ mod tests {
     #[test]
     fn astrings() {
         assert_eq!(run(|o| astring(o, b"abc")), b"abc");
-        assert_eq!(run(|o| astring(o, b"a]b")), b"a]b");
+        assert_eq!(run(|o| astring(o, b"a]b")), b"\"a]b\"");
         assert_eq!(run(|o| astring(o, b"")), b"\"\"");
         assert_eq!(run(|o| astring(o, b"a b")), b"\"a b\"");
         assert_eq!(run(|o| astring(o, b"a*")), b"\"a*\"");
