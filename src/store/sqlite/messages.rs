@@ -48,15 +48,12 @@ pub fn append(
     message: &NewMessage,
 ) -> StoreResult<AppendOutcome> {
     let (uidvalidity, uid, modseq) = allocate(tx, mailbox, 1)?;
-    tx.execute(
-        "INSERT INTO bodies (raw, meta, sent_date) VALUES (?1, ?2, ?3)",
-        params![
-            &message.raw,
-            &message.index,
-            message.search.sent_date.map(days_since_epoch)
-        ],
-    )?;
+    tx.execute("INSERT INTO bodies (raw) VALUES (?1)", [&message.raw])?;
     let body = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO body_meta (id, meta) VALUES (?1, ?2)",
+        params![body, &message.index],
+    )?;
     tx.execute(
         "INSERT INTO search_text (rowid, headers, body) VALUES (?1, ?2, ?3)",
         params![body, &message.search.headers, &message.search.body],
@@ -64,8 +61,8 @@ pub fn append(
     let date = &message.internal_date;
     tx.execute(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
-                               flags, keywords, body_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               flags, keywords, body_id, sent_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             mailbox,
             uid,
@@ -76,6 +73,7 @@ pub fn append(
             message.flags.system.0,
             message.flags.keywords.join(" "),
             body,
+            message.search.sent_date.map(days_since_epoch),
         ],
     )?;
     Ok(AppendOutcome { uidvalidity, uid })
@@ -217,8 +215,9 @@ pub fn fetch(
 ) -> StoreResult<Vec<FetchedMessage>> {
     let mut stmt = tx.prepare_cached(
         "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, m.internal_tz, m.size,
-                CASE WHEN ?4 THEN b.meta END, CASE WHEN ?5 THEN b.raw END
-           FROM messages m JOIN bodies b ON b.id = m.body_id
+                CASE WHEN ?4 THEN (SELECT meta FROM body_meta WHERE id = m.body_id) END,
+                CASE WHEN ?5 THEN (SELECT raw FROM bodies WHERE id = m.body_id) END
+           FROM messages m
           WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
     )?;
     let mut out = Vec::with_capacity(uids.len());
@@ -373,8 +372,8 @@ pub fn copy(
     };
     let mut insert = tx.prepare_cached(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
-                               flags, keywords, body_id)
-         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, flags, keywords, body_id
+                               flags, keywords, body_id, sent_date)
+         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, flags, keywords, body_id, sent_date
            FROM messages WHERE id = ?4",
     )?;
     let mut pairs = Vec::with_capacity(rows.len());

@@ -110,6 +110,25 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
     "#,
+    // 2: nothing small after a message's octets. SQLite keeps a large blob
+    // on a chain of overflow pages and must walk all of it to reach a
+    // column stored after it, so reading `meta` (ENVELOPE, BODYSTRUCTURE)
+    // or `sent_date` (every SEARCH) cost a read of the whole message.
+    // `meta` moves to its own table, `sent_date` to the message rows.
+    r#"
+    CREATE TABLE body_meta (
+        id INTEGER PRIMARY KEY, -- bodies.id
+        meta BLOB NOT NULL
+    ) STRICT;
+    INSERT INTO body_meta (id, meta) SELECT id, meta FROM bodies;
+    CREATE TRIGGER bodies_meta_delete AFTER DELETE ON bodies BEGIN
+        DELETE FROM body_meta WHERE id = old.id;
+    END;
+    ALTER TABLE messages ADD COLUMN sent_date INTEGER;
+    UPDATE messages SET sent_date = (SELECT sent_date FROM bodies WHERE bodies.id = messages.body_id);
+    ALTER TABLE bodies DROP COLUMN meta;
+    ALTER TABLE bodies DROP COLUMN sent_date;
+    "#,
 ];
 
 /// Brings the schema up to date.
@@ -136,5 +155,40 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    /// A version-1 database keeps its ENVELOPE data and sent dates.
+    #[test]
+    fn version_2_moves_meta_and_sent_date_off_the_body_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, name, password_hash, created_at) VALUES (1, 'u', 'h', 0);
+             INSERT INTO mailboxes (id, user_id, name, uidvalidity) VALUES (1, 1, 'INBOX', 1);
+             INSERT INTO bodies (id, raw, meta, sent_date) VALUES (7, x'41', x'4d', 20000);
+             INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size, body_id)
+                  VALUES (1, 1, 1, 0, 0, 1, 7);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let meta: Vec<u8> = conn
+            .query_row("SELECT meta FROM body_meta WHERE id = 7", [], |r| r.get(0))
+            .unwrap();
+        let sent: i64 = conn
+            .query_row("SELECT sent_date FROM messages WHERE uid = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let raw: Vec<u8> = conn
+            .query_row("SELECT raw FROM bodies WHERE id = 7", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((meta, sent, raw), (b"M".to_vec(), 20000, b"A".to_vec()));
+        conn.execute("DELETE FROM messages", []).unwrap();
+        conn.execute("DELETE FROM bodies", []).unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM body_meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "meta goes with its body");
     }
 }

@@ -46,9 +46,9 @@ pub fn search(
 ) -> StoreResult<Vec<(u32, u64)>> {
     let compiled = compile(tx, mailbox, query)?;
     let mut stmt = tx.prepare_cached(
-        "SELECT m.uid, m.flags, m.keywords, m.internal_date, m.internal_tz, b.sent_date, m.size,
+        "SELECT m.uid, m.flags, m.keywords, m.internal_date, m.internal_tz, m.sent_date, m.size,
                 m.modseq
-           FROM messages m JOIN bodies b ON b.id = m.body_id
+           FROM messages m
           WHERE m.mailbox_id = ?1 ORDER BY m.uid",
     )?;
     let epoch = NaiveDate::default();
