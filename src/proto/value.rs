@@ -59,7 +59,9 @@ impl Reader<'_> {
             Some(b'(') => self.list(),
             Some(b'"') => self.quoted(),
             Some(b'{') => self.literal(),
-            Some(b'0'..=b'9') => {
+            // Digits followed by other atom characters are an atom (a
+            // mailbox named `9Sent`), not a number (found by fuzzing).
+            Some(b'0'..=b'9') if !self.digits_then_atom_char() => {
                 let start = self.pos;
                 while self.s.get(self.pos).is_some_and(u8::is_ascii_digit) {
                     self.pos += 1;
@@ -86,6 +88,12 @@ impl Reader<'_> {
             }
             _ => self.err("expected a value"),
         }
+    }
+
+    fn digits_then_atom_char(&self) -> bool {
+        let digits = self.s[self.pos..].iter().take_while(|b| b.is_ascii_digit());
+        let end = self.pos + digits.count();
+        self.s.get(end).is_some_and(|&b| is_atom_char(b))
     }
 
     fn list(&mut self) -> Result<Value, String> {
@@ -242,6 +250,14 @@ mod tests {
 
     #[test]
     fn values() {
+        assert_eq!(parse(b"9Sent"), Ok(Value::Atom("9Sent".into())));
+        assert_eq!(
+            parse(b"(12 9x)"),
+            Ok(Value::List(vec![
+                Value::Number(12),
+                Value::Atom("9x".into())
+            ]))
+        );
         assert_eq!(
             parse(b"(\"a\\\"b\" NIL 12 {3}\r\nx\"y ()(NIL))"),
             Ok(Value::List(vec![
