@@ -68,7 +68,10 @@ impl Reader<'_> {
                 }
                 let text =
                     std::str::from_utf8(&self.s[start..self.pos]).map_err(|e| e.to_string())?;
-                text.parse().map(Value::Number).map_err(|e| e.to_string())
+                // Too long for a number: an atom of digits (a mailbox name).
+                Ok(text
+                    .parse()
+                    .map_or_else(|_| Value::Atom(text.to_owned()), Value::Number))
             }
             _ if self.s[self.pos..].starts_with(b"NIL")
                 && !self.s.get(self.pos + 3).is_some_and(|&b| is_atom_char(b)) =>
@@ -251,6 +254,8 @@ mod tests {
     #[test]
     fn values() {
         assert_eq!(parse(b"9Sent"), Ok(Value::Atom("9Sent".into())));
+        let digits = "1".repeat(30);
+        assert_eq!(parse(digits.as_bytes()), Ok(Value::Atom(digits.clone())));
         assert_eq!(
             parse(b"(12 9x)"),
             Ok(Value::List(vec![

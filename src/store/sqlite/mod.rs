@@ -203,6 +203,13 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> StoreResult<Connect
     // message lists and the search index of a large mailbox stay in it
     // instead of being copied from the OS page cache again each time.
     conn.pragma_update(None, "cache_size", -16 * 1024)?;
+    // Plans that do not depend on bound values: otherwise SQLite re-prepares
+    // a cached statement whenever a rebind might change its plan, which
+    // profiling showed at 16% of the server's CPU (fetches in UID runs).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 
