@@ -139,6 +139,11 @@ impl Client {
         }
     }
 
+    /// Sends bytes as they are (a deliberately broken client).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.get_mut().write_all(bytes).await
+    }
+
     /// Starts IDLE and waits for the continuation.
     pub async fn idle(&mut self) -> io::Result<()> {
         self.tag += 1;

@@ -9,6 +9,7 @@ mod generate;
 mod procmem;
 mod report;
 mod scenarios;
+mod soak;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ enum Scenario {
     Append,
     IdleMemory,
     IdleLatency,
+    /// Long run with clients dropping connections mid-command; verifies
+    /// every acknowledged APPEND afterwards (docs/robustness.md).
+    Soak,
 }
 
 #[derive(clap::Args)]
@@ -138,11 +142,16 @@ async fn run(args: RunArgs) {
         Scenario::IdleLatency => {
             scenarios::idle_latency(&setup, args.connections, args.repeats).await
         }
+        Scenario::Soak => soak::soak(&setup, args.clients, duration, args.seed).await,
     };
     if let Some(label) = args.label {
         summary.scenario = label;
     }
     summary.print();
+    let failed = matches!(args.scenario, Scenario::Soak)
+        && (summary.errors > 0
+            || summary.extra["acknowledged APPENDs missing"] > 0.0
+            || summary.extra["acknowledged APPENDs changed"] > 0.0);
     if let Some(path) = args.json {
         use std::io::Write;
         let mut file = std::fs::OpenOptions::new()
@@ -152,6 +161,10 @@ async fn run(args: RunArgs) {
             .expect("open the results file");
         let line = serde_json::to_string(&summary).expect("summary as JSON");
         writeln!(file, "{line}").expect("write the results file");
+    }
+    if failed {
+        eprintln!("soak: FAILED (errors, or acknowledged messages missing or changed)");
+        std::process::exit(1);
     }
 }
 

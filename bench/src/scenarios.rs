@@ -27,7 +27,7 @@ pub struct Setup {
 }
 
 impl Setup {
-    fn memory(&self) -> Memory {
+    pub(crate) fn memory(&self) -> Memory {
         self.server_pid.map(procmem::of_tree).unwrap_or_default()
     }
 
@@ -35,7 +35,7 @@ impl Setup {
         &self.users[n % self.users.len()]
     }
 
-    async fn login(&self, user: &str) -> std::io::Result<Client> {
+    pub(crate) async fn login(&self, user: &str) -> std::io::Result<Client> {
         let mut client = Client::connect(&self.target).await?;
         client.login(user, &self.password).await?;
         Ok(client)
@@ -44,7 +44,7 @@ impl Setup {
 
 /// Times one step into `recorder` under `name`; an error is counted and
 /// returned so the caller can drop the connection.
-async fn timed<T>(
+pub(crate) async fn timed<T>(
     recorder: &mut Recorder,
     name: &'static str,
     step: impl Future<Output = std::io::Result<T>>,
@@ -190,7 +190,7 @@ async fn mixed_commands(
 }
 
 /// `[APPENDUID validity uid]` in a tagged OK.
-fn appended_uid(tagged: &[u8]) -> Option<u32> {
+pub(crate) fn appended_uid(tagged: &[u8]) -> Option<u32> {
     let text = std::str::from_utf8(tagged).ok()?;
     let code = text.split_once("[APPENDUID ")?.1;
     code.split([' ', ']']).nth(1)?.parse().ok()

@@ -1,7 +1,7 @@
 //! SEARCH evaluation. Text criteria are answered first, each by one query
-//! (the FTS5 trigram index for needles of three or more characters, a scan
-//! of the stored text for shorter ones); then one pass over the mailbox's
-//! message rows evaluates the whole criteria tree.
+//! (the FTS5 trigram index for needles of three or more characters in a
+//! large mailbox, a scan of the mailbox's stored text otherwise); then one
+//! pass over the mailbox's message rows evaluates the whole criteria tree.
 
 use std::collections::HashSet;
 
@@ -78,21 +78,55 @@ pub fn search(
     Ok(found)
 }
 
+/// Mailboxes with at most this many messages are searched by reading their
+/// text: the FTS index covers every mailbox of every user, so a common word
+/// matches far more rows in it than a small mailbox holds.
+const SCAN_AT_MOST: u32 = 5000;
+
+/// How text criteria are answered in one mailbox.
+#[derive(Clone, Copy)]
+struct TextSearch<'a> {
+    tx: &'a Connection,
+    mailbox: MailboxId,
+    /// Whether the FTS index is worth asking (a large mailbox).
+    large: bool,
+}
+
+impl TextSearch<'_> {
+    fn uses_index(&self, needle: &str) -> bool {
+        self.large && indexable(needle)
+    }
+}
+
 fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
+    let size: u32 = tx.query_row(
+        "SELECT count(*) FROM (SELECT 1 FROM messages WHERE mailbox_id = ?1 LIMIT ?2)",
+        params![mailbox, SCAN_AT_MOST + 1],
+        |r| r.get(0),
+    )?;
+    let text = TextSearch {
+        tx,
+        mailbox,
+        large: size > SCAN_AT_MOST,
+    };
+    compile_with(text, query)
+}
+
+fn compile_with(text: TextSearch<'_>, query: &SearchQuery) -> StoreResult<Compiled> {
     let compile_all = |queries: &[SearchQuery]| {
         queries
             .iter()
-            .map(|q| compile(tx, mailbox, q))
+            .map(|q| compile_with(text, q))
             .collect::<StoreResult<Vec<_>>>()
     };
     Ok(match query {
         SearchQuery::All => Compiled::All,
         SearchQuery::And(all) => Compiled::And(compile_all(all)?),
         SearchQuery::Or(a, b) => Compiled::Or(
-            Box::new(compile(tx, mailbox, a)?),
-            Box::new(compile(tx, mailbox, b)?),
+            Box::new(compile_with(text, a)?),
+            Box::new(compile_with(text, b)?),
         ),
-        SearchQuery::Not(q) => Compiled::Not(Box::new(compile(tx, mailbox, q)?)),
+        SearchQuery::Not(q) => Compiled::Not(Box::new(compile_with(text, q)?)),
         SearchQuery::Uids(ranges) => Compiled::Uids(ranges.clone()),
         SearchQuery::Flag(bit) => Compiled::Flag(*bit),
         SearchQuery::Keyword(k) => Compiled::Keyword(k.to_lowercase()),
@@ -102,13 +136,13 @@ fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreRes
         SearchQuery::Smaller(n) => Compiled::Smaller(*n),
         SearchQuery::ModSeq(n) => Compiled::ModSeq(*n),
         SearchQuery::Body(needle) => {
-            Compiled::Matches(text_matches(tx, mailbox, TextColumn::Body, needle)?)
+            Compiled::Matches(text_matches(text, TextColumn::Body, needle)?)
         }
         SearchQuery::Text(needle) => {
-            Compiled::Matches(text_matches(tx, mailbox, TextColumn::Both, needle)?)
+            Compiled::Matches(text_matches(text, TextColumn::Both, needle)?)
         }
         SearchQuery::Header(field, needle) => {
-            Compiled::Matches(header_matches(tx, mailbox, field, needle)?)
+            Compiled::Matches(header_matches(text, field, needle)?)
         }
     })
 }
@@ -164,16 +198,15 @@ fn indexable(needle: &str) -> bool {
     needle.chars().count() >= 3
 }
 
-/// (UID, text) of this mailbox's messages, narrowed by the index when the
-/// needle allows it; the caller checks the text itself.
+/// (UID, text) of this mailbox's messages, narrowed by the index when it
+/// is used; the caller checks the text itself.
 fn texts(
-    tx: &Connection,
-    mailbox: MailboxId,
+    search: TextSearch<'_>,
     column: TextColumn,
     needle: &str,
 ) -> StoreResult<Vec<(u32, String)>> {
     let text = column.parts().1;
-    let sql = if indexable(needle) {
+    let sql = if search.uses_index(needle) {
         format!(
             "SELECT m.uid, {text} FROM search_text s JOIN messages m ON m.body_id = s.rowid
               WHERE search_text MATCH ?2 AND m.mailbox_id = ?1"
@@ -184,30 +217,31 @@ fn texts(
               WHERE m.mailbox_id = ?1 AND ?2 IS NOT NULL"
         )
     };
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![mailbox, phrase(column, needle)], |r| {
+    let mut stmt = search.tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![search.mailbox, phrase(column, needle)], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn text_matches(
-    tx: &Connection,
-    mailbox: MailboxId,
+    search: TextSearch<'_>,
     column: TextColumn,
     needle: &str,
 ) -> StoreResult<HashSet<u32>> {
     let needle = needle.to_lowercase();
-    if indexable(&needle) {
+    if search.uses_index(&needle) {
         // The index answers exactly: no text needs to be read.
-        let mut stmt = tx.prepare_cached(
+        let mut stmt = search.tx.prepare_cached(
             "SELECT m.uid FROM search_text s JOIN messages m ON m.body_id = s.rowid
               WHERE search_text MATCH ?2 AND m.mailbox_id = ?1",
         )?;
-        let rows = stmt.query_map(params![mailbox, phrase(column, &needle)], |r| r.get(0))?;
+        let rows = stmt.query_map(params![search.mailbox, phrase(column, &needle)], |r| {
+            r.get(0)
+        })?;
         return Ok(rows.collect::<Result<_, _>>()?);
     }
-    Ok(texts(tx, mailbox, column, &needle)?
+    Ok(texts(search, column, &needle)?
         .into_iter()
         .filter(|(_, text)| text.to_lowercase().contains(&needle))
         .map(|(uid, _)| uid)
@@ -215,15 +249,10 @@ fn text_matches(
 }
 
 /// Messages with a header `field` whose decoded value contains `needle`.
-fn header_matches(
-    tx: &Connection,
-    mailbox: MailboxId,
-    field: &str,
-    needle: &str,
-) -> StoreResult<HashSet<u32>> {
+fn header_matches(search: TextSearch<'_>, field: &str, needle: &str) -> StoreResult<HashSet<u32>> {
     let needle = needle.to_lowercase();
     let prefix = format!("{}: ", field.to_lowercase());
-    Ok(texts(tx, mailbox, TextColumn::Headers, &needle)?
+    Ok(texts(search, TextColumn::Headers, &needle)?
         .into_iter()
         .filter(|(_, headers)| {
             headers.lines().any(|line| {
@@ -235,4 +264,85 @@ fn header_matches(
         })
         .map(|(uid, _)| uid)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Synchronous;
+    use crate::store::sqlite::SqliteStore;
+
+    /// The FTS path (large mailboxes) and the scan path (small ones) find
+    /// the same messages, whatever the needle.
+    #[test]
+    fn index_and_scan_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db"), Synchronous::Normal).unwrap();
+        let user = store.create_user("u", "h").unwrap();
+        let inbox = MailboxName::new("INBOX").unwrap();
+        let other = store.create_user("v", "h").unwrap();
+        for (owner, text) in [
+            (
+                user,
+                "Subject: Budget review\r\nFrom: Jürgen <j@x.de>\r\n\r\nquarterly numbers\r\n",
+            ),
+            (user, "Subject: lunch\r\n\r\nthe BUDGET is fine\r\n"),
+            (
+                user,
+                "Subject: =?utf-8?q?Caf=C3=A9?=\r\n\r\nno match here\r\n",
+            ),
+            (other, "Subject: budget\r\n\r\nbudget budget\r\n"),
+        ] {
+            let message = crate::mail::new_message(
+                text.as_bytes(),
+                Flags::default(),
+                chrono::Utc::now().fixed_offset(),
+            );
+            store.append(owner, &inbox, message).unwrap();
+        }
+        let mailbox = store.select(user, &inbox, false).unwrap().id;
+        let queries = [
+            SearchQuery::Text("budget".into()),
+            SearchQuery::Body("budget".into()),
+            SearchQuery::Text("quarterly numbers".into()),
+            SearchQuery::Header("subject".into(), "budget".into()),
+            SearchQuery::Header("subject".into(), "café".into()),
+            SearchQuery::Header("from".into(), "jürgen".into()),
+            SearchQuery::Body("bu".into()),
+            SearchQuery::Text("nothing like it".into()),
+        ];
+        store
+            .read(|tx| {
+                for query in &queries {
+                    let run = |large| {
+                        let text = TextSearch { tx, mailbox, large };
+                        let compiled = compile_with(text, query).unwrap();
+                        let Compiled::Matches(mut uids) = compiled else {
+                            panic!("text query")
+                        };
+                        let mut uids: Vec<u32> = uids.drain().collect();
+                        uids.sort_unstable();
+                        uids
+                    };
+                    assert_eq!(run(true), run(false), "{query:?}");
+                }
+                assert_eq!(
+                    {
+                        let text = TextSearch {
+                            tx,
+                            mailbox,
+                            large: true,
+                        };
+                        match compile_with(text, &queries[0]).unwrap() {
+                            Compiled::Matches(uids) => uids.len(),
+                            _ => 0,
+                        }
+                    },
+                    2,
+                    "only this mailbox's messages"
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
 }

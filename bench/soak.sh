@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Soak run (docs/robustness.md): a fresh letterbox (release build), 10
+# users, SOAK_CLIENTS clients for SOAK_SECONDS with mid-command
+# disconnects; then every acknowledged APPEND is read back. Fails on any
+# client-visible error, lost or changed message, or an ERROR in the log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clients=${SOAK_CLIENTS:-100}
+seconds=${SOAK_SECONDS:-600}
+work=${WORK:-/tmp/letterbox-soak}
+port=23143
+password="soak password"
+ulimit -n "$(ulimit -Hn)"
+
+cargo build --release --locked -q -p letterbox -p letterbox-bench
+letterbox=$PWD/target/release/letterbox
+bench=$PWD/target/release/letterbox-bench
+
+rm -rf "$work" && mkdir -p "$work"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+cat > "$work/letterbox.toml" <<TOML
+data_dir = "$work/data"
+[imap]
+listen = ["127.0.0.1:$port"]
+[imaps]
+listen = []
+[tls]
+cert = "$work/cert.pem"
+key = "$work/key.pem"
+[auth]
+allow_plaintext = true
+[limits]
+max_connections_per_ip = 1000
+max_connections_per_user = 1000
+[log]
+level = "info"
+TOML
+for n in $(seq 1 10); do
+    echo "$password" | "$letterbox" --config "$work/letterbox.toml" user add "soak$n" >/dev/null
+done
+"$letterbox" --config "$work/letterbox.toml" serve 2>"$work/server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+status=0
+"$bench" run --scenario soak --addr "127.0.0.1:$port" --server-pid "$pid" \
+    --user-prefix soak --users 10 --password "$password" \
+    --clients "$clients" --seconds "$seconds" --json "$work/soak.jsonl" || status=1
+if grep -E '"level":"ERROR"| ERROR ' "$work/server.log"; then
+    echo "soak: the server logged errors (above)"
+    status=1
+fi
+echo "soak: server log $work/server.log, results $work/soak.jsonl"
+exit $status

@@ -1,0 +1,219 @@
+//! The soak run: many clients for a long time, some of them dropping the
+//! connection in the middle of a command (half a line, a literal announced
+//! and not sent, half an APPEND). Afterwards every APPEND the server
+//! acknowledged must read back byte for byte, the server must have
+//! answered everything else without an error, and its memory must not
+//! have grown with time.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::client::Client;
+use crate::generate::Generator;
+use crate::procmem;
+use crate::report::{Recorder, Summary};
+use crate::scenarios::{Setup, appended_uid, timed};
+
+/// Acknowledged APPENDs still expected in the mailbox: (user, UID) -> octets.
+type Ledger = Arc<Mutex<BTreeMap<(String, u32), Vec<u8>>>>;
+
+/// How the server's memory is sampled during the run.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) -> Summary {
+    let ledger = Ledger::default();
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let sampler = setup.server_pid.map(|pid| {
+        let samples = Arc::clone(&samples);
+        tokio::spawn(async move {
+            loop {
+                samples.lock().unwrap().push(procmem::of_tree(pid).rss_kib);
+                tokio::time::sleep(SAMPLE_EVERY).await;
+            }
+        })
+    });
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|n| {
+            let (setup, ledger) = (setup.clone(), Arc::clone(&ledger));
+            tokio::spawn(async move {
+                let mut r = Recorder::default();
+                let mut rng = StdRng::seed_from_u64(seed ^ n as u64);
+                let mut generator = Generator::new(seed.wrapping_add(n as u64));
+                let deadline = Instant::now() + duration;
+                let user = setup.users[n % setup.users.len()].clone();
+                while Instant::now() < deadline {
+                    let _ = session(&setup, &user, &ledger, &mut rng, &mut generator, &mut r).await;
+                }
+                r
+            })
+        })
+        .collect();
+    let mut all = Recorder::default();
+    for task in tasks {
+        all.merge(task.await.expect("soak client"));
+    }
+    let elapsed = start.elapsed();
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
+    let (verified, missing, changed) = verify(setup, &ledger, &mut all).await;
+    let samples = samples.lock().unwrap().clone();
+    let mut summary = all.summary("soak", elapsed, setup.memory());
+    let extra = &mut summary.extra;
+    extra.insert("acknowledged APPENDs verified".into(), verified as f64);
+    extra.insert("acknowledged APPENDs missing".into(), missing as f64);
+    extra.insert("acknowledged APPENDs changed".into(), changed as f64);
+    if let (Some(first), Some(last), Some(max)) =
+        (samples.first(), samples.last(), samples.iter().max())
+    {
+        // Flat memory: the last quarter of the run against the second.
+        let quarter = samples.len() / 4;
+        let mean = |s: &[u64]| s.iter().sum::<u64>() as f64 / s.len().max(1) as f64;
+        extra.insert("RSS KiB first sample".into(), *first as f64);
+        extra.insert("RSS KiB max".into(), *max as f64);
+        extra.insert("RSS KiB last sample".into(), *last as f64);
+        if quarter > 0 {
+            let early = mean(&samples[quarter..2 * quarter]);
+            let late = mean(&samples[samples.len() - quarter..]);
+            extra.insert(
+                "RSS growth, last vs second quarter %".into(),
+                (late / early - 1.0) * 100.0,
+            );
+        }
+    }
+    summary
+}
+
+/// One connection's life: log in, run commands, maybe walk away mid-command.
+async fn session(
+    setup: &Setup,
+    user: &str,
+    ledger: &Ledger,
+    rng: &mut StdRng,
+    generator: &mut Generator,
+    r: &mut Recorder,
+) -> std::io::Result<()> {
+    let mut c = timed(r, "LOGIN", setup.login(user)).await?;
+    timed(r, "SELECT", c.command("SELECT INBOX")).await?;
+    for _ in 0..rng.gen_range(5..=30) {
+        let exists = c.exists.max(1);
+        let n = rng.gen_range(1..=exists);
+        match rng.gen_range(0..100) {
+            0..5 => {
+                abandon(&mut c, rng).await;
+                r.record("abandoned", Duration::ZERO);
+                return Ok(());
+            }
+            5..25 => {
+                let message = generator.message();
+                let tagged = timed(r, "APPEND", c.append("INBOX", &message)).await?;
+                let uid = appended_uid(&tagged).expect("APPENDUID");
+                ledger
+                    .lock()
+                    .unwrap()
+                    .insert((user.to_owned(), uid), message);
+            }
+            25..32 => {
+                let doomed = {
+                    let ledger = ledger.lock().unwrap();
+                    let mine: Vec<u32> = ledger
+                        .keys()
+                        .filter(|(u, _)| u == user)
+                        .map(|(_, uid)| *uid)
+                        .collect();
+                    (!mine.is_empty()).then(|| mine[rng.gen_range(0..mine.len())])
+                };
+                if let Some(uid) = doomed {
+                    // No longer expected once the deletion may happen.
+                    ledger.lock().unwrap().remove(&(user.to_owned(), uid));
+                    let command = format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)");
+                    timed(r, "STORE", c.command(&command)).await?;
+                    timed(r, "EXPUNGE", c.command("EXPUNGE")).await?;
+                }
+            }
+            32..55 => {
+                let from = n.saturating_sub(19).max(1);
+                let command = format!("FETCH {from}:{n} (UID FLAGS RFC822.SIZE ENVELOPE)");
+                timed(r, "FETCH headers", c.command(&command)).await?;
+            }
+            55..70 => {
+                timed(
+                    r,
+                    "FETCH body",
+                    c.command(&format!("FETCH {n} BODY.PEEK[]")),
+                )
+                .await?;
+            }
+            70..85 => {
+                timed(r, "STORE", c.command(&format!("STORE {n} +FLAGS (\\Seen)"))).await?;
+            }
+            85..90 => {
+                timed(r, "SEARCH", c.command("SEARCH UNSEEN")).await?;
+            }
+            _ => {
+                timed(r, "NOOP", c.command("NOOP")).await?;
+            }
+        }
+    }
+    timed(r, "LOGOUT", c.command("LOGOUT")).await?;
+    Ok(())
+}
+
+/// Sends part of a command and drops the connection.
+async fn abandon(c: &mut Client, rng: &mut StdRng) {
+    let partial: &[u8] = match rng.gen_range(0..4) {
+        0 => b"x1 FETCH 1:",
+        1 => b"x1 APPEND INBOX {5000}\r\n",
+        2 => b"x1 APPEND INBOX {5000+}\r\nFrom: someone\r\nSubject: half a message\r\n",
+        _ => b"x1 UID SEARCH OR (FROM a) (",
+    };
+    let _ = c.send_raw(partial).await;
+}
+
+/// Reads back every acknowledged APPEND still expected: (verified,
+/// missing, changed).
+async fn verify(setup: &Setup, ledger: &Ledger, r: &mut Recorder) -> (usize, usize, usize) {
+    let ledger = ledger.lock().unwrap().clone();
+    let mut by_user: BTreeMap<&str, Vec<(u32, &Vec<u8>)>> = BTreeMap::new();
+    for ((user, uid), message) in &ledger {
+        by_user.entry(user).or_default().push((*uid, message));
+    }
+    let (mut verified, mut missing, mut changed) = (0, 0, 0);
+    for (user, messages) in by_user {
+        let Ok(mut c) = setup.login(user).await else {
+            missing += messages.len();
+            continue;
+        };
+        if c.command("SELECT INBOX").await.is_err() {
+            missing += messages.len();
+            continue;
+        }
+        for (uid, sent) in messages {
+            match c.command(&format!("UID FETCH {uid} BODY.PEEK[]")).await {
+                Ok(lines) => match lines.iter().find_map(|l| body_of(l)) {
+                    Some(body) if body == sent.as_slice() => verified += 1,
+                    Some(_) => changed += 1,
+                    None => missing += 1,
+                },
+                Err(e) => {
+                    r.error("verify", &e);
+                    missing += 1;
+                }
+            }
+        }
+    }
+    (verified, missing, changed)
+}
+
+/// The octets of `BODY[] {n}\r\n...` in a FETCH response.
+fn body_of(line: &[u8]) -> Option<&[u8]> {
+    let at = line.windows(8).position(|w| w == b"BODY[] {")? + 8;
+    let close = at + line[at..].iter().position(|&b| b == b'}')?;
+    let len: usize = std::str::from_utf8(&line[at..close]).ok()?.parse().ok()?;
+    line.get(close + 3..close + 3 + len)
+}
