@@ -6,6 +6,9 @@
 #
 #   bench/compare.sh                 # the full run (100k-message mailbox)
 #   QUICK=1 bench/compare.sh         # a small run to check the setup
+#   REUSE=1 ONLY="mixed-10 append-10" bench/compare.sh
+#                                    # again on the data of the last run,
+#                                    # only the scenarios named
 #
 # Needs root (installs Dovecot, creates a mail user, raises fd limits).
 set -euo pipefail
@@ -45,9 +48,8 @@ cargo build --release --locked -q -p letterbox -p letterbox-bench
 letterbox=$repo/target/release/letterbox
 bench=$repo/target/release/letterbox-bench
 
-pkill -f "$work/letterbox.toml" 2>/dev/null || true
-[ -f "$work/dovecot/dovecot.conf" ] && dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true
-sleep 1
+# Generates the mail, creates the users and fills both servers.
+prepare() {
 rm -rf "$work"
 mkdir -p "$work"/{mail,dovecot}
 
@@ -76,7 +78,6 @@ max_connections_per_user = 30000
 [log]
 level = "warn"
 EOF
-config=(--config "$work/letterbox.toml")
 say "letterbox: users and import"
 for n in $(seq 1 "$users") big; do
     user=$([ "$n" = big ] && echo big || echo "bench$n")
@@ -146,6 +147,17 @@ service anvil {
   client_limit = 20000
 }
 EOF
+}
+
+pkill -f "$work/letterbox.toml" 2>/dev/null || true
+[ -f "$work/dovecot/dovecot.conf" ] && dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true
+sleep 1
+config=(--config "$work/letterbox.toml")
+if [ "${REUSE:-0}" = 1 ]; then
+    say "reusing the users and mail in $work"
+else
+    prepare
+fi
 
 start_ours() {
     "$letterbox" "${config[@]}" serve >"$work/letterbox.log" 2>&1 &
@@ -170,17 +182,21 @@ start_peer() {
 }
 stop_both() {
     kill "$ours_pid" && wait "$ours_pid" || true
-    dovecot -c "$work/dovecot/dovecot.conf" stop
+    dovecot -c "$work/dovecot/dovecot.conf" stop 2>/dev/null || true
     sleep 1
 }
 start_ours
 start_peer
 
-results_ours=$work/letterbox.jsonl
-results_peer=$work/dovecot.jsonl
+run_id=$(date -u +%Y%m%dT%H%M%S)
+results_ours=$work/letterbox-$run_id.jsonl
+results_peer=$work/dovecot-$run_id.jsonl
+# wanted LABEL: whether ONLY (when set) names the scenario.
+wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 # run LABEL ARGS...: the scenario against letterbox, then Dovecot.
 run() {
     local label=$1; shift
+    wanted "$label" || return 0
     say "$label"
     "$bench" run --addr "127.0.0.1:$ours_plain" --server-pid "$ours_pid" --users "$users" \
         --password "$password" --label "$label" --json "$results_ours" "$@"
@@ -189,6 +205,7 @@ run() {
 }
 run_tls() {
     local label=$1; shift
+    wanted "$label" || return 0
     say "$label"
     "$bench" run --tls --addr "127.0.0.1:$ours_tls" --server-pid "$ours_pid" --users "$users" \
         --password "$password" --label "$label" --json "$results_ours" "$@"
@@ -213,19 +230,20 @@ run "initial-sync-$big" --scenario initial-sync --repeats 3
 run "search-$big" --scenario search --repeats 3
 # Memory per session from freshly started servers, so that what earlier
 # scenarios left in the allocators does not hide the cost of a session.
-stop_both; start_ours; start_peer
+wanted "idle-memory-$idlers" && { stop_both; start_ours; start_peer; }
 run_tls "idle-memory-$idlers" --scenario idle-memory --connections "$idlers"
 run "idle-latency-$idlers" --scenario idle-latency --connections "$idlers" --repeats 5
 
 # letterbox alone: the 10,000-session target (Dovecot would need a
 # process per session).
-say "letterbox alone: $many TLS IDLE sessions"
-stop_both; start_ours
-"$bench" run --tls --addr "127.0.0.1:$ours_tls" --server-pid "$ours_pid" --users "$users" \
-    --password "$password" --scenario idle-memory --connections "$many" \
-    --label "idle-memory-$many" --json "$results_ours"
-
-kill "$ours_pid"
+if wanted "idle-memory-$many"; then
+    say "letterbox alone: $many TLS IDLE sessions"
+    stop_both; start_ours
+    "$bench" run --tls --addr "127.0.0.1:$ours_tls" --server-pid "$ours_pid" --users "$users" \
+        --password "$password" --scenario idle-memory --connections "$many" \
+        --label "idle-memory-$many" --json "$results_ours"
+fi
+stop_both
 
 say "results ($(nproc) cores, $(date -u +%Y-%m-%d))"
 "$bench" compare "$results_ours" "$results_peer"

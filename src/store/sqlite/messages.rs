@@ -55,7 +55,7 @@ pub fn append(
         params![body, &message.index],
     )?;
     tx.execute(
-        "INSERT INTO search_text (rowid, headers, body) VALUES (?1, ?2, ?3)",
+        "INSERT INTO search_pending (id, headers, body) VALUES (?1, ?2, ?3)",
         params![body, &message.search.headers, &message.search.body],
     )?;
     let date = &message.internal_date;

@@ -65,7 +65,7 @@ impl SqliteStore {
             .spawn(move || poll_foreign_changes(poller, weak))
             .map_err(|e| StoreError::Internal(format!("cannot start the change poller: {e}")))?;
         Ok(SqliteStore {
-            writer: writer::BatchWriter::new(writer),
+            writer: writer::BatchWriter::new(writer, schema::BEFORE_COMMIT),
             readers,
             next_reader: AtomicUsize::new(0),
             notifier,

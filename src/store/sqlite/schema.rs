@@ -129,7 +129,26 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bodies DROP COLUMN meta;
     ALTER TABLE bodies DROP COLUMN sent_date;
     "#,
+    // 3: search text waits here until the batch of writes commits, then
+    // goes into the FTS index in one insert (writer.rs), so the index
+    // writes one segment per batch instead of one per message.
+    r#"
+    CREATE TABLE search_pending (
+        id INTEGER PRIMARY KEY, -- bodies.id
+        headers TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER bodies_pending_delete AFTER DELETE ON bodies BEGIN
+        DELETE FROM search_pending WHERE id = old.id;
+    END;
+    "#,
 ];
+
+/// Run once per batch of writes, just before COMMIT and outside any
+/// savepoint: moves the batch's search text into the FTS index.
+pub const BEFORE_COMMIT: &str = "
+    INSERT INTO search_text (rowid, headers, body) SELECT id, headers, body FROM search_pending;
+    DELETE FROM search_pending;";
 
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

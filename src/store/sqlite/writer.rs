@@ -6,7 +6,9 @@
 //! transaction left open while more writers are queued; the last writer of
 //! the run commits for all of them. Nobody returns before the COMMIT that
 //! holds its write has succeeded, so an acknowledged APPEND is as durable
-//! as before; a write that fails rolls back only its own savepoint.
+//! as before; a write that fails rolls back only its own savepoint. Work
+//! that is cheaper done once per batch (filling the FTS index) runs just
+//! before the COMMIT, outside the savepoints.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -25,6 +27,8 @@ const COMMIT_CHECK: Duration = Duration::from_millis(20);
 
 pub struct BatchWriter {
     state: Mutex<WriterState>,
+    /// SQL run once per batch, just before COMMIT.
+    before_commit: &'static str,
     /// Writers waiting for `state`: while there are any, the batch stays
     /// open for them.
     queued: AtomicUsize,
@@ -49,13 +53,14 @@ struct Committed {
 }
 
 impl BatchWriter {
-    pub fn new(conn: Connection) -> BatchWriter {
+    pub fn new(conn: Connection, before_commit: &'static str) -> BatchWriter {
         BatchWriter {
             state: Mutex::new(WriterState {
                 conn,
                 pending: 0,
                 batch: 0,
             }),
+            before_commit,
             queued: AtomicUsize::new(0),
             committed: Mutex::new(Committed::default()),
             commit_done: Condvar::new(),
@@ -99,7 +104,10 @@ impl BatchWriter {
 
     /// Commits the open batch and wakes its writers.
     fn commit(&self, state: &mut WriterState) {
-        let outcome = state.conn.execute_batch("COMMIT");
+        let outcome = state
+            .conn
+            .execute_batch(self.before_commit)
+            .and_then(|()| state.conn.execute_batch("COMMIT"));
         if outcome.is_err() {
             let _ = state.conn.execute_batch("ROLLBACK");
         }
@@ -156,7 +164,7 @@ mod tests {
         let conn = Connection::open(dir.join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER PRIMARY KEY)")
             .unwrap();
-        Arc::new(BatchWriter::new(conn))
+        Arc::new(BatchWriter::new(conn, ""))
     }
 
     fn count(dir: &std::path::Path) -> i64 {
@@ -208,5 +216,51 @@ mod tests {
         w.write(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?))
             .unwrap();
         assert_eq!(count(dir.path()), 2, "1 and 3, not the half-done 2");
+    }
+
+    #[test]
+    fn before_commit_runs_once_per_batch_outside_the_savepoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER PRIMARY KEY);
+             CREATE TABLE staged (n INTEGER); CREATE TABLE batches (rows INTEGER)",
+        )
+        .unwrap();
+        let w = Arc::new(BatchWriter::new(
+            conn,
+            "INSERT INTO batches SELECT count(*) FROM staged;
+             INSERT INTO t SELECT n FROM staged; DELETE FROM staged;",
+        ));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let w = Arc::clone(&w);
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        w.write(
+                            |c| Ok(c.execute("INSERT INTO staged VALUES (?1)", [t * 100 + i])?),
+                        )
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(
+            count(dir.path()),
+            100,
+            "every staged row moved at its commit"
+        );
+        let other = Connection::open(dir.path().join("w.db")).unwrap();
+        let (batches, staged): (i64, i64) = other
+            .query_row(
+                "SELECT (SELECT sum(rows) FROM batches), (SELECT count(*) FROM staged)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((batches, staged), (100, 0));
     }
 }
