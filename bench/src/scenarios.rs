@@ -133,7 +133,12 @@ async fn mixed_commands(
     for _ in 0..rng.gen_range(5..=30) {
         let exists = c.exists.max(1);
         let n = rng.gen_range(1..=exists);
-        match rng.gen_range(0..100) {
+        let mut step = rng.gen_range(0..100);
+        if c.exists == 0 && step < 62 {
+            // Nothing to address by sequence number in an empty mailbox.
+            step = 70;
+        }
+        match step {
             0..25 => {
                 let from = exists
                     .saturating_sub(rng.gen_range(0..exists.min(200)))

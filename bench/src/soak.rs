@@ -75,6 +75,11 @@ pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) 
         let quarter = samples.len() / 4;
         let mean = |s: &[u64]| s.iter().sum::<u64>() as f64 / s.len().max(1) as f64;
         extra.insert("RSS KiB first sample".into(), *first as f64);
+        // The curve, one point a minute, to see a plateau.
+        let per_minute = (60 / SAMPLE_EVERY.as_secs()) as usize;
+        for (minute, rss) in samples.iter().step_by(per_minute).enumerate().skip(1) {
+            extra.insert(format!("RSS KiB at minute {minute:02}"), *rss as f64);
+        }
         extra.insert("RSS KiB max".into(), *max as f64);
         extra.insert("RSS KiB last sample".into(), *last as f64);
         if quarter > 0 {
@@ -103,7 +108,13 @@ async fn session(
     for _ in 0..rng.gen_range(5..=30) {
         let exists = c.exists.max(1);
         let n = rng.gen_range(1..=exists);
-        match rng.gen_range(0..100) {
+        let mut step = rng.gen_range(0..100);
+        if c.exists == 0 && step >= 32 {
+            // Nothing to address by sequence number in an empty mailbox
+            // (FETCH 1 would rightly get BAD): append instead.
+            step = 5;
+        }
+        match step {
             0..5 => {
                 abandon(&mut c, rng).await;
                 r.record("abandoned", Duration::ZERO);

@@ -13,6 +13,8 @@ mod search;
 mod users;
 mod writer;
 
+use writer::Durability;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -65,7 +67,11 @@ impl SqliteStore {
             .spawn(move || poll_foreign_changes(poller, weak))
             .map_err(|e| StoreError::Internal(format!("cannot start the change poller: {e}")))?;
         Ok(SqliteStore {
-            writer: writer::BatchWriter::new(writer, schema::BEFORE_COMMIT),
+            writer: writer::BatchWriter::new(
+                writer,
+                synchronous == Synchronous::Full,
+                schema::BEFORE_COMMIT,
+            ),
             readers,
             next_reader: AtomicUsize::new(0),
             notifier,
@@ -87,9 +93,10 @@ impl SqliteStore {
     /// mailboxes it changed, whose watchers are woken after the commit.
     fn write_mailboxes<T>(
         &self,
+        durability: Durability,
         f: impl FnOnce(&Connection) -> StoreResult<(T, Vec<MailboxId>)>,
     ) -> StoreResult<T> {
-        let (value, changed) = self.write(|tx| {
+        let (value, changed) = self.writer.write(durability, |tx| {
             let (value, mailboxes) = f(tx)?;
             let changed = mailboxes
                 .into_iter()
@@ -126,9 +133,17 @@ impl SqliteStore {
         self.read(|tx| Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
     }
 
-    /// Runs `f` as one atomic write; returns once it is committed.
+    /// Runs `f` as one atomic write; returns once it is committed with an
+    /// fsync (under `synchronous = full`).
     fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        self.writer.write(f)
+        self.writer.write(Durability::Fsync, f)
+    }
+
+    /// Like [`Self::write`] for changes whose loss to a power cut costs no
+    /// mail (flags, \Recent claims, expunges): committed, but fsynced only
+    /// with the next durable write.
+    fn write_relaxed<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.writer.write(Durability::Relaxed, f)
     }
 
     /// Runs `f` on a reader connection inside a read transaction, so it sees
@@ -313,7 +328,7 @@ impl MailStore for SqliteStore {
         from: &MailboxName,
         to: &MailboxName,
     ) -> StoreResult<()> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Fsync, |tx| {
             let inbox = mailbox_id(tx, user, "INBOX")?.map(|(id, _)| id);
             mailboxes::rename(tx, user, from, to)?;
             // RENAME INBOX empties INBOX: its watchers must hear of it.
@@ -345,7 +360,7 @@ impl MailStore for SqliteStore {
             messages::select(tx, id, name.as_str(), claim_recent)
         };
         if claim_recent {
-            self.write(select)
+            self.write_relaxed(select)
         } else {
             self.read(select)
         }
@@ -357,7 +372,7 @@ impl MailStore for SqliteStore {
         name: &MailboxName,
         message: NewMessage,
     ) -> StoreResult<AppendOutcome> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Fsync, |tx| {
             let id = selectable_mailbox(tx, user, name.as_str())?;
             users::check_quota(tx, user, message.raw.len() as u64, 1, self.default_quota())?;
             Ok((messages::append(tx, id, &message)?, vec![id]))
@@ -378,7 +393,7 @@ impl MailStore for SqliteStore {
         if !claim_recent || !changes.new.iter().any(|m| m.recent) {
             return Ok(changes);
         }
-        self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, true))
+        self.write_relaxed(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, true))
     }
 
     fn fetch(
@@ -398,7 +413,7 @@ impl MailStore for SqliteStore {
         flags: &Flags,
         unchanged_since: Option<u64>,
     ) -> StoreResult<StoreOutcome> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Relaxed, |tx| {
             let outcome = messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since)?;
             Ok((outcome, vec![mailbox]))
         })
@@ -411,7 +426,7 @@ impl MailStore for SqliteStore {
         user: UserId,
         target: &MailboxName,
     ) -> StoreResult<CopyOutcome> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Fsync, |tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
             let outcome = messages::copy(tx, mailbox, uids, target)?;
             // The copies are in (the triggers counted them): the quota
@@ -428,7 +443,7 @@ impl MailStore for SqliteStore {
         message: NewMessage,
         digest: &str,
     ) -> StoreResult<bool> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Fsync, |tx| {
             if mailbox_id(tx, user, name.as_str())?.is_none() {
                 mailboxes::create(tx, user, name, None)?;
                 mailboxes::set_subscribed(tx, user, name, true)?;
@@ -452,7 +467,7 @@ impl MailStore for SqliteStore {
         user: UserId,
         target: &MailboxName,
     ) -> StoreResult<CopyOutcome> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Fsync, |tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
             if target == mailbox {
                 return Err(StoreError::Refused(
@@ -467,7 +482,7 @@ impl MailStore for SqliteStore {
     }
 
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged> {
-        self.write_mailboxes(|tx| {
+        self.write_mailboxes(Durability::Relaxed, |tx| {
             let uids = messages::expunge(tx, mailbox, uids)?;
             let highest_modseq = messages::highest_modseq(tx, mailbox)?;
             Ok((
@@ -502,7 +517,7 @@ impl MailStore for SqliteStore {
         let mut purged = 0;
         // One transaction per mailbox keeps write locks short.
         for mailbox in mailboxes {
-            purged += self.write_mailboxes(|tx| {
+            purged += self.write_mailboxes(Durability::Fsync, |tx| {
                 let old = messages::added_before(tx, mailbox, cutoff)?;
                 let removed = messages::remove(tx, mailbox, Some(&old), 0)?;
                 Ok((removed.len(), vec![mailbox]))

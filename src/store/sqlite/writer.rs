@@ -9,6 +9,14 @@
 //! as before; a write that fails rolls back only its own savepoint. Work
 //! that is cheaper done once per batch (filling the FTS index) runs just
 //! before the COMMIT, outside the savepoints.
+//!
+//! Not every write needs the fsync: a flag change or an expunge lost to a
+//! power cut (never to a crash of the server, and never half-applied) costs
+//! no mail, as with Dovecot's default `mail_fsync = optimized`. Such
+//! *relaxed* writes commit with `synchronous = NORMAL` unless they share a
+//! batch with a durable one (new messages, accounts, mailboxes). SQLite
+//! takes the setting at BEGIN, so a durable write arriving at a relaxed
+//! batch commits that batch first and starts its own.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -27,6 +35,9 @@ const COMMIT_CHECK: Duration = Duration::from_millis(20);
 
 pub struct BatchWriter {
     state: Mutex<WriterState>,
+    /// Whether relaxed batches may skip the fsync (the connection is
+    /// configured `synchronous = FULL`); with NORMAL nothing changes.
+    relax: bool,
     /// SQL run once per batch, just before COMMIT.
     before_commit: &'static str,
     /// Writers waiting for `state`: while there are any, the batch stays
@@ -42,6 +53,19 @@ struct WriterState {
     pending: usize,
     /// The batch being built; a batch's number is final once committed.
     batch: u64,
+    /// Whether the open batch commits with an fsync.
+    durable: bool,
+    /// The `synchronous` setting last given to the connection.
+    synchronous_full: bool,
+}
+
+/// Whether a write must survive a power cut once acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Commits with an fsync (under `synchronous = FULL`).
+    Fsync,
+    /// May ride on the next fsync; survives a crash, not a power cut.
+    Relaxed,
 }
 
 #[derive(Default)]
@@ -53,13 +77,21 @@ struct Committed {
 }
 
 impl BatchWriter {
-    pub fn new(conn: Connection, before_commit: &'static str) -> BatchWriter {
+    /// `synchronous_full`: how the connection was opened.
+    pub fn new(
+        conn: Connection,
+        synchronous_full: bool,
+        before_commit: &'static str,
+    ) -> BatchWriter {
         BatchWriter {
             state: Mutex::new(WriterState {
                 conn,
                 pending: 0,
                 batch: 0,
+                durable: synchronous_full,
+                synchronous_full,
             }),
+            relax: synchronous_full,
             before_commit,
             queued: AtomicUsize::new(0),
             committed: Mutex::new(Committed::default()),
@@ -67,12 +99,28 @@ impl BatchWriter {
         }
     }
 
-    /// Runs `f` as one atomic write and returns once it is durable.
-    pub fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    /// Runs `f` as one atomic write and returns once it is committed
+    /// (and fsynced, for [`Durability::Fsync`]).
+    pub fn write<T>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let durable = durability == Durability::Fsync || !self.relax;
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         self.queued.fetch_sub(1, Ordering::SeqCst);
+        if state.pending > 0 && durable && !state.durable {
+            // A relaxed batch cannot become durable: end it first.
+            self.commit(&mut state);
+        }
         if state.pending == 0 {
+            if self.relax && state.synchronous_full != durable {
+                let setting = if durable { "FULL" } else { "NORMAL" };
+                state.conn.pragma_update(None, "synchronous", setting)?;
+                state.synchronous_full = durable;
+            }
+            state.durable = durable;
             state.conn.execute_batch("BEGIN IMMEDIATE")?;
         }
         state.conn.execute_batch("SAVEPOINT write")?;
@@ -164,7 +212,7 @@ mod tests {
         let conn = Connection::open(dir.join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER PRIMARY KEY)")
             .unwrap();
-        Arc::new(BatchWriter::new(conn, ""))
+        Arc::new(BatchWriter::new(conn, true, ""))
     }
 
     fn count(dir: &std::path::Path) -> i64 {
@@ -183,8 +231,10 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..50 {
                         let n = t * 1000 + i;
-                        w.write(|c| Ok(c.execute("INSERT INTO t VALUES (?1)", [n])?))
-                            .unwrap();
+                        w.write(Durability::Fsync, |c| {
+                            Ok(c.execute("INSERT INTO t VALUES (?1)", [n])?)
+                        })
+                        .unwrap();
                         // Visible to another connection once acknowledged.
                         let other = Connection::open(path.join("w.db")).unwrap();
                         let found: i64 = other
@@ -205,16 +255,20 @@ mod tests {
     fn a_failed_write_rolls_back_only_itself() {
         let dir = tempfile::tempdir().unwrap();
         let w = writer(dir.path());
-        w.write(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?))
-            .unwrap();
-        let failed = w.write(|c| {
+        w.write(Durability::Fsync, |c| {
+            Ok(c.execute("INSERT INTO t VALUES (1)", [])?)
+        })
+        .unwrap();
+        let failed = w.write(Durability::Fsync, |c| {
             c.execute("INSERT INTO t VALUES (2)", [])?;
             c.execute("INSERT INTO t VALUES (1)", [])?; // duplicate key
             Ok(())
         });
         assert!(failed.is_err());
-        w.write(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?))
-            .unwrap();
+        w.write(Durability::Fsync, |c| {
+            Ok(c.execute("INSERT INTO t VALUES (3)", [])?)
+        })
+        .unwrap();
         assert_eq!(count(dir.path()), 2, "1 and 3, not the half-done 2");
     }
 
@@ -229,6 +283,7 @@ mod tests {
         .unwrap();
         let w = Arc::new(BatchWriter::new(
             conn,
+            true,
             "INSERT INTO batches SELECT count(*) FROM staged;
              INSERT INTO t SELECT n FROM staged; DELETE FROM staged;",
         ));
@@ -237,9 +292,9 @@ mod tests {
                 let w = Arc::clone(&w);
                 std::thread::spawn(move || {
                     for i in 0..25 {
-                        w.write(
-                            |c| Ok(c.execute("INSERT INTO staged VALUES (?1)", [t * 100 + i])?),
-                        )
+                        w.write(Durability::Fsync, |c| {
+                            Ok(c.execute("INSERT INTO staged VALUES (?1)", [t * 100 + i])?)
+                        })
                         .unwrap();
                     }
                 })
@@ -262,5 +317,33 @@ mod tests {
             )
             .unwrap();
         assert_eq!((batches, staged), (100, 0));
+    }
+
+    #[test]
+    fn relaxed_and_durable_writes_all_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path());
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let w = Arc::clone(&w);
+                std::thread::spawn(move || {
+                    let durability = if t % 2 == 0 {
+                        Durability::Fsync
+                    } else {
+                        Durability::Relaxed
+                    };
+                    for i in 0..30 {
+                        w.write(durability, |c| {
+                            Ok(c.execute("INSERT INTO t VALUES (?1)", [t * 100 + i])?)
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(count(dir.path()), 180);
     }
 }
