@@ -27,6 +27,8 @@ work=${WORK:-/tmp/letterbox-bench}
 ours_plain=21143 ours_tls=21993 peer_plain=22143 peer_tls=22993
 
 say() { printf '\n== %s\n' "$*" >&2; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
 
 if ! command -v dovecot >/dev/null; then
     say "installing dovecot-imapd"
@@ -58,8 +60,7 @@ say "generating mail: $users users x $small messages, one user with $big"
 "$bench" generate --out "$work/big" --count "$big" --seed 2
 
 # letterbox: config, users, import.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+self_signed_cert "$work"
 cat > "$work/letterbox.toml" <<EOF
 data_dir = "$work/letterbox-data"
 [imap]
@@ -162,10 +163,7 @@ fi
 start_ours() {
     "$letterbox" "${config[@]}" serve >"$work/letterbox.log" 2>&1 &
     ours_pid=$!
-    for _ in $(seq 100); do
-        (echo > /dev/tcp/127.0.0.1/$ours_plain) 2>/dev/null && return
-        sleep 0.1
-    done
+    wait_for_port "$ours_plain" && return
     echo "letterbox did not start"; cat "$work/letterbox.log"; exit 1
 }
 start_peer() {

@@ -3,8 +3,12 @@
 # users, SOAK_CLIENTS clients for SOAK_SECONDS with mid-command
 # disconnects; then every acknowledged APPEND is read back. Fails on any
 # client-visible error, lost or changed message, or an ERROR in the log.
+# SOAK_REUSE=1 keeps the previous run's database (a large one: SQLite's
+# page caches are full from the start, so memory should stay flat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+. bench/common.sh
 clients=${SOAK_CLIENTS:-100}
 seconds=${SOAK_SECONDS:-600}
 work=${WORK:-/tmp/letterbox-soak}
@@ -16,9 +20,9 @@ cargo build --release --locked -q -p letterbox -p letterbox-bench
 letterbox=$PWD/target/release/letterbox
 bench=$PWD/target/release/letterbox-bench
 
+if [ "${SOAK_REUSE:-0}" != 1 ]; then
 rm -rf "$work" && mkdir -p "$work"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+self_signed_cert "$work"
 cat > "$work/letterbox.toml" <<TOML
 data_dir = "$work/data"
 [imap]
@@ -39,10 +43,11 @@ TOML
 for n in $(seq 1 10); do
     echo "$password" | "$letterbox" --config "$work/letterbox.toml" user add "soak$n" >/dev/null
 done
+fi
 "$letterbox" --config "$work/letterbox.toml" serve 2>"$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+wait_for_port "$port"
 
 status=0
 "$bench" run --scenario soak --addr "127.0.0.1:$port" --server-pid "$pid" \

@@ -7,11 +7,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::binary::{add_user, free_port, letterbox, wait_for_port, write_config};
+use common::binary::{add_user, free_port, serve, write_config};
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -74,7 +74,7 @@ async fn sigkill_never_loses_acknowledged_changes() {
     let ledger = Shared::default();
     let mut uidvalidity = BTreeMap::new();
     for round in 0..ROUNDS {
-        let mut server = start(&config, imap).await;
+        let mut server = serve(&config, imap).await;
         if round == 0 {
             let mut c = Session::login(imap).await.unwrap();
             c.command("CREATE Churn").await.unwrap();
@@ -107,7 +107,7 @@ async fn sigkill_never_loses_acknowledged_changes() {
         .unwrap();
         assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
     }
-    let _server = KillOnDrop(start(&config, imap).await);
+    let _server = KillOnDrop(serve(&config, imap).await);
     verify(imap, &ledger, &mut uidvalidity).await;
     let ledger = ledger.lock().unwrap();
     println!(
@@ -128,17 +128,6 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-async fn start(config: &std::path::Path, imap: u16) -> Child {
-    let child = letterbox(config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(imap).await;
-    child
 }
 
 /// Checks the restarted server against the ledger and sets the UID floors

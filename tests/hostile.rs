@@ -8,11 +8,10 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::Client;
-use common::binary::{add_user, free_port, letterbox, wait_for_port, write_config};
+use common::binary::{add_user, free_port, serve, write_config};
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -442,13 +441,7 @@ impl Server {
         );
         let config = write_config(dir, "letterbox.toml", &extra);
         add_user(&config, "alice", PASSWORD);
-        let child = letterbox(&config)
-            .arg("serve")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(imap).await;
+        let child = serve(&config, imap).await;
         Server {
             child,
             imap: format!("127.0.0.1:{imap}").parse().unwrap(),

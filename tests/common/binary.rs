@@ -89,3 +89,16 @@ pub async fn wait_for_port(port: u16) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Starts `letterbox serve` with `config` and waits until it listens on
+/// `port`. Its output is discarded.
+pub async fn serve(config: &Path, port: u16) -> std::process::Child {
+    let child = letterbox(config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port).await;
+    child
+}
