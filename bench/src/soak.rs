@@ -109,7 +109,7 @@ async fn session(
         let exists = c.exists.max(1);
         let n = rng.gen_range(1..=exists);
         let mut step = rng.gen_range(0..100);
-        if c.exists == 0 && step >= 32 {
+        if c.exists == 0 && step >= 35 {
             // Nothing to address by sequence number in an empty mailbox
             // (FETCH 1 would rightly get BAD): append instead.
             step = 5;
@@ -120,7 +120,9 @@ async fn session(
                 r.record("abandoned", Duration::ZERO);
                 return Ok(());
             }
-            5..25 => {
+            // As many deletions as appends: mailboxes keep their size, so
+            // memory can be expected to stay flat.
+            5..20 => {
                 let message = generator.message();
                 let tagged = timed(r, "APPEND", c.append("INBOX", &message)).await?;
                 let uid = appended_uid(&tagged).expect("APPENDUID");
@@ -129,7 +131,7 @@ async fn session(
                     .unwrap()
                     .insert((user.to_owned(), uid), message);
             }
-            25..32 => {
+            20..35 => {
                 let doomed = {
                     let ledger = ledger.lock().unwrap();
                     let mine: Vec<u32> = ledger
@@ -147,7 +149,7 @@ async fn session(
                     timed(r, "EXPUNGE", c.command("EXPUNGE")).await?;
                 }
             }
-            32..55 => {
+            35..55 => {
                 let from = n.saturating_sub(19).max(1);
                 let command = format!("FETCH {from}:{n} (UID FLAGS RFC822.SIZE ENVELOPE)");
                 timed(r, "FETCH headers", c.command(&command)).await?;
