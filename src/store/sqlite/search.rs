@@ -99,17 +99,26 @@ impl TextSearch<'_> {
 }
 
 fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
-    let size: u32 = tx.query_row(
-        "SELECT count(*) FROM (SELECT 1 FROM messages WHERE mailbox_id = ?1 LIMIT ?2)",
-        params![mailbox, SCAN_AT_MOST + 1],
-        |r| r.get(0),
-    )?;
-    let text = TextSearch {
-        tx,
-        mailbox,
-        large: size > SCAN_AT_MOST,
+    // The mailbox's size only matters to text criteria.
+    let large = has_text_criterion(query) && {
+        let size: u32 = tx.query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM messages WHERE mailbox_id = ?1 LIMIT ?2)",
+            params![mailbox, SCAN_AT_MOST + 1],
+            |r| r.get(0),
+        )?;
+        size > SCAN_AT_MOST
     };
-    compile_with(text, query)
+    compile_with(TextSearch { tx, mailbox, large }, query)
+}
+
+fn has_text_criterion(query: &SearchQuery) -> bool {
+    match query {
+        SearchQuery::Body(_) | SearchQuery::Text(_) | SearchQuery::Header(..) => true,
+        SearchQuery::And(all) => all.iter().any(has_text_criterion),
+        SearchQuery::Or(a, b) => has_text_criterion(a) || has_text_criterion(b),
+        SearchQuery::Not(q) => has_text_criterion(q),
+        _ => false,
+    }
 }
 
 fn compile_with(text: TextSearch<'_>, query: &SearchQuery) -> StoreResult<Compiled> {
