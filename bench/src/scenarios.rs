@@ -294,33 +294,13 @@ pub async fn idle_memory(setup: &Setup, connections: usize) -> Summary {
     let start = Instant::now();
     let mut r = Recorder::default();
     let mut open = Vec::with_capacity(connections);
-    // Log in a few at a time, as a population of clients would.
-    let batch = 50;
-    for first in (0..connections).step_by(batch) {
-        let logins = (first..(first + batch).min(connections)).map(|n| {
-            let setup = setup.clone();
-            async move {
-                let mut r = Recorder::default();
-                let user = setup.user(n).to_owned();
-                let mut c = timed(&mut r, "LOGIN", setup.login(&user)).await.ok()?;
-                timed(&mut r, "SELECT", c.command("SELECT INBOX"))
-                    .await
-                    .ok()?;
-                timed(&mut r, "IDLE", c.idle()).await.ok()?;
-                Some((c, r))
-            }
-        });
-        let mut joined = Vec::new();
-        for login in logins {
-            joined.push(tokio::spawn(login));
-        }
-        for task in joined {
-            if let Ok(Some((c, cr))) = task.await {
+    for outcome in open_idlers(setup, connections, |n| setup.user(n).to_owned()).await {
+        match outcome {
+            Ok((c, cr)) => {
                 open.push(c);
                 r.merge(cr);
-            } else {
-                r.error("LOGIN", &std::io::Error::other("session not established"));
             }
+            Err(_) => r.error("LOGIN", &std::io::Error::other("session not established")),
         }
     }
     // Let the server settle (Dovecot's login processes hand over).
@@ -350,30 +330,49 @@ pub async fn idle_memory(setup: &Setup, connections: usize) -> Summary {
     summary
 }
 
+/// Opens `count` sessions, 50 at a time as a population of clients would:
+/// each logs in as `user_of(n)`, selects INBOX and starts IDLE, with the
+/// steps timed in its own recorder.
+async fn open_idlers(
+    setup: &Setup,
+    count: usize,
+    user_of: impl Fn(usize) -> String,
+) -> Vec<std::io::Result<(Client, Recorder)>> {
+    let mut outcomes = Vec::with_capacity(count);
+    for first in (0..count).step_by(50) {
+        let logins: Vec<_> = (first..(first + 50).min(count))
+            .map(|n| {
+                let (setup, user) = (setup.clone(), user_of(n));
+                tokio::spawn(async move {
+                    let mut r = Recorder::default();
+                    let mut c = timed(&mut r, "LOGIN", setup.login(&user)).await?;
+                    timed(&mut r, "SELECT", c.command("SELECT INBOX")).await?;
+                    timed(&mut r, "IDLE", c.idle()).await?;
+                    Ok((c, r))
+                })
+            })
+            .collect();
+        for login in logins {
+            outcomes.push(
+                login
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string()))),
+            );
+        }
+    }
+    outcomes
+}
+
 /// IDLE push latency: `idlers` sessions of one user wait in IDLE; another
 /// session APPENDs; the time until each idler hears EXISTS, `rounds` times.
 pub async fn idle_latency(setup: &Setup, idlers: usize, rounds: usize) -> Summary {
     let user = setup.user(0).to_owned();
     let mut r = Recorder::default();
     let mut sessions = Vec::new();
-    for batch in (0..idlers).collect::<Vec<_>>().chunks(50) {
-        let logins: Vec<_> = batch
-            .iter()
-            .map(|_| {
-                let (setup, user) = (setup.clone(), user.clone());
-                tokio::spawn(async move {
-                    let mut c = setup.login(&user).await?;
-                    c.command("SELECT INBOX").await?;
-                    c.idle().await?;
-                    std::io::Result::Ok(c)
-                })
-            })
-            .collect();
-        for login in logins {
-            match login.await.expect("login task") {
-                Ok(c) => sessions.push(c),
-                Err(e) => r.error("IDLE setup", &e),
-            }
+    for outcome in open_idlers(setup, idlers, |_| user.clone()).await {
+        match outcome {
+            Ok((c, _)) => sessions.push(c),
+            Err(e) => r.error("IDLE setup", &e),
         }
     }
     let start = Instant::now();
