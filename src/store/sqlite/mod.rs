@@ -355,15 +355,19 @@ impl MailStore for SqliteStore {
         name: &MailboxName,
         claim_recent: bool,
     ) -> StoreResult<SelectedMailbox> {
-        let select = |tx: &Connection| {
-            let id = selectable_mailbox(tx, user, name.as_str())?;
-            messages::select(tx, id, name.as_str(), claim_recent)
+        let select = |claim: bool| {
+            move |tx: &Connection| {
+                let id = selectable_mailbox(tx, user, name.as_str())?;
+                messages::select(tx, id, name.as_str(), claim)
+            }
         };
-        if claim_recent {
-            self.write_relaxed(select)
-        } else {
-            self.read(select)
+        // Read first: most SELECTs find no \Recent message to claim, and
+        // only a claim needs the write lock (the write reads again).
+        let seen = self.read(select(false))?;
+        if !claim_recent || !seen.messages.iter().any(|m| m.recent) {
+            return Ok(seen);
         }
+        self.write_relaxed(select(true))
     }
 
     fn append(

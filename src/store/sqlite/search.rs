@@ -1,6 +1,6 @@
 //! SEARCH evaluation. Text criteria are answered first, each by one query
-//! (the FTS5 trigram index for needles of three or more characters in a
-//! large mailbox, a scan of the mailbox's stored text otherwise); then one
+//! (the FTS5 trigram index for needles of three or more characters when it
+//! is selective, a scan of the mailbox's stored text otherwise); then one
 //! pass over the mailbox's message rows evaluates the whole criteria tree.
 
 use std::collections::HashSet;
@@ -78,37 +78,67 @@ pub fn search(
     Ok(found)
 }
 
-/// Mailboxes with at most this many messages are searched by reading their
-/// text: the FTS index covers every mailbox of every user, so a common word
-/// matches far more rows in it than a small mailbox holds.
-const SCAN_AT_MOST: u32 = 5000;
+/// The FTS index covers every mailbox of every user, so a common word can
+/// match far more rows in it than the searched mailbox holds. The index is
+/// used while it matches at most this many rows per message of the
+/// mailbox: walking an index row costs a fraction of reading and checking
+/// a message's text, so past that a scan of the mailbox is cheaper.
+const INDEX_ROWS_PER_MESSAGE: u64 = 8;
 
 /// How text criteria are answered in one mailbox.
 #[derive(Clone, Copy)]
 struct TextSearch<'a> {
     tx: &'a Connection,
     mailbox: MailboxId,
-    /// Whether the FTS index is worth asking (a large mailbox).
-    large: bool,
+    /// The most index rows worth walking before scanning instead.
+    index_budget: u64,
 }
 
 impl TextSearch<'_> {
-    fn uses_index(&self, needle: &str) -> bool {
-        self.large && indexable(needle)
+    /// The ids of the message texts the index matches for `needle` (a JSON
+    /// array, for `json_each`), or `None` when the needle is too short for
+    /// the index or matches more than the budget: then scan the mailbox.
+    fn indexed(&self, column: TextColumn, needle: &str) -> StoreResult<Option<String>> {
+        if !indexable(needle) {
+            return Ok(None);
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT rowid FROM search_text WHERE search_text MATCH ?1 LIMIT ?2")?;
+        let limit = i64::try_from(self.index_budget.saturating_add(1)).unwrap_or(i64::MAX);
+        let ids = stmt
+            .query_map(params![phrase(column, needle), limit], |r| {
+                r.get::<_, i64>(0)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if ids.len() as u64 > self.index_budget {
+            return Ok(None);
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        Ok(Some(format!("[{}]", list.join(","))))
     }
 }
 
 fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
     // The mailbox's size only matters to text criteria.
-    let large = has_text_criterion(query) && {
-        let size: u32 = tx.query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM messages WHERE mailbox_id = ?1 LIMIT ?2)",
-            params![mailbox, SCAN_AT_MOST + 1],
+    let index_budget = if has_text_criterion(query) {
+        let size: u64 = tx.query_row(
+            "SELECT count(*) FROM messages WHERE mailbox_id = ?1",
+            [mailbox],
             |r| r.get(0),
         )?;
-        size > SCAN_AT_MOST
+        size * INDEX_ROWS_PER_MESSAGE
+    } else {
+        0
     };
-    compile_with(TextSearch { tx, mailbox, large }, query)
+    compile_with(
+        TextSearch {
+            tx,
+            mailbox,
+            index_budget,
+        },
+        query,
+    )
 }
 
 fn has_text_criterion(query: &SearchQuery) -> bool {
@@ -208,26 +238,23 @@ fn indexable(needle: &str) -> bool {
 }
 
 /// (UID, text) of this mailbox's messages, narrowed by the index when it
-/// is used; the caller checks the text itself.
+/// is selective; the caller checks the text itself.
 fn texts(
     search: TextSearch<'_>,
     column: TextColumn,
     needle: &str,
 ) -> StoreResult<Vec<(u32, String)>> {
     let text = column.parts().1;
-    let sql = if search.uses_index(needle) {
-        format!(
-            "SELECT m.uid, {text} FROM search_text s JOIN messages m ON m.body_id = s.rowid
-              WHERE search_text MATCH ?2 AND m.mailbox_id = ?1"
-        )
-    } else {
-        format!(
-            "SELECT m.uid, {text} FROM messages m JOIN search_text s ON s.rowid = m.body_id
-              WHERE m.mailbox_id = ?1 AND ?2 IS NOT NULL"
-        )
+    let indexed = search.indexed(column, needle)?;
+    let narrowed = match indexed {
+        Some(_) => "m.body_id IN (SELECT value FROM json_each(?2))",
+        None => "?2 IS NULL",
     };
-    let mut stmt = search.tx.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![search.mailbox, phrase(column, needle)], |r| {
+    let mut stmt = search.tx.prepare_cached(&format!(
+        "SELECT m.uid, {text} FROM messages m JOIN search_text s ON s.rowid = m.body_id
+          WHERE m.mailbox_id = ?1 AND {narrowed}"
+    ))?;
+    let rows = stmt.query_map(params![search.mailbox, indexed], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -239,15 +266,13 @@ fn text_matches(
     needle: &str,
 ) -> StoreResult<HashSet<u32>> {
     let needle = needle.to_lowercase();
-    if search.uses_index(&needle) {
+    if let Some(ids) = search.indexed(column, &needle)? {
         // The index answers exactly: no text needs to be read.
         let mut stmt = search.tx.prepare_cached(
-            "SELECT m.uid FROM search_text s JOIN messages m ON m.body_id = s.rowid
-              WHERE search_text MATCH ?2 AND m.mailbox_id = ?1",
+            "SELECT uid FROM messages
+              WHERE mailbox_id = ?1 AND body_id IN (SELECT value FROM json_each(?2))",
         )?;
-        let rows = stmt.query_map(params![search.mailbox, phrase(column, &needle)], |r| {
-            r.get(0)
-        })?;
+        let rows = stmt.query_map(params![search.mailbox, ids], |r| r.get(0))?;
         return Ok(rows.collect::<Result<_, _>>()?);
     }
     Ok(texts(search, column, &needle)?
@@ -280,6 +305,48 @@ mod tests {
     use super::*;
     use crate::config::Synchronous;
     use crate::store::sqlite::SqliteStore;
+
+    /// A word common in other users' mail is not worth the index for a
+    /// small mailbox; a rare one is.
+    #[test]
+    fn the_index_is_used_only_when_selective() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db"), Synchronous::Normal).unwrap();
+        let inbox = MailboxName::new("INBOX").unwrap();
+        let append = |user, text: &str| {
+            let message = crate::mail::new_message(
+                text.as_bytes(),
+                Flags::default(),
+                chrono::Utc::now().fixed_offset(),
+            );
+            store.append(user, &inbox, message).unwrap();
+        };
+        let user = store.create_user("u", "h").unwrap();
+        append(user, "Subject: invoice\r\n\r\nzebra crossing\r\n");
+        let other = store.create_user("v", "h").unwrap();
+        for _ in 0..INDEX_ROWS_PER_MESSAGE + 1 {
+            append(other, "Subject: invoice\r\n\r\nnothing rare\r\n");
+        }
+        let mailbox = store.select(user, &inbox, false).unwrap().id;
+        store
+            .read(|tx| {
+                let search = TextSearch {
+                    tx,
+                    mailbox,
+                    index_budget: INDEX_ROWS_PER_MESSAGE,
+                };
+                assert_eq!(search.indexed(TextColumn::Both, "invoice")?, None);
+                assert!(search.indexed(TextColumn::Body, "zebra")?.is_some());
+                assert_eq!(search.indexed(TextColumn::Body, "ze")?, None);
+                // Either way the answer is this mailbox's message only.
+                for needle in ["invoice", "zebra"] {
+                    let uids = text_matches(search, TextColumn::Both, needle)?;
+                    assert_eq!(uids.len(), 1, "{needle}");
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 
     /// The FTS path (large mailboxes) and the scan path (small ones) find
     /// the same messages, whatever the needle.
@@ -323,8 +390,12 @@ mod tests {
         store
             .read(|tx| {
                 for query in &queries {
-                    let run = |large| {
-                        let text = TextSearch { tx, mailbox, large };
+                    let run = |index_budget| {
+                        let text = TextSearch {
+                            tx,
+                            mailbox,
+                            index_budget,
+                        };
                         let compiled = compile_with(text, query).unwrap();
                         let Compiled::Matches(mut uids) = compiled else {
                             panic!("text query")
@@ -333,14 +404,14 @@ mod tests {
                         uids.sort_unstable();
                         uids
                     };
-                    assert_eq!(run(true), run(false), "{query:?}");
+                    assert_eq!(run(u64::MAX), run(0), "{query:?}");
                 }
                 assert_eq!(
                     {
                         let text = TextSearch {
                             tx,
                             mailbox,
-                            large: true,
+                            index_budget: u64::MAX,
                         };
                         match compile_with(text, &queries[0]).unwrap() {
                             Compiled::Matches(uids) => uids.len(),
