@@ -48,34 +48,31 @@ pub fn append(
     message: &NewMessage,
 ) -> StoreResult<AppendOutcome> {
     let (uidvalidity, uid, modseq) = allocate(tx, mailbox, 1)?;
-    tx.execute("INSERT INTO bodies (raw) VALUES (?1)", [&message.raw])?;
+    tx.prepare_cached("INSERT INTO bodies (raw) VALUES (?1)")?
+        .execute([&message.raw])?;
     let body = tx.last_insert_rowid();
-    tx.execute(
-        "INSERT INTO body_meta (id, meta) VALUES (?1, ?2)",
-        params![body, &message.index],
-    )?;
-    tx.execute(
-        "INSERT INTO search_pending (id, headers, body) VALUES (?1, ?2, ?3)",
-        params![body, &message.search.headers, &message.search.body],
-    )?;
+    tx.prepare_cached("INSERT INTO body_meta (id, meta) VALUES (?1, ?2)")?
+        .execute(params![body, &message.index])?;
+    tx.prepare_cached("INSERT INTO search_pending (id, headers, body) VALUES (?1, ?2, ?3)")?
+        .execute(params![body, &message.search.headers, &message.search.body])?;
     let date = &message.internal_date;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
                                flags, keywords, body_id, sent_date)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            mailbox,
-            uid,
-            modseq,
-            date.timestamp(),
-            date.offset().local_minus_utc() / 60,
-            message.raw.len() as i64,
-            message.flags.system.0,
-            message.flags.keywords.join(" "),
-            body,
-            message.search.sent_date.map(days_since_epoch),
-        ],
-    )?;
+    )?
+    .execute(params![
+        mailbox,
+        uid,
+        modseq,
+        date.timestamp(),
+        date.offset().local_minus_utc() / 60,
+        message.raw.len() as i64,
+        message.flags.system.0,
+        message.flags.keywords.join(" "),
+        body,
+        message.search.sent_date.map(days_since_epoch),
+    ])?;
     Ok(AppendOutcome { uidvalidity, uid })
 }
 

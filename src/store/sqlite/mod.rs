@@ -6,6 +6,7 @@
 //! concurrent writes sharing a commit ([`writer`]); reads use a small pool
 //! of further connections so they run beside a write.
 
+mod indexer;
 mod mailboxes;
 mod messages;
 mod schema;
@@ -29,7 +30,8 @@ use crate::config::Synchronous;
 const READERS: usize = 4;
 
 pub struct SqliteStore {
-    writer: writer::BatchWriter,
+    writer: Arc<writer::BatchWriter>,
+    indexer: Arc<indexer::SearchIndexer>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     notifier: Arc<ChangeNotifier>,
@@ -66,12 +68,21 @@ impl SqliteStore {
             .name("letterbox-change-poller".into())
             .spawn(move || poll_foreign_changes(poller, weak))
             .map_err(|e| StoreError::Internal(format!("cannot start the change poller: {e}")))?;
+        let indexer = Arc::new(indexer::SearchIndexer::default());
+        let writer = Arc::new(writer::BatchWriter::new(
+            writer,
+            synchronous == Synchronous::Full,
+            indexer.before_commit(),
+        ));
+        indexer::start(
+            open_connection(path, synchronous)?,
+            Arc::clone(&indexer),
+            Arc::downgrade(&writer),
+        )
+        .map_err(|e| StoreError::Internal(format!("cannot start the search indexer: {e}")))?;
         Ok(SqliteStore {
-            writer: writer::BatchWriter::new(
-                writer,
-                synchronous == Synchronous::Full,
-                schema::BEFORE_COMMIT,
-            ),
+            writer,
+            indexer,
             readers,
             next_reader: AtomicUsize::new(0),
             notifier,
@@ -126,6 +137,12 @@ impl SqliteStore {
         // VACUUM cannot run inside a transaction; it takes its own snapshot.
         self.reader().execute("VACUUM INTO ?1", [path])?;
         Ok(())
+    }
+
+    /// Puts all search text still waiting into the FTS index now (it is
+    /// searched either way; see [`indexer`]).
+    pub fn index_search_text(&self) -> StoreResult<()> {
+        self.indexer.index_now(&self.writer)
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.

@@ -129,9 +129,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bodies DROP COLUMN meta;
     ALTER TABLE bodies DROP COLUMN sent_date;
     "#,
-    // 3: search text waits here until the batch of writes commits, then
-    // goes into the FTS index in one insert (writer.rs), so the index
-    // writes one segment per batch instead of one per message.
+    // 3: search text waits here until enough has gathered (or it has
+    // waited a second), then goes into the FTS index in one insert
+    // (indexer.rs), so the index writes one segment per batch instead of
+    // one per message.
     r#"
     CREATE TABLE search_pending (
         id INTEGER PRIMARY KEY, -- bodies.id
@@ -143,12 +144,6 @@ const MIGRATIONS: &[&str] = &[
     END;
     "#,
 ];
-
-/// Run once per batch of writes, just before COMMIT and outside any
-/// savepoint: moves the batch's search text into the FTS index.
-pub const BEFORE_COMMIT: &str = "
-    INSERT INTO search_text (rowid, headers, body) SELECT id, headers, body FROM search_pending;
-    DELETE FROM search_pending;";
 
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
