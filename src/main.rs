@@ -4,7 +4,7 @@ use clap::Parser;
 use letterbox::cli::{Cli, run};
 
 fn main() -> ExitCode {
-    letterbox::memory::return_large_blocks_to_the_system();
+    letterbox::memory::configure_allocator();
     let cli = Cli::parse();
     run(cli)
 }
