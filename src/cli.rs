@@ -429,19 +429,11 @@ fn read_password(file: Option<&Path>) -> Result<String, String> {
     Ok(password)
 }
 
-/// Threads for blocking store calls (tokio's default is 512). The store
-/// serves 4 readers and one writer at a time; more threads only wait on
-/// them, each with its own stack and often its own malloc arena (the
-/// 100-client soak ran 229 threads). 32 still let concurrent writes queue
-/// up to share a commit.
-const BLOCKING_THREADS: usize = 32;
-
 /// Runs the daemon; `config_path` is what SIGHUP re-reads (none in --dev).
 fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
     let dev = config_path.is_none();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(BLOCKING_THREADS)
         .build()
         .map_err(|e| e.to_string())?;
     crate::memory::start_returning_free_memory();
