@@ -95,6 +95,9 @@ enum Discard {
 const TAIL_KEEP: usize = 40;
 /// Consumed bytes kept at the front of the buffer before compacting.
 const COMPACT_AT: usize = 64 * 1024;
+/// Buffer capacity kept once everything is consumed: an APPEND of a large
+/// message must not leave its size allocated for the rest of the session.
+const KEEP_CAPACITY: usize = 16 * 1024;
 
 /// Incremental splitter of the client byte stream. All offsets index `buf`;
 /// everything before `start` has been consumed.
@@ -399,6 +402,7 @@ impl Framer {
         self.reset_command();
         if self.start == self.buf.len() {
             self.buf.clear();
+            self.buf.shrink_to(KEEP_CAPACITY);
             self.start = 0;
             self.reset_command();
         } else if self.start >= COMPACT_AT && self.start * 2 >= self.buf.len() {
@@ -539,6 +543,19 @@ mod tests {
         assert_eq!(literal_suffix(b"a {99999999999999999999999}"), Suffix::Bad);
         assert_eq!(literal_suffix(b"}"), Suffix::None);
         assert_eq!(literal_suffix(b""), Suffix::None);
+    }
+
+    #[test]
+    fn a_large_literal_does_not_stay_allocated() {
+        let mut f = Framer::new(limits(1024, 1 << 20, 4 << 20));
+        f.allow_append(true);
+        let message = vec![b'x'; 2 << 20];
+        f.push(format!("a APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes());
+        f.push(&message);
+        f.push(b"\r\n");
+        assert_eq!(drain(&mut f).len(), 1);
+        assert_eq!(f.buffered(), 0);
+        assert!(f.buf.capacity() <= KEEP_CAPACITY, "{}", f.buf.capacity());
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub struct Session {
 /// IMAP command, so a client that should have used port 993 is told at
 /// once instead of waiting for the pre-auth timeout.
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+/// Read sizes: between commands, and while a command is arriving.
+const IDLE_READ: usize = 1024;
+const BULK_READ: usize = 64 * 1024;
+/// Output buffer capacity kept between responses.
+const KEEP_OUT: usize = 16 * 1024;
 
 /// Per-connection extension state (RFC 5161 ENABLE, RFC 7162).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -149,7 +154,7 @@ impl Session {
         Session {
             io: Some(io),
             framer,
-            out: Vec::with_capacity(4096),
+            out: Vec::new(),
             state: State::NotAuthenticated,
             ctx,
             secure,
@@ -438,7 +443,16 @@ impl Session {
 
     /// Reads more bytes, giving up at `deadline` (never, with `None`).
     async fn fill_until(&mut self, deadline: Option<Instant>) -> Result<(), End> {
-        let mut buf = [0u8; 16 * 1024];
+        // The buffer lives as long as the read waits, and idle sessions
+        // wait here for hours: 1 KiB between commands (they are short),
+        // 64 KiB only while a command's bytes are arriving (literals). A
+        // 16 KiB array here was a quarter of an idle TLS session's memory.
+        let size = if self.framer.buffered() > 0 {
+            BULK_READ
+        } else {
+            IDLE_READ
+        };
+        let mut buf = vec![0u8; size];
         let io = self.io.as_mut().ok_or(End::Eof)?;
         let read = async {
             match deadline {
@@ -481,6 +495,8 @@ impl Session {
             .await
             .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()));
         self.out.clear();
+        // A large FETCH must not leave its size allocated to the session.
+        self.out.shrink_to(KEEP_OUT);
         result
     }
 
