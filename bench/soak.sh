@@ -5,8 +5,6 @@
 # client-visible error, lost or changed message, or an ERROR in the log.
 # SOAK_REUSE=1 keeps the previous run's database (a large one: SQLite's
 # page caches are full from the start, so memory should stay flat).
-# SOAK_HEAPTRACK=1 attaches heaptrack (Debian package) to the server for a
-# heap profile: which allocations stay, and the heap in use over time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
@@ -50,10 +48,6 @@ fi
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 wait_for_port "$port"
-if [ "${SOAK_HEAPTRACK:-0}" = 1 ]; then
-    heaptrack -p "$pid" -o "$work/heaptrack" >"$work/heaptrack.log" 2>&1 &
-    sleep 2
-fi
 
 status=0
 "$bench" run --scenario soak --addr "127.0.0.1:$port" --server-pid "$pid" \
