@@ -13,6 +13,7 @@ clients=${SOAK_CLIENTS:-100}
 seconds=${SOAK_SECONDS:-600}
 work=${WORK:-/tmp/letterbox-soak}
 port=23143
+metrics_port=23190
 password="soak password"
 ulimit -n "$(ulimit -Hn)"
 
@@ -20,9 +21,12 @@ cargo build --release --locked -q -p letterbox -p letterbox-bench
 letterbox=$PWD/target/release/letterbox
 bench=$PWD/target/release/letterbox-bench
 
-if [ "${SOAK_REUSE:-0}" != 1 ]; then
-rm -rf "$work" && mkdir -p "$work"
-self_signed_cert "$work"
+reuse=${SOAK_REUSE:-0}
+if [ "$reuse" != 1 ]; then
+    rm -rf "$work" && mkdir -p "$work"
+    self_signed_cert "$work"
+fi
+# Written on every run, so a reused directory gets this script's settings.
 cat > "$work/letterbox.toml" <<TOML
 data_dir = "$work/data"
 [imap]
@@ -39,10 +43,13 @@ max_connections_per_ip = 1000
 max_connections_per_user = 1000
 [log]
 level = "info"
+[metrics]
+listen = "127.0.0.1:$metrics_port"
 TOML
-for n in $(seq 1 10); do
-    echo "$password" | "$letterbox" --config "$work/letterbox.toml" user add "soak$n" >/dev/null
-done
+if [ "$reuse" != 1 ]; then
+    for n in $(seq 1 10); do
+        echo "$password" | "$letterbox" --config "$work/letterbox.toml" user add "soak$n" >/dev/null
+    done
 fi
 "$letterbox" --config "$work/letterbox.toml" serve 2>"$work/server.log" &
 pid=$!
@@ -51,6 +58,7 @@ wait_for_port "$port"
 
 status=0
 "$bench" run --scenario soak --addr "127.0.0.1:$port" --server-pid "$pid" \
+    --metrics-addr "127.0.0.1:$metrics_port" \
     --user-prefix soak --users 10 --password "$password" \
     --clients "$clients" --seconds "$seconds" --json "$work/soak.jsonl" || status=1
 if grep -E '"level":"ERROR"| ERROR ' "$work/server.log"; then

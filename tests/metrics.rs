@@ -42,5 +42,14 @@ async fn metrics_count_what_happened() {
     ] {
         assert!(response.lines().any(|l| l == line), "{line} in {response}");
     }
+    // The store's page caches and statements: SQLite counts them, and a
+    // logged-in session has read the user's record through them.
+    let store_memory: u64 = response
+        .lines()
+        .find_map(|l| l.strip_prefix("letterbox_store_memory_bytes "))
+        .unwrap_or_else(|| panic!("store memory in {response}"))
+        .parse()
+        .unwrap();
+    assert!(store_memory > 0, "{response}");
     assert!(get(&server, "/other").await.starts_with("HTTP/1.1 404"));
 }

@@ -81,6 +81,10 @@ struct RunArgs {
     /// The server's main process; its process tree is measured.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The server's Prometheus endpoint (letterbox's `[metrics] listen`):
+    /// the soak samples the store's memory from it.
+    #[arg(long)]
+    metrics_addr: Option<SocketAddr>,
     /// Concurrent clients (mixed, append).
     #[arg(long, default_value_t = 10)]
     clients: usize,
@@ -131,6 +135,7 @@ async fn run(args: RunArgs) {
         big_user: args.big_user.clone(),
         password: args.password.clone(),
         server_pid: args.server_pid,
+        metrics_addr: args.metrics_addr,
     };
     let duration = Duration::from_secs(args.seconds);
     let mut summary = match args.scenario {

@@ -33,6 +33,13 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Threads of one process now.
+pub fn threads(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map(|s| field(&s, "Threads:"))
+        .unwrap_or(0)
+}
+
 fn field(text: &str, name: &str) -> u64 {
     text.lines()
         .find(|l| l.starts_with(name))

@@ -24,6 +24,8 @@ pub struct Setup {
     pub password: String,
     /// The server's (master) process, for memory figures.
     pub server_pid: Option<u32>,
+    /// The server's Prometheus endpoint, when it has one.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Setup {

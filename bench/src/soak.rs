@@ -24,14 +24,32 @@ type Ledger = Arc<Mutex<BTreeMap<(String, u32), Vec<u8>>>>;
 /// How the server's memory is sampled during the run.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
+/// One look at the server.
+#[derive(Clone, Copy)]
+struct Sample {
+    rss_kib: u64,
+    threads: u64,
+    /// What the store says it holds (letterbox's metrics), when known.
+    store_kib: Option<u64>,
+}
+
 pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) -> Summary {
     let ledger = Ledger::default();
     let samples = Arc::new(Mutex::new(Vec::new()));
     let sampler = setup.server_pid.map(|pid| {
         let samples = Arc::clone(&samples);
+        let metrics = setup.metrics_addr;
         tokio::spawn(async move {
             loop {
-                samples.lock().unwrap().push(procmem::of_tree(pid).rss_kib);
+                let store_kib = match metrics {
+                    Some(addr) => store_memory_kib(addr).await,
+                    None => None,
+                };
+                samples.lock().unwrap().push(Sample {
+                    rss_kib: procmem::of_tree(pid).rss_kib,
+                    threads: procmem::threads(pid),
+                    store_kib,
+                });
                 tokio::time::sleep(SAMPLE_EVERY).await;
             }
         })
@@ -68,30 +86,67 @@ pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) 
     extra.insert("acknowledged APPENDs verified".into(), verified as f64);
     extra.insert("acknowledged APPENDs missing".into(), missing as f64);
     extra.insert("acknowledged APPENDs changed".into(), changed as f64);
-    if let (Some(first), Some(last), Some(max)) =
-        (samples.first(), samples.last(), samples.iter().max())
-    {
-        // Flat memory: the last quarter of the run against the second.
-        let quarter = samples.len() / 4;
-        let mean = |s: &[u64]| s.iter().sum::<u64>() as f64 / s.len().max(1) as f64;
-        extra.insert("RSS KiB first sample".into(), *first as f64);
-        // The curve, one point a minute, to see a plateau.
-        let per_minute = (60 / SAMPLE_EVERY.as_secs()) as usize;
-        for (minute, rss) in samples.iter().step_by(per_minute).enumerate().skip(1) {
-            extra.insert(format!("RSS KiB at minute {minute:02}"), *rss as f64);
-        }
-        extra.insert("RSS KiB max".into(), *max as f64);
-        extra.insert("RSS KiB last sample".into(), *last as f64);
-        if quarter > 0 {
-            let early = mean(&samples[quarter..2 * quarter]);
-            let late = mean(&samples[samples.len() - quarter..]);
-            extra.insert(
-                "RSS growth, last vs second quarter %".into(),
-                (late / early - 1.0) * 100.0,
-            );
-        }
+    let rss: Vec<f64> = samples.iter().map(|s| s.rss_kib as f64).collect();
+    curve(extra, "RSS KiB", &rss);
+    let threads: Vec<f64> = samples.iter().map(|s| s.threads as f64).collect();
+    curve(extra, "threads", &threads);
+    // The store's caches fill up to their configured size as the run
+    // touches more of the database; what is left is everything else.
+    let store: Option<Vec<f64>> = samples
+        .iter()
+        .map(|s| s.store_kib.map(|kib| kib as f64))
+        .collect();
+    if let Some(store) = store.filter(|s| !s.is_empty()) {
+        curve(extra, "store KiB", &store);
+        let outside: Vec<f64> = rss.iter().zip(&store).map(|(r, s)| r - s).collect();
+        curve(extra, "RSS outside the store KiB", &outside);
     }
     summary
+}
+
+/// Records a sampled quantity: one point a minute (to see a plateau), its
+/// maximum and last value, and the growth of the run's last quarter over
+/// its second (the first quarter is warm-up).
+fn curve(extra: &mut BTreeMap<String, f64>, name: &str, samples: &[f64]) {
+    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+        return;
+    };
+    extra.insert(format!("{name} first sample"), *first);
+    let per_minute = (60 / SAMPLE_EVERY.as_secs()) as usize;
+    for (minute, value) in samples.iter().step_by(per_minute).enumerate().skip(1) {
+        extra.insert(format!("{name} at minute {minute:02}"), *value);
+    }
+    let max = samples.iter().copied().fold(f64::MIN, f64::max);
+    extra.insert(format!("{name} max"), max);
+    extra.insert(format!("{name} last sample"), *last);
+    let quarter = samples.len() / 4;
+    if quarter > 0 {
+        let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+        let early = mean(&samples[quarter..2 * quarter]);
+        let late = mean(&samples[samples.len() - quarter..]);
+        extra.insert(
+            format!("{name} growth, last vs second quarter %"),
+            (late / early - 1.0) * 100.0,
+        );
+    }
+}
+
+/// `letterbox_store_memory_bytes` from the server's metrics, in KiB.
+async fn store_memory_kib(addr: std::net::SocketAddr) -> Option<u64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
+        .await
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let bytes: u64 = response
+        .lines()
+        .find_map(|l| l.strip_prefix("letterbox_store_memory_bytes "))?
+        .parse()
+        .ok()?;
+    Some(bytes / 1024)
 }
 
 /// One connection's life: log in, run commands, maybe walk away mid-command.

@@ -25,7 +25,7 @@ pub async fn append(
     let limit = s.ctx.config().limits.max_message_size;
     let user = user(s)?;
     let outcome = s
-        .store(move |store| {
+        .store_write(move |store| {
             let message = new_message(&message, flags, internal_date);
             // CRLF conversion can grow a message past the limit.
             if message.raw.len() as u64 > limit {

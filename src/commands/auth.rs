@@ -81,18 +81,17 @@ async fn check_password(
     name: String,
     password: Vec<u8>,
 ) -> Result<Option<UserRecord>, Done> {
-    let store = Arc::clone(&ctx.store);
-    let found = tokio::task::spawn_blocking(move || {
-        let record = store.find_user(&name)?;
-        let apps = match &record {
-            Some(record) => store.app_passwords(record.id)?,
-            None => Vec::new(),
-        };
-        Ok::<_, StoreError>((record, apps))
-    });
-    let (record, apps) = found
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))??;
+    let (record, apps) = ctx
+        .store_calls
+        .read(move |store| {
+            let record = store.find_user(&name)?;
+            let apps = match &record {
+                Some(record) => store.app_passwords(record.id)?,
+                None => Vec::new(),
+            };
+            Ok::<_, StoreError>((record, apps))
+        })
+        .await?;
     let hash = record.as_ref().map(|r| r.password_hash.clone());
     if ctx.passwords.verify(hash, password.clone()).await {
         return Ok(record);
@@ -106,10 +105,10 @@ async fn check_password(
             .verify(Some(app.password_hash), password.clone())
             .await
         {
-            let (store, user, label) = (Arc::clone(&ctx.store), record.id, app.label);
-            tokio::task::spawn_blocking(move || store.touch_app_password(user, &label))
-                .await
-                .map_err(|e| StoreError::Internal(e.to_string()))??;
+            let (user, label) = (record.id, app.label);
+            ctx.store_calls
+                .write(move |store| store.touch_app_password(user, &label))
+                .await?;
             return Ok(Some(record));
         }
     }

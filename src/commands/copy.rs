@@ -31,7 +31,7 @@ pub async fn transfer(
     let user = user(s)?;
     let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
     let outcome = s
-        .store(move |store| match kind {
+        .store_write(move |store| match kind {
             Transfer::Copy => store.copy(mailbox, &uids, user.id, &target),
             Transfer::Move => store.move_messages(mailbox, &uids, user.id, &target),
         })

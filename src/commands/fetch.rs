@@ -60,7 +60,7 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         // every UID that was ever expunged (what the client means).
         let ranges = command.sequence_set.ranges(u32::MAX);
         let vanished = s
-            .store(move |store| store.vanished_since(mailbox, since, Some(&ranges)))
+            .store_read(move |store| store.vanished_since(mailbox, since, Some(&ranges)))
             .await?;
         if !vanished.is_empty() {
             s.untagged(format_args!(
@@ -80,7 +80,7 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
         let batches = if request.raw {
             let sizes = s
-                .store(move |store| store.fetch(mailbox, &uids, FetchRequest::default()))
+                .store_read(move |store| store.fetch(mailbox, &uids, FetchRequest::default()))
                 .await?;
             size_batches(&sizes)
         } else {
@@ -89,7 +89,7 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         let mut found = 0;
         for batch in batches {
             let mut messages = s
-                .store(move |store| store.fetch(mailbox, &batch, request))
+                .store_read(move |store| store.fetch(mailbox, &batch, request))
                 .await?;
             found += messages.len();
             let seen_now = if marks_seen {
@@ -177,7 +177,7 @@ async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<V
     };
     let uids = unseen.clone();
     let outcome = s
-        .store(move |store| store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None))
+        .store_write(move |store| store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None))
         .await?;
     if let Some(selection) = s.state.selection_mut() {
         selection.note_own_changes(&outcome);

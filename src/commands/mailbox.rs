@@ -16,7 +16,7 @@ pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) ->
     let special_use = use_attribute(special_use)?;
     let user = user(s)?;
     let (who, what) = (user.name.clone(), name.clone());
-    s.store(move |store| store.create_mailbox(user.id, &name, special_use))
+    s.store_write(move |store| store.create_mailbox(user.id, &name, special_use))
         .await?;
     tracing::info!(user = %who, mailbox = %what, "mailbox created");
     Ok(Done::ok("CREATE completed"))
@@ -39,7 +39,7 @@ pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
     let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     let (who, what) = (user.name.clone(), name.clone());
-    s.store(move |store| store.delete_mailbox(user.id, &name))
+    s.store_write(move |store| store.delete_mailbox(user.id, &name))
         .await?;
     tracing::info!(user = %who, mailbox = %what, "mailbox deleted");
     Ok(Done::ok("DELETE completed"))
@@ -55,7 +55,7 @@ pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandR
     }
     let user = user(s)?;
     let (who, old, new) = (user.name.clone(), from.clone(), to.clone());
-    s.store(move |store| store.rename_mailbox(user.id, &from, &to))
+    s.store_write(move |store| store.rename_mailbox(user.id, &from, &to))
         .await?;
     tracing::info!(user = %who, from = %old, to = %new, "mailbox renamed");
     Ok(Done::ok("RENAME completed"))
@@ -64,7 +64,7 @@ pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandR
 pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> CommandResult {
     let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
-    s.store(move |store| store.set_subscribed(user.id, &name, subscribed))
+    s.store_write(move |store| store.set_subscribed(user.id, &name, subscribed))
         .await?;
     let verb = if subscribed {
         "SUBSCRIBE"
@@ -78,7 +78,9 @@ pub async fn status(s: &mut Session, raw_name: &[u8], items: &[StatusItem]) -> C
     let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     let lookup = name.clone();
-    let status = s.store(move |store| store.status(user.id, &lookup)).await?;
+    let status = s
+        .store_read(move |store| store.status(user.id, &lookup))
+        .await?;
     write_status(s, name.as_str(), &status, items);
     Ok(Done::ok("STATUS completed"))
 }

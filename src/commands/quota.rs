@@ -31,7 +31,7 @@ pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
     let lookup = name.clone();
     // The mailbox must exist; its root is the user's.
     let quota = s
-        .store(move |store| {
+        .store_read(move |store| {
             store.status(user.id, &lookup)?;
             store.quota(user.id)
         })
@@ -52,7 +52,7 @@ pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
 
 pub async fn get_quota(s: &mut Session, root: &[u8]) -> CommandResult {
     let user = user(s)?;
-    let quota = s.store(move |store| store.quota(user.id)).await?;
+    let quota = s.store_read(move |store| store.quota(user.id)).await?;
     match (root.is_empty(), quota_line(&quota)) {
         (true, Some(line)) => {
             s.untagged(format_args!("{line}"));

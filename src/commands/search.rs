@@ -32,7 +32,9 @@ pub async fn search(
     let selection = selected(s)?;
     let query = to_query(criteria, selection)?;
     let mailbox = selection.mailbox;
-    let found = s.store(move |store| store.search(mailbox, &query)).await?;
+    let found = s
+        .store_read(move |store| store.search(mailbox, &query))
+        .await?;
     let selection = selected(s)?;
     // Only messages this session has been told about, as UIDs or numbers.
     let mut results = Vec::with_capacity(found.len());

@@ -46,7 +46,7 @@ pub async fn select(
         );
     }
     let mailbox = s
-        .store(move |store| store.select(user.id, &name, !read_only))
+        .store_read(move |store| store.select(user.id, &name, !read_only))
         .await?;
     let watcher = s.ctx.store.watch(mailbox.id, mailbox.highest_modseq);
 
@@ -118,7 +118,7 @@ async fn resynchronize(
     let known = params.known_uids.as_ref().map(|set| set.ranges(largest));
     let (id, since) = (mailbox.id, params.modseq);
     let vanished = s
-        .store(move |store| store.vanished_since(id, since, known.as_deref()))
+        .store_read(move |store| store.vanished_since(id, since, known.as_deref()))
         .await?;
     if !vanished.is_empty() {
         s.untagged(format_args!("VANISHED (EARLIER) {}", uid_set(&vanished)));
@@ -143,7 +143,9 @@ pub async fn close(s: &mut Session) -> CommandResult {
     let mut done = Done::ok("CLOSE completed");
     if !selection.read_only {
         let mailbox = selection.mailbox;
-        let expunged = s.store(move |store| store.expunge(mailbox, None)).await?;
+        let expunged = s
+            .store_write(move |store| store.expunge(mailbox, None))
+            .await?;
         done = with_highest_modseq(s, done, &expunged);
     }
     s.state.deselect();
@@ -174,7 +176,7 @@ pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResu
         None => None,
     };
     let expunged = s
-        .store(move |store| store.expunge(mailbox, only.as_deref()))
+        .store_write(move |store| store.expunge(mailbox, only.as_deref()))
         .await?;
     report_expunges(s, &expunged.uids);
     let verb = if uids.is_some() {

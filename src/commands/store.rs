@@ -35,7 +35,9 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     let unchanged_since = command.unchanged_since;
     let keywords = flags.keywords.clone();
     let outcome = s
-        .store(move |store| store.store_flags(mailbox, &uids, change, &flags, unchanged_since))
+        .store_write(move |store| {
+            store.store_flags(mailbox, &uids, change, &flags, unchanged_since)
+        })
         .await?;
     if change != FlagChange::Remove {
         s.announce_keywords(&keywords);

@@ -183,11 +183,12 @@ impl Lmtp {
         let Some(target) = delivery::resolve(&self.ctx.config(), &address) else {
             return format!("550 5.1.1 <{address}>: not a local domain or address\r\n");
         };
-        let store = Arc::clone(&self.ctx.store);
         let user = target.user.clone();
-        let found = tokio::task::spawn_blocking(move || delivery::find_user(store.as_ref(), &user))
-            .await
-            .unwrap_or_else(|e| Err(DeliveryError::Temporary(e.to_string())));
+        let found = self
+            .ctx
+            .store_calls
+            .read(move |store| delivery::find_user(store, &user))
+            .await;
         match found {
             Ok(_) => {
                 self.transaction
@@ -229,25 +230,20 @@ impl Lmtp {
         recipient: Recipient,
         message: Arc<Vec<u8>>,
     ) -> String {
-        let ctx = Arc::clone(&self.ctx);
+        let config = self.ctx.config();
         let sender = sender.to_owned();
         let address = recipient.address.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let envelope = Envelope {
-                sender: &sender,
-                recipient: &recipient.address,
-            };
-            delivery::deliver(
-                ctx.store.as_ref(),
-                &ctx.config(),
-                &recipient.target,
-                None,
-                &envelope,
-                &message,
-            )
-        })
-        .await
-        .unwrap_or_else(|e| Err(DeliveryError::Temporary(e.to_string())));
+        let result = self
+            .ctx
+            .store_calls
+            .write(move |store| {
+                let envelope = Envelope {
+                    sender: &sender,
+                    recipient: &recipient.address,
+                };
+                delivery::deliver(store, &config, &recipient.target, None, &envelope, &message)
+            })
+            .await;
         let counted = if result.is_ok() {
             "delivered"
         } else {

@@ -71,9 +71,10 @@ impl Metrics {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text exposition; `active` is the current number of connections
-    /// and `logged_in` the sessions past LOGIN/AUTHENTICATE.
-    pub fn render(&self, active: usize, logged_in: usize) -> String {
+    /// The text exposition; `active` is the current number of connections,
+    /// `logged_in` the sessions past LOGIN/AUTHENTICATE and `store_memory`
+    /// what the store says it holds.
+    pub fn render(&self, active: usize, logged_in: usize, store_memory: Option<u64>) -> String {
         let mut out = String::new();
 
         out.push_str("# TYPE letterbox_connections_total counter\n");
@@ -119,6 +120,11 @@ impl Metrics {
             "# TYPE letterbox_auth_failures_total counter\nletterbox_auth_failures_total {}\n",
             self.auth_failures.load(Ordering::Relaxed)
         ));
+        if let Some(bytes) = store_memory {
+            out.push_str(&format!(
+                "# TYPE letterbox_store_memory_bytes gauge\nletterbox_store_memory_bytes {bytes}\n"
+            ));
+        }
         out
     }
 }

@@ -26,6 +26,7 @@ use crate::auth::guard::LoginGuard;
 use crate::config::{Config, LmtpListen};
 use crate::session::{Session, Stream};
 use crate::store::MailStore;
+use crate::store::calls::StoreCalls;
 use limits::{ConnectionGuard, ConnectionLimiter};
 
 /// What every session shares.
@@ -33,6 +34,8 @@ pub struct ServerContext {
     /// The configuration; SIGHUP swaps in a re-read one (see `reload`).
     config: std::sync::RwLock<Arc<Config>>,
     pub store: Arc<dyn MailStore>,
+    /// The same store, for blocking calls from async code.
+    pub store_calls: StoreCalls,
     /// Present when TLS is configured: used for 993 and for STARTTLS;
     /// replaced on SIGHUP.
     pub tls: ReloadableTls,
@@ -144,6 +147,7 @@ impl Server {
         );
         let files = config.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone()));
         let ctx = Arc::new(ServerContext {
+            store_calls: StoreCalls::new(Arc::clone(&store)),
             store,
             tls: ReloadableTls::new(tls, files),
             passwords: PasswordChecker::for_this_machine(),
@@ -234,8 +238,11 @@ impl Server {
         if let Some(listener) = self.metrics {
             let (ctx, limiter) = (Arc::clone(&self.ctx), Arc::clone(&self.limiter));
             let render = move || {
-                ctx.metrics
-                    .render(limiter.active(), ctx.user_slots.active())
+                ctx.metrics.render(
+                    limiter.active(),
+                    ctx.user_slots.active(),
+                    ctx.store.memory_used(),
+                )
             };
             tokio::spawn(metrics::serve(listener, render, stop_rx.clone()));
         }

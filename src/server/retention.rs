@@ -33,14 +33,14 @@ async fn purge_once(ctx: &Arc<ServerContext>) {
             continue;
         };
         let cutoff = now - i64::from(*days) * 86_400;
-        let store = Arc::clone(&ctx.store);
-        let purged =
-            tokio::task::spawn_blocking(move || store.purge_older_than(special_use, cutoff)).await;
+        let purged = ctx
+            .store_calls
+            .write(move |store| store.purge_older_than(special_use, cutoff))
+            .await;
         match purged {
-            Ok(Ok(0)) => {}
-            Ok(Ok(count)) => tracing::info!(mailbox = %name, count, days, "retention purge"),
-            Ok(Err(e)) => tracing::error!(mailbox = %name, error = %e, "retention purge failed"),
-            Err(e) => tracing::error!(error = %e, "retention task failed"),
+            Ok(0) => {}
+            Ok(count) => tracing::info!(mailbox = %name, count, days, "retention purge"),
+            Err(e) => tracing::error!(mailbox = %name, error = %e, "retention purge failed"),
         }
     }
 }

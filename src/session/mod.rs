@@ -271,7 +271,7 @@ impl Session {
             !selection.read_only,
         );
         let changes = match self
-            .store(move |s| s.changes_since(mailbox, modseq, last_uid, claim))
+            .store_read(move |s| s.changes_since(mailbox, modseq, last_uid, claim))
             .await
         {
             Ok(changes) => changes,
@@ -358,19 +358,32 @@ impl Session {
         }
     }
 
-    /// Runs a blocking store call on tokio's blocking pool. The future does
-    /// not borrow the session, so handlers can hold it across `.await`.
-    pub fn store<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
+    /// Runs a store call that reads (see [`StoreCalls`] for why reads and
+    /// writes are admitted apart). The future does not borrow the session,
+    /// so handlers can hold it across `.await`.
+    ///
+    /// [`StoreCalls`]: crate::store::calls::StoreCalls
+    pub fn store_read<T, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(&dyn MailStore) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = Arc::clone(&self.ctx.store);
-        async move {
-            tokio::task::spawn_blocking(move || f(store.as_ref()))
-                .await
-                .unwrap_or_else(|e| Err(StoreError::Internal(format!("store task failed: {e}"))))
-        }
+        self.ctx.store_calls.read(f)
+    }
+
+    /// Runs a store call that changes the store.
+    pub fn store_write<T, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn MailStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.ctx.store_calls.write(f)
     }
 
     /// Queues `* <line>\r\n`.

@@ -4,8 +4,9 @@
 //! state. It speaks users, mailboxes (UTF-8 names with `/` as the hierarchy
 //! delimiter), UIDs and flags; no SQL type crosses it, so a second backend can
 //! be added by implementing the trait. Its methods block: async callers run
-//! them on tokio's blocking pool (see `session::Session::store`).
+//! them through [`calls::StoreCalls`].
 
+pub mod calls;
 pub mod names;
 pub mod notify;
 pub mod search;
@@ -434,4 +435,10 @@ pub trait MailStore: Send + Sync + 'static {
     /// its MODSEQ rises above `modseq`, whichever session or process made
     /// the change (other processes' changes within a poll interval).
     fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64>;
+    /// Heap memory the backend's own accounting says it holds (page
+    /// caches, prepared statements), for the metrics; `None` when it does
+    /// not know.
+    fn memory_used(&self) -> Option<u64> {
+        None
+    }
 }

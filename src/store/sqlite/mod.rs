@@ -550,6 +550,14 @@ impl MailStore for SqliteStore {
     fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64> {
         self.notifier.subscribe(mailbox, modseq)
     }
+
+    /// SQLite counts its allocations for the whole process: with one
+    /// store per process (the daemon) that is this store's connections.
+    fn memory_used(&self) -> Option<u64> {
+        // SAFETY: reads a counter; SQLite is compiled thread-safe.
+        let used = unsafe { rusqlite::ffi::sqlite3_memory_used() };
+        u64::try_from(used).ok()
+    }
 }
 
 #[cfg(test)]
