@@ -7,9 +7,9 @@
 //! 3.9 GB RSS. A small fixed pool bounds that to workers x 19 MiB and
 //! queues login bursts fairly.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio::sync::oneshot;
 
 use super::cache::{self, CredentialCache};
@@ -22,14 +22,14 @@ struct Job {
 }
 
 pub struct PasswordChecker {
-    jobs: SyncSender<Job>,
+    jobs: Sender<Job>,
     recent: CredentialCache,
 }
 
 impl PasswordChecker {
     /// Starts `workers` threads; they end when the checker is dropped.
     pub fn new(workers: usize) -> PasswordChecker {
-        let (jobs, queue) = sync_channel::<Job>(1024);
+        let (jobs, queue) = channel::<Job>(1024);
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..workers.max(1) {
             let queue = Arc::clone(&queue);
@@ -68,16 +68,13 @@ impl PasswordChecker {
 
     async fn verify_on_pool(&self, hash: Option<String>, password: Vec<u8>) -> bool {
         let (reply, answer) = oneshot::channel();
-        let jobs = self.jobs.clone();
         let job = Job {
             hash,
             password,
             reply,
         };
-        // The queue is bounded; waiting for room must not block the runtime.
-        let queued = tokio::task::spawn_blocking(move || jobs.send(job).is_ok())
-            .await
-            .unwrap_or(false);
+        // The queue is bounded: a burst of logins waits for room as tasks.
+        let queued = self.jobs.send(job).await.is_ok();
         queued && answer.await.unwrap_or(false)
     }
 }
@@ -85,10 +82,10 @@ impl PasswordChecker {
 fn work(queue: &Mutex<Receiver<Job>>) {
     loop {
         let job = {
-            let queue = queue.lock().unwrap_or_else(|p| p.into_inner());
-            match queue.recv() {
-                Ok(job) => job,
-                Err(_) => return,
+            let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+            match queue.blocking_recv() {
+                Some(job) => job,
+                None => return,
             }
         };
         let matches = verify_password(job.hash.as_deref(), &job.password);
