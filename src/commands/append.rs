@@ -7,6 +7,7 @@ use crate::mail::new_message;
 use crate::proto::Flag;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::Access;
 use crate::store::StoreError;
 
 pub async fn append(
@@ -25,7 +26,7 @@ pub async fn append(
     let limit = s.ctx.config().limits.max_message_size;
     let user = user(s)?;
     let outcome = s
-        .store_write(move |store| {
+        .store(Access::Write, move |store| {
             let message = new_message(&message, flags, internal_date);
             // CRLF conversion can grow a message past the limit.
             if message.raw.len() as u64 > limit {

@@ -8,7 +8,7 @@ use crate::server::ServerContext;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::{State, User};
-use crate::store::{StoreError, UserRecord};
+use crate::store::{Access, StoreError, UserRecord};
 
 /// LOGIN and AUTHENTICATE need TLS unless plaintext was allowed.
 pub fn login_allowed(s: &Session) -> bool {
@@ -83,7 +83,7 @@ async fn check_password(
 ) -> Result<Option<UserRecord>, Done> {
     let (record, apps) = ctx
         .store_calls
-        .read(move |store| {
+        .run(Access::Read, move |store| {
             let record = store.find_user(&name)?;
             let apps = match &record {
                 Some(record) => store.app_passwords(record.id)?,
@@ -107,7 +107,9 @@ async fn check_password(
         {
             let (user, label) = (record.id, app.label);
             ctx.store_calls
-                .write(move |store| store.touch_app_password(user, &label))
+                .run(Access::Write, move |store| {
+                    store.touch_app_password(user, &label)
+                })
                 .await?;
             return Ok(Some(record));
         }

@@ -6,6 +6,7 @@ use super::{mailbox_name, resolve, see_new_uids, uid_set, user};
 use crate::proto::SequenceSet;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done, write_status};
+use crate::store::Access;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transfer {
@@ -31,7 +32,7 @@ pub async fn transfer(
     let user = user(s)?;
     let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
     let outcome = s
-        .store_write(move |store| match kind {
+        .store(Access::Write, move |store| match kind {
             Transfer::Copy => store.copy(mailbox, &uids, user.id, &target),
             Transfer::Move => store.move_messages(mailbox, &uids, user.id, &target),
         })

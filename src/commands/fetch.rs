@@ -13,6 +13,7 @@ use crate::mail::MessageIndex;
 use crate::proto::{FetchAttribute, Section, SectionText, SequenceSet, encode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::Access;
 use crate::store::{FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
 /// Messages per store round trip.
@@ -60,7 +61,9 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         // every UID that was ever expunged (what the client means).
         let ranges = command.sequence_set.ranges(u32::MAX);
         let vanished = s
-            .store_read(move |store| store.vanished_since(mailbox, since, Some(&ranges)))
+            .store(Access::Read, move |store| {
+                store.vanished_since(mailbox, since, Some(&ranges))
+            })
             .await?;
         if !vanished.is_empty() {
             s.untagged(format_args!(
@@ -80,7 +83,9 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
         let batches = if request.raw {
             let sizes = s
-                .store_read(move |store| store.fetch(mailbox, &uids, FetchRequest::default()))
+                .store(Access::Read, move |store| {
+                    store.fetch(mailbox, &uids, FetchRequest::default())
+                })
                 .await?;
             size_batches(&sizes)
         } else {
@@ -89,7 +94,9 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         let mut found = 0;
         for batch in batches {
             let mut messages = s
-                .store_read(move |store| store.fetch(mailbox, &batch, request))
+                .store(Access::Read, move |store| {
+                    store.fetch(mailbox, &batch, request)
+                })
                 .await?;
             found += messages.len();
             let seen_now = if marks_seen {
@@ -177,7 +184,9 @@ async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<V
     };
     let uids = unseen.clone();
     let outcome = s
-        .store_write(move |store| store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None))
+        .store(Access::Write, move |store| {
+            store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None)
+        })
         .await?;
     if let Some(selection) = s.state.selection_mut() {
         selection.note_own_changes(&outcome);

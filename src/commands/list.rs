@@ -16,6 +16,7 @@ use super::{user, wire_text};
 use crate::proto::{ListCommand, ListReturn, StatusItem, encode};
 use crate::session::Session;
 use crate::session::reply::{CommandResult, Done};
+use crate::store::Access;
 use crate::store::{
     DELIMITER, MailStore, MailboxInfo, MailboxName, MailboxStatus, SpecialUse, StoreError,
     StoreResult, UserId,
@@ -351,7 +352,7 @@ async fn run(s: &mut Session, command: ListCommand, flavor: Flavor) -> CommandRe
     let user = user(s)?;
     let want_subscriptions = options.show_subscribed;
     let (mailboxes, subscriptions) = s
-        .store_read(move |store| {
+        .store(Access::Read, move |store| {
             let subscriptions = if want_subscriptions {
                 store.list_subscriptions(user.id)?
             } else {
@@ -382,7 +383,7 @@ async fn lookup_statuses(
         return Ok(Vec::new());
     }
     let statuses = s
-        .store_read(move |store| {
+        .store(Access::Read, move |store| {
             Ok(names
                 .iter()
                 .map(|name| status_of(store, user, name))
@@ -446,7 +447,7 @@ pub async fn lsub(s: &mut Session, raw_reference: &[u8], raw_pattern: &[u8]) -> 
     let pattern = pattern(&reference, &pattern_text)?;
     let user = user(s)?;
     let subscriptions = s
-        .store_read(move |store| store.list_subscriptions(user.id))
+        .store(Access::Read, move |store| store.list_subscriptions(user.id))
         .await?;
     let subscribed: HashSet<&str> = subscriptions.iter().map(String::as_str).collect();
     // RFC 3501 §6.3.9: with `%`, an unsubscribed level above a subscribed

@@ -4,6 +4,7 @@ use super::{mailbox_name, user};
 use crate::proto::{StatusItem, encode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::Access;
 use crate::store::{MailboxStatus, SpecialUse};
 
 pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) -> CommandResult {
@@ -16,8 +17,10 @@ pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) ->
     let special_use = use_attribute(special_use)?;
     let user = user(s)?;
     let (who, what) = (user.name.clone(), name.clone());
-    s.store_write(move |store| store.create_mailbox(user.id, &name, special_use))
-        .await?;
+    s.store(Access::Write, move |store| {
+        store.create_mailbox(user.id, &name, special_use)
+    })
+    .await?;
     tracing::info!(user = %who, mailbox = %what, "mailbox created");
     Ok(Done::ok("CREATE completed"))
 }
@@ -39,8 +42,10 @@ pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
     let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
     let (who, what) = (user.name.clone(), name.clone());
-    s.store_write(move |store| store.delete_mailbox(user.id, &name))
-        .await?;
+    s.store(Access::Write, move |store| {
+        store.delete_mailbox(user.id, &name)
+    })
+    .await?;
     tracing::info!(user = %who, mailbox = %what, "mailbox deleted");
     Ok(Done::ok("DELETE completed"))
 }
@@ -55,8 +60,10 @@ pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandR
     }
     let user = user(s)?;
     let (who, old, new) = (user.name.clone(), from.clone(), to.clone());
-    s.store_write(move |store| store.rename_mailbox(user.id, &from, &to))
-        .await?;
+    s.store(Access::Write, move |store| {
+        store.rename_mailbox(user.id, &from, &to)
+    })
+    .await?;
     tracing::info!(user = %who, from = %old, to = %new, "mailbox renamed");
     Ok(Done::ok("RENAME completed"))
 }
@@ -64,8 +71,10 @@ pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandR
 pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> CommandResult {
     let name = mailbox_name(s, raw_name)?;
     let user = user(s)?;
-    s.store_write(move |store| store.set_subscribed(user.id, &name, subscribed))
-        .await?;
+    s.store(Access::Write, move |store| {
+        store.set_subscribed(user.id, &name, subscribed)
+    })
+    .await?;
     let verb = if subscribed {
         "SUBSCRIBE"
     } else {
@@ -79,7 +88,7 @@ pub async fn status(s: &mut Session, raw_name: &[u8], items: &[StatusItem]) -> C
     let user = user(s)?;
     let lookup = name.clone();
     let status = s
-        .store_read(move |store| store.status(user.id, &lookup))
+        .store(Access::Read, move |store| store.status(user.id, &lookup))
         .await?;
     write_status(s, name.as_str(), &status, items);
     Ok(Done::ok("STATUS completed"))

@@ -6,6 +6,7 @@ use super::{mailbox_name, user};
 use crate::proto::encode;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::Access;
 use crate::store::Quota;
 
 /// `* QUOTA "" (STORAGE used limit MESSAGE used limit)`, for the limited
@@ -31,7 +32,7 @@ pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
     let lookup = name.clone();
     // The mailbox must exist; its root is the user's.
     let quota = s
-        .store_read(move |store| {
+        .store(Access::Read, move |store| {
             store.status(user.id, &lookup)?;
             store.quota(user.id)
         })
@@ -52,7 +53,9 @@ pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
 
 pub async fn get_quota(s: &mut Session, root: &[u8]) -> CommandResult {
     let user = user(s)?;
-    let quota = s.store_read(move |store| store.quota(user.id)).await?;
+    let quota = s
+        .store(Access::Read, move |store| store.quota(user.id))
+        .await?;
     match (root.is_empty(), quota_line(&quota)) {
         (true, Some(line)) => {
             s.untagged(format_args!("{line}"));

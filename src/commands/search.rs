@@ -12,6 +12,7 @@ use crate::proto::{SearchKey, SequenceSet};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::Selection;
+use crate::store::Access;
 use crate::store::{DateCmp, SearchQuery, SystemFlags};
 
 pub async fn search(
@@ -33,7 +34,7 @@ pub async fn search(
     let query = to_query(criteria, selection)?;
     let mailbox = selection.mailbox;
     let found = s
-        .store_read(move |store| store.search(mailbox, &query))
+        .store(Access::Read, move |store| store.search(mailbox, &query))
         .await?;
     let selection = selected(s)?;
     // Only messages this session has been told about, as UIDs or numbers.

@@ -7,6 +7,7 @@ use crate::proto::{QresyncParams, SequenceSet};
 use crate::session::reply::{Code, CommandResult, Done, write_status};
 use crate::session::state::{Selection, State};
 use crate::session::{Session, expunge_lines};
+use crate::store::Access;
 use crate::store::{Expunged, SelectedMailbox, SystemFlags};
 
 /// The FLAGS list and PERMANENTFLAGS code for a mailbox's keywords.
@@ -46,7 +47,9 @@ pub async fn select(
         );
     }
     let mailbox = s
-        .store_read(move |store| store.select(user.id, &name, !read_only))
+        .store(Access::Read, move |store| {
+            store.select(user.id, &name, !read_only)
+        })
         .await?;
     let watcher = s.ctx.store.watch(mailbox.id, mailbox.highest_modseq);
 
@@ -118,7 +121,9 @@ async fn resynchronize(
     let known = params.known_uids.as_ref().map(|set| set.ranges(largest));
     let (id, since) = (mailbox.id, params.modseq);
     let vanished = s
-        .store_read(move |store| store.vanished_since(id, since, known.as_deref()))
+        .store(Access::Read, move |store| {
+            store.vanished_since(id, since, known.as_deref())
+        })
         .await?;
     if !vanished.is_empty() {
         s.untagged(format_args!("VANISHED (EARLIER) {}", uid_set(&vanished)));
@@ -144,7 +149,7 @@ pub async fn close(s: &mut Session) -> CommandResult {
     if !selection.read_only {
         let mailbox = selection.mailbox;
         let expunged = s
-            .store_write(move |store| store.expunge(mailbox, None))
+            .store(Access::Write, move |store| store.expunge(mailbox, None))
             .await?;
         done = with_highest_modseq(s, done, &expunged);
     }
@@ -176,7 +181,9 @@ pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResu
         None => None,
     };
     let expunged = s
-        .store_write(move |store| store.expunge(mailbox, only.as_deref()))
+        .store(Access::Write, move |store| {
+            store.expunge(mailbox, only.as_deref())
+        })
         .await?;
     report_expunges(s, &expunged.uids);
     let verb = if uids.is_some() {

@@ -6,6 +6,7 @@ use super::{resolve, see_new_uids};
 use crate::proto::{Flag, SequenceSet, StoreMode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
+use crate::store::Access;
 use crate::store::FlagChange;
 
 pub struct StoreCommand {
@@ -35,7 +36,7 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     let unchanged_since = command.unchanged_since;
     let keywords = flags.keywords.clone();
     let outcome = s
-        .store_write(move |store| {
+        .store(Access::Write, move |store| {
             store.store_flags(mailbox, &uids, change, &flags, unchanged_since)
         })
         .await?;

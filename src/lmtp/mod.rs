@@ -10,6 +10,7 @@ use tokio::time::timeout;
 
 use crate::delivery::{self, DeliveryError, Envelope, Target};
 use crate::server::ServerContext;
+use crate::store::Access;
 
 /// The longest command line accepted (RFC 5321 allows 512; be generous).
 const MAX_LINE: usize = 4096;
@@ -187,7 +188,7 @@ impl Lmtp {
         let found = self
             .ctx
             .store_calls
-            .read(move |store| delivery::find_user(store, &user))
+            .run(Access::Read, move |store| delivery::find_user(store, &user))
             .await;
         match found {
             Ok(_) => {
@@ -236,7 +237,7 @@ impl Lmtp {
         let result = self
             .ctx
             .store_calls
-            .write(move |store| {
+            .run(Access::Write, move |store| {
                 let envelope = Envelope {
                     sender: &sender,
                     recipient: &recipient.address,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::ServerContext;
-use crate::store::SpecialUse;
+use crate::store::{Access, SpecialUse};
 
 pub async fn run(ctx: Arc<ServerContext>, mut stop: watch::Receiver<bool>) {
     let retention = &ctx.config().retention;
@@ -35,7 +35,9 @@ async fn purge_once(ctx: &Arc<ServerContext>) {
         let cutoff = now - i64::from(*days) * 86_400;
         let purged = ctx
             .store_calls
-            .write(move |store| store.purge_older_than(special_use, cutoff))
+            .run(Access::Write, move |store| {
+                store.purge_older_than(special_use, cutoff)
+            })
             .await;
         match purged {
             Ok(0) => {}

@@ -20,7 +20,7 @@ use crate::commands::{self, Flow};
 use crate::proto::framing::{FrameError, FrameEvent, Framer, FramingLimits, LineEvent};
 use crate::proto::parse::parse_command;
 use crate::server::ServerContext;
-use crate::store::{MailStore, StoreError};
+use crate::store::{Access, MailStore, StoreError};
 use reply::{Done, write_status};
 use state::State;
 
@@ -271,7 +271,9 @@ impl Session {
             !selection.read_only,
         );
         let changes = match self
-            .store_read(move |s| s.changes_since(mailbox, modseq, last_uid, claim))
+            .store(Access::Read, move |s| {
+                s.changes_since(mailbox, modseq, last_uid, claim)
+            })
             .await
         {
             Ok(changes) => changes,
@@ -358,32 +360,21 @@ impl Session {
         }
     }
 
-    /// Runs a store call that reads (see [`StoreCalls`] for why reads and
-    /// writes are admitted apart). The future does not borrow the session,
-    /// so handlers can hold it across `.await`.
+    /// Runs a store call with the slots of its kind (see [`StoreCalls`]).
+    /// The future does not borrow the session, so handlers can hold it
+    /// across `.await`.
     ///
     /// [`StoreCalls`]: crate::store::calls::StoreCalls
-    pub fn store_read<T, F>(
+    pub fn store<T, F>(
         &self,
+        access: Access,
         f: F,
     ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(&dyn MailStore) -> Result<T, StoreError> + Send + 'static,
     {
-        self.ctx.store_calls.read(f)
-    }
-
-    /// Runs a store call that changes the store.
-    pub fn store_write<T, F>(
-        &self,
-        f: F,
-    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn MailStore) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.ctx.store_calls.write(f)
+        self.ctx.store_calls.run(access, f)
     }
 
     /// Queues `* <line>\r\n`.

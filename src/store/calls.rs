@@ -59,9 +59,8 @@ impl StoreCalls {
     /// Runs `f` once a slot for `access` is free. The future borrows
     /// nothing, so a handler can hold it across `.await`. Dropped before
     /// its slot comes, the call never runs; dropped later, it still
-    /// finishes (a write is never cut in half).
-    /// A call that cannot run (it panicked) fails with
-    /// [`StoreError::Internal`], converted to the call's error type.
+    /// finishes (a write is never cut in half). A call that panics fails
+    /// with [`StoreError::Internal`], converted to the call's error type.
     pub fn run<T, E, F>(
         &self,
         access: Access,
@@ -90,24 +89,6 @@ impl StoreCalls {
             .await
             .unwrap_or_else(|e| Err(internal(format!("store task failed: {e}"))))
         }
-    }
-
-    pub fn read<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send + 'static
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&dyn MailStore) -> Result<T, E> + Send + 'static,
-    {
-        self.run(Access::Read, f)
-    }
-
-    pub fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send + 'static
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&dyn MailStore) -> Result<T, E> + Send + 'static,
-    {
-        self.run(Access::Write, f)
     }
 }
 
@@ -161,18 +142,18 @@ mod tests {
     async fn reads_do_not_wait_for_busy_writes() {
         let (_dir, calls) = calls(2, 1);
         let (release, blocked) = std::sync::mpsc::channel::<()>();
-        let write = tokio::spawn(calls.write(move |_| -> StoreResult<()> {
+        let write = tokio::spawn(calls.run(Access::Write, move |_| -> StoreResult<()> {
             blocked.recv_timeout(Duration::from_secs(10)).ok();
             Ok(())
         }));
         // The only write slot is taken; a second write must wait ...
-        let queued = tokio::spawn(calls.write(|_| StoreResult::Ok("second write")));
+        let queued = tokio::spawn(calls.run(Access::Write, |_| StoreResult::Ok("second write")));
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!queued.is_finished());
         // ... while a read runs now.
         let read = tokio::time::timeout(
             Duration::from_secs(5),
-            calls.read(|store| store.list_users()),
+            calls.run(Access::Read, |store| store.list_users()),
         )
         .await;
         assert_eq!(read.expect("the read waited").unwrap().len(), 0);
@@ -184,8 +165,16 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_call_is_an_error_and_frees_its_slot() {
         let (_dir, calls) = calls(1, 1);
-        let failed = calls.write(|_| -> StoreResult<()> { panic!("boom") }).await;
+        let failed = calls
+            .run(Access::Write, |_| -> StoreResult<()> { panic!("boom") })
+            .await;
         assert!(matches!(failed, Err(StoreError::Internal(_))), "{failed:?}");
-        assert_eq!(calls.write(|_| StoreResult::Ok(7)).await.unwrap(), 7);
+        assert_eq!(
+            calls
+                .run(Access::Write, |_| StoreResult::Ok(7))
+                .await
+                .unwrap(),
+            7
+        );
     }
 }

@@ -17,6 +17,7 @@ use std::ops::RangeInclusive;
 use chrono::{DateTime, FixedOffset};
 
 use crate::mail::search_text::SearchText;
+pub use calls::Access;
 pub use search::{DateCmp, SearchQuery};
 
 pub use names::{DELIMITER, MailboxName};
