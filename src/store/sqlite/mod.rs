@@ -6,6 +6,7 @@
 //! concurrent writes sharing a commit ([`writer`]); reads use a small pool
 //! of further connections so they run beside a write.
 
+mod checkpoint;
 mod indexer;
 mod mailboxes;
 mod messages;
@@ -58,6 +59,7 @@ impl SqliteStore {
         }
         let mut writer = open_connection(path, synchronous)?;
         schema::migrate(&mut writer)?;
+        checkpoint::leave_to_background(&writer)?;
         let readers = (0..READERS)
             .map(|_| open_connection(path, synchronous).map(Mutex::new))
             .collect::<StoreResult<Vec<_>>>()?;
@@ -80,6 +82,8 @@ impl SqliteStore {
             Arc::downgrade(&writer),
         )
         .map_err(|e| StoreError::Internal(format!("cannot start the search indexer: {e}")))?;
+        checkpoint::start(open_connection(path, synchronous)?, Arc::downgrade(&writer))
+            .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
         Ok(SqliteStore {
             writer,
             indexer,
