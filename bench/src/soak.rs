@@ -41,15 +41,8 @@ pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) 
         let metrics = setup.metrics_addr;
         tokio::spawn(async move {
             loop {
-                let store_kib = match metrics {
-                    Some(addr) => store_memory_kib(addr).await,
-                    None => None,
-                };
-                samples.lock().unwrap().push(Sample {
-                    rss_kib: procmem::of_tree(pid).rss_kib,
-                    threads: procmem::threads(pid),
-                    store_kib,
-                });
+                let now = sample(pid, metrics).await;
+                samples.lock().unwrap().push(now);
                 tokio::time::sleep(SAMPLE_EVERY).await;
             }
         })
@@ -81,6 +74,13 @@ pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) 
     }
     let (verified, missing, changed) = verify(setup, &ledger, &mut all).await;
     let samples = samples.lock().unwrap().clone();
+    let at_rest = match setup.server_pid {
+        Some(pid) => {
+            tokio::time::sleep(SETTLE).await;
+            Some(sample(pid, setup.metrics_addr).await)
+        }
+        None => None,
+    };
     let mut summary = all.summary("soak", elapsed, setup.memory());
     let extra = &mut summary.extra;
     extra.insert("acknowledged APPENDs verified".into(), verified as f64);
@@ -101,7 +101,36 @@ pub async fn soak(setup: &Setup, clients: usize, duration: Duration, seed: u64) 
         let outside: Vec<f64> = rss.iter().zip(&store).map(|(r, s)| r - s).collect();
         curve(extra, "RSS outside the store KiB", &outside);
     }
+    if let Some(rest) = at_rest {
+        extra.insert("RSS KiB at rest after the run".into(), rest.rss_kib as f64);
+        extra.insert("threads at rest after the run".into(), rest.threads as f64);
+        if let Some(store) = rest.store_kib {
+            extra.insert("store KiB at rest after the run".into(), store as f64);
+            extra.insert(
+                "RSS outside the store KiB at rest after the run".into(),
+                rest.rss_kib.saturating_sub(store) as f64,
+            );
+        }
+    }
     summary
+}
+
+/// How long the server gets, once every client has gone, to give back
+/// what the load needed: idle blocking threads exit after 10 s and free
+/// heap memory is trimmed every 30 s. What it still holds then, beyond
+/// the store's caches, is what the run left behind.
+const SETTLE: Duration = Duration::from_secs(45);
+
+async fn sample(pid: u32, metrics: Option<std::net::SocketAddr>) -> Sample {
+    let store_kib = match metrics {
+        Some(addr) => store_memory_kib(addr).await,
+        None => None,
+    };
+    Sample {
+        rss_kib: procmem::of_tree(pid).rss_kib,
+        threads: procmem::threads(pid),
+        store_kib,
+    }
 }
 
 /// Records a sampled quantity: one point a minute (to see a plateau), its
