@@ -59,7 +59,7 @@ impl SqliteStore {
         }
         let mut writer = open_connection(path, synchronous)?;
         schema::migrate(&mut writer)?;
-        checkpoint::leave_to_background(&writer)?;
+        checkpoint::limit_wal_file(&writer)?;
         let readers = (0..READERS)
             .map(|_| open_connection(path, synchronous).map(Mutex::new))
             .collect::<StoreResult<Vec<_>>>()?;
