@@ -7,8 +7,7 @@ use crate::mail::new_message;
 use crate::proto::Flag;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
-use crate::store::Access;
-use crate::store::StoreError;
+use crate::store::{Access, StoreError};
 
 pub async fn append(
     s: &mut Session,

@@ -13,8 +13,7 @@ use crate::mail::MessageIndex;
 use crate::proto::{FetchAttribute, Section, SectionText, SequenceSet, encode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
-use crate::store::Access;
-use crate::store::{FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
+use crate::store::{Access, FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
 /// Messages per store round trip.
 const CHUNK: usize = 256;

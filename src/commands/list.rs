@@ -16,9 +16,8 @@ use super::{user, wire_text};
 use crate::proto::{ListCommand, ListReturn, StatusItem, encode};
 use crate::session::Session;
 use crate::session::reply::{CommandResult, Done};
-use crate::store::Access;
 use crate::store::{
-    DELIMITER, MailStore, MailboxInfo, MailboxName, MailboxStatus, SpecialUse, StoreError,
+    Access, DELIMITER, MailStore, MailboxInfo, MailboxName, MailboxStatus, SpecialUse, StoreError,
     StoreResult, UserId,
 };
 

@@ -4,8 +4,7 @@ use super::{mailbox_name, user};
 use crate::proto::{StatusItem, encode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
-use crate::store::Access;
-use crate::store::{MailboxStatus, SpecialUse};
+use crate::store::{Access, MailboxStatus, SpecialUse};
 
 pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) -> CommandResult {
     let name = mailbox_name(s, raw_name)?;

@@ -6,8 +6,7 @@ use super::{mailbox_name, user};
 use crate::proto::encode;
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
-use crate::store::Access;
-use crate::store::Quota;
+use crate::store::{Access, Quota};
 
 /// `* QUOTA "" (STORAGE used limit MESSAGE used limit)`, for the limited
 /// resources; `None` when nothing is limited.

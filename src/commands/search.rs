@@ -12,8 +12,7 @@ use crate::proto::{SearchKey, SequenceSet};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::Selection;
-use crate::store::Access;
-use crate::store::{DateCmp, SearchQuery, SystemFlags};
+use crate::store::{Access, DateCmp, SearchQuery, SystemFlags};
 
 pub async fn search(
     s: &mut Session,

@@ -7,8 +7,7 @@ use crate::proto::{QresyncParams, SequenceSet};
 use crate::session::reply::{Code, CommandResult, Done, write_status};
 use crate::session::state::{Selection, State};
 use crate::session::{Session, expunge_lines};
-use crate::store::Access;
-use crate::store::{Expunged, SelectedMailbox, SystemFlags};
+use crate::store::{Access, Expunged, SelectedMailbox, SystemFlags};
 
 /// The FLAGS list and PERMANENTFLAGS code for a mailbox's keywords.
 pub fn write_flags(s: &mut Session, keywords: &[String], read_only: bool) {

@@ -6,8 +6,7 @@ use super::{resolve, see_new_uids};
 use crate::proto::{Flag, SequenceSet, StoreMode};
 use crate::session::Session;
 use crate::session::reply::{Code, CommandResult, Done};
-use crate::store::Access;
-use crate::store::FlagChange;
+use crate::store::{Access, FlagChange};
 
 pub struct StoreCommand {
     pub uid: bool,
