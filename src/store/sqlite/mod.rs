@@ -6,13 +6,13 @@
 //! concurrent writes sharing a commit ([`writer`]); reads use a small pool
 //! of further connections so they run beside a write.
 
-mod checkpoint;
 mod indexer;
 mod mailboxes;
 mod messages;
 mod schema;
 mod search;
 mod users;
+mod wal;
 mod writer;
 
 use writer::Durability;
@@ -59,7 +59,7 @@ impl SqliteStore {
         }
         let mut writer = open_connection(path, synchronous)?;
         schema::migrate(&mut writer)?;
-        checkpoint::limit_wal_file(&writer)?;
+        wal::limit_wal_file(&writer)?;
         let readers = (0..READERS)
             .map(|_| open_connection(path, synchronous).map(Mutex::new))
             .collect::<StoreResult<Vec<_>>>()?;
@@ -82,8 +82,6 @@ impl SqliteStore {
             Arc::downgrade(&writer),
         )
         .map_err(|e| StoreError::Internal(format!("cannot start the search indexer: {e}")))?;
-        checkpoint::start(open_connection(path, synchronous)?, Arc::downgrade(&writer))
-            .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
         Ok(SqliteStore {
             writer,
             indexer,

@@ -21,7 +21,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -30,6 +30,9 @@ use crate::store::{StoreError, StoreResult};
 /// Writes in one transaction at most, so a steady stream of writers still
 /// commits regularly.
 const MAX_BATCH: usize = 64;
+/// A write or a batch's commit that takes longer is logged: every other
+/// writer waits for it.
+const SLOW_COMMIT: Duration = Duration::from_secs(1);
 /// How long a writer waits for someone else's COMMIT before checking that
 /// its batch is still in hand (a writer that panicked commits nothing).
 const COMMIT_CHECK: Duration = Duration::from_millis(20);
@@ -128,7 +131,11 @@ impl BatchWriter {
             run(&state.conn, "BEGIN IMMEDIATE")?;
         }
         run(&state.conn, "SAVEPOINT write")?;
+        let start = Instant::now();
         let result = f(&state.conn);
+        if start.elapsed() > SLOW_COMMIT {
+            tracing::info!(ms = start.elapsed().as_millis() as u64, "slow write");
+        }
         let end = if result.is_ok() {
             run(&state.conn, "RELEASE write")
         } else {
@@ -156,7 +163,20 @@ impl BatchWriter {
 
     /// Commits the open batch and wakes its writers.
     fn commit(&self, state: &mut WriterState) {
-        let outcome = (self.before_commit)(&state.conn).and_then(|()| run(&state.conn, "COMMIT"));
+        let start = Instant::now();
+        let outcome = (self.before_commit)(&state.conn).and_then(|()| {
+            let hook = start.elapsed();
+            let committed = run(&state.conn, "COMMIT");
+            if start.elapsed() > SLOW_COMMIT {
+                tracing::info!(
+                    writes = state.pending,
+                    before_commit_ms = hook.as_millis() as u64,
+                    commit_ms = (start.elapsed() - hook).as_millis() as u64,
+                    "slow commit"
+                );
+            }
+            committed
+        });
         if outcome.is_err() {
             let _ = run(&state.conn, "ROLLBACK");
         }
