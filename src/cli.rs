@@ -11,7 +11,7 @@ use crate::auth::{hash_password, random_password};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::server::Server;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{MailStore, StoreError};
+use crate::store::{MailStore, StoreError, calls};
 use crate::tls;
 
 #[derive(Debug, Parser)]
@@ -434,6 +434,7 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
     let dev = config_path.is_none();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(calls::BLOCKING_THREADS)
         .build()
         .map_err(|e| e.to_string())?;
     crate::memory::start_returning_free_memory();

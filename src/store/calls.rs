@@ -27,6 +27,14 @@ pub const READ_SLOTS: usize = 32;
 /// peaks well below it (10 appending clients).
 pub const WRITE_SLOTS: usize = 16;
 
+/// Threads for tokio's blocking pool: enough for every slot, so a store
+/// call never waits for a thread, plus a margin. Without a cap the pool
+/// keeps more: a slot is freed as its call returns, a moment before its
+/// thread is idle, so the next call may start a new one, and under steady
+/// load no thread idles the 10 s after which tokio ends it (soak: 75
+/// threads creeping to 97).
+pub const BLOCKING_THREADS: usize = READ_SLOTS + WRITE_SLOTS + 16;
+
 /// Runs closures over one store off the async runtime.
 pub struct StoreCalls {
     store: Arc<dyn MailStore>,
