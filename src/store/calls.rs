@@ -8,8 +8,8 @@
 //! reads queue behind those waiting writes (FETCH p50 3 ms -> 160 ms). Here
 //! a call first takes a slot of its kind, waiting as a task (no thread),
 //! and only then gets a blocking thread: writes wait for writes, reads for
-//! reads, and the store never holds more than `READ_SLOTS + WRITE_SLOTS`
-//! threads.
+//! reads, and never more than `READ_SLOTS + WRITE_SLOTS` calls run at once
+//! (the threads tokio keeps for them are capped by [`BLOCKING_THREADS`]).
 
 use std::sync::Arc;
 

@@ -32,7 +32,7 @@ use crate::store::{StoreError, StoreResult};
 const MAX_BATCH: usize = 64;
 /// A write or a batch's commit that takes longer is logged: every other
 /// writer waits for it.
-const SLOW_COMMIT: Duration = Duration::from_secs(1);
+const SLOW: Duration = Duration::from_secs(1);
 /// How long a writer waits for someone else's COMMIT before checking that
 /// its batch is still in hand (a writer that panicked commits nothing).
 const COMMIT_CHECK: Duration = Duration::from_millis(20);
@@ -133,7 +133,7 @@ impl BatchWriter {
         run(&state.conn, "SAVEPOINT write")?;
         let start = Instant::now();
         let result = f(&state.conn);
-        if start.elapsed() > SLOW_COMMIT {
+        if start.elapsed() > SLOW {
             tracing::info!(ms = start.elapsed().as_millis() as u64, "slow write");
         }
         let end = if result.is_ok() {
@@ -167,7 +167,7 @@ impl BatchWriter {
         let outcome = (self.before_commit)(&state.conn).and_then(|()| {
             let hook = start.elapsed();
             let committed = run(&state.conn, "COMMIT");
-            if start.elapsed() > SLOW_COMMIT {
+            if start.elapsed() > SLOW {
                 tracing::info!(
                     writes = state.pending,
                     before_commit_ms = hook.as_millis() as u64,
