@@ -82,7 +82,7 @@ async fn check_password(
     password: Vec<u8>,
 ) -> Result<Option<UserRecord>, Done> {
     let (record, apps) = ctx
-        .store_calls
+        .store
         .run(Access::Read, move |store| {
             let record = store.find_user(&name)?;
             let apps = match &record {
@@ -106,7 +106,7 @@ async fn check_password(
             .await
         {
             let (user, label) = (record.id, app.label);
-            ctx.store_calls
+            ctx.store
                 .run(Access::Write, move |store| {
                     store.touch_app_password(user, &label)
                 })

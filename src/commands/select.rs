@@ -50,7 +50,11 @@ pub async fn select(
             store.select(user.id, &name, !read_only)
         })
         .await?;
-    let watcher = s.ctx.store.watch(mailbox.id, mailbox.highest_modseq);
+    let watcher = s
+        .ctx
+        .store
+        .direct()
+        .watch(mailbox.id, mailbox.highest_modseq);
 
     write_flags(s, &mailbox.keywords, read_only);
     let recent: BTreeSet<u32> = mailbox

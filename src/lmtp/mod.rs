@@ -187,7 +187,7 @@ impl Lmtp {
         let user = target.user.clone();
         let found = self
             .ctx
-            .store_calls
+            .store
             .run(Access::Read, move |store| delivery::find_user(store, &user))
             .await;
         match found {
@@ -236,7 +236,7 @@ impl Lmtp {
         let address = recipient.address.clone();
         let result = self
             .ctx
-            .store_calls
+            .store
             .run(Access::Write, move |store| {
                 let envelope = Envelope {
                     sender: &sender,

@@ -33,9 +33,8 @@ use limits::{ConnectionGuard, ConnectionLimiter};
 pub struct ServerContext {
     /// The configuration; SIGHUP swaps in a re-read one (see `reload`).
     config: std::sync::RwLock<Arc<Config>>,
-    pub store: Arc<dyn MailStore>,
-    /// The same store, for blocking calls from async code.
-    pub store_calls: StoreCalls,
+    /// The mail store, called from async code.
+    pub store: StoreCalls,
     /// Present when TLS is configured: used for 993 and for STARTTLS;
     /// replaced on SIGHUP.
     pub tls: ReloadableTls,
@@ -84,7 +83,7 @@ impl ServerContext {
         self.user_slots
             .set_limits(usize::MAX, limits.max_connections_per_user);
         self.guard.set_settings(new.auth.guard_settings());
-        self.store.set_default_quota(new.quota.limits());
+        self.store.direct().set_default_quota(new.quota.limits());
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
         restart
     }
@@ -147,8 +146,7 @@ impl Server {
         );
         let files = config.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone()));
         let ctx = Arc::new(ServerContext {
-            store_calls: StoreCalls::new(Arc::clone(&store)),
-            store,
+            store: StoreCalls::new(store),
             tls: ReloadableTls::new(tls, files),
             passwords: PasswordChecker::for_this_machine(),
             guard: LoginGuard::new(config.auth.guard_settings()),
@@ -241,7 +239,7 @@ impl Server {
                 ctx.metrics.render(
                     limiter.active(),
                     ctx.user_slots.active(),
-                    ctx.store.memory_used(),
+                    ctx.store.direct().memory_used(),
                 )
             };
             tokio::spawn(metrics::serve(listener, render, stop_rx.clone()));

@@ -34,7 +34,7 @@ async fn purge_once(ctx: &Arc<ServerContext>) {
         };
         let cutoff = now - i64::from(*days) * 86_400;
         let purged = ctx
-            .store_calls
+            .store
             .run(Access::Write, move |store| {
                 store.purge_older_than(special_use, cutoff)
             })

@@ -374,7 +374,7 @@ impl Session {
         T: Send + 'static,
         F: FnOnce(&dyn MailStore) -> Result<T, StoreError> + Send + 'static,
     {
-        self.ctx.store_calls.run(access, f)
+        self.ctx.store.run(access, f)
     }
 
     /// Queues `* <line>\r\n`.

@@ -64,6 +64,13 @@ impl StoreCalls {
         }
     }
 
+    /// The store itself, for the few methods that never block (watching a
+    /// mailbox, the memory figure, the default quota) and so need neither
+    /// slot nor thread.
+    pub fn direct(&self) -> &dyn MailStore {
+        self.store.as_ref()
+    }
+
     /// Runs `f` once a slot for `access` is free. The future borrows
     /// nothing, so a handler can hold it across `.await`. Dropped before
     /// its slot comes, the call never runs; dropped later, it still
