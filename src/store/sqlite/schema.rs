@@ -151,6 +151,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO search_text (search_text, rank) VALUES ('automerge', 16);
     "#,
+    // 5: but a level with `crisismerge` segments (default 16) is merged
+    // whole, at once, in whichever write flushed the segment that tipped
+    // it; with automerge at 16 as well, every merge was one of those, and
+    // on a 2 GB index one took 15-30 s while every writer waited (soak).
+    // Above automerge, the incremental merges (a share of each flush) keep
+    // levels below it. bench/fts_merge.py, 38,400 messages to a 1.3-1.7 GB
+    // index: 16/16 longest write 16.5 s; 16/64 1.8 s, 12% less time in
+    // all and a smaller index; the default 4/16 1.9 s and 13% more time.
+    r#"
+    INSERT INTO search_text (search_text, rank) VALUES ('crisismerge', 64);
+    "#,
 ];
 
 /// Brings the schema up to date.
@@ -177,14 +188,16 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
-        let automerge: i64 = conn
-            .query_row(
-                "SELECT v FROM search_text_config WHERE k = 'automerge'",
-                [],
+        let fts_setting = |key: &str| -> i64 {
+            conn.query_row(
+                "SELECT v FROM search_text_config WHERE k = ?1",
+                [key],
                 |r| r.get(0),
             )
-            .unwrap();
-        assert_eq!(automerge, 16);
+            .unwrap()
+        };
+        assert_eq!(fts_setting("automerge"), 16);
+        assert_eq!(fts_setting("crisismerge"), 64);
     }
 
     /// A version-1 database keeps its ENVELOPE data and sent dates.
