@@ -492,11 +492,8 @@ impl MailStore for SqliteStore {
     ) -> StoreResult<CopyOutcome> {
         self.write_mailboxes(Durability::Fsync, |tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
-            if target == mailbox {
-                return Err(StoreError::Refused(
-                    "Cannot move messages into their own mailbox".into(),
-                ));
-            }
+            // Into its own mailbox too (as Dovecot does): the copies get
+            // new UIDs and only the originals go.
             let outcome = messages::copy(tx, mailbox, uids, target)?;
             let moved: Vec<u32> = outcome.uids.iter().map(|(source, _)| *source).collect();
             messages::remove(tx, mailbox, Some(&moved), 0)?;
