@@ -133,8 +133,9 @@ impl BatchWriter {
         run(&state.conn, "SAVEPOINT write")?;
         let start = Instant::now();
         let result = f(&state.conn);
-        if start.elapsed() > SLOW {
-            tracing::info!(ms = start.elapsed().as_millis() as u64, "slow write");
+        let took = start.elapsed();
+        if took > SLOW {
+            tracing::info!(ms = took.as_millis() as u64, "slow write");
         }
         let end = if result.is_ok() {
             run(&state.conn, "RELEASE write")
@@ -167,11 +168,12 @@ impl BatchWriter {
         let outcome = (self.before_commit)(&state.conn).and_then(|()| {
             let hook = start.elapsed();
             let committed = run(&state.conn, "COMMIT");
-            if start.elapsed() > SLOW {
+            let took = start.elapsed();
+            if took > SLOW {
                 tracing::info!(
                     writes = state.pending,
                     before_commit_ms = hook.as_millis() as u64,
-                    commit_ms = (start.elapsed() - hook).as_millis() as u64,
+                    commit_ms = (took - hook).as_millis() as u64,
                     "slow commit"
                 );
             }
