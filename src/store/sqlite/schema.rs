@@ -158,7 +158,8 @@ const MIGRATIONS: &[&str] = &[
     // Above automerge, the incremental merges (a share of each flush) keep
     // levels below it. bench/fts_merge.py, 38,400 messages to a 1.3-1.7 GB
     // index: 16/16 longest write 16.5 s; 16/64 1.8 s, 12% less time in
-    // all and a smaller index; the default 4/16 1.9 s and 13% more time.
+    // all and a smaller index; the default 4/16 1.9 s, but 15% more time
+    // in all than 16/64.
     r#"
     INSERT INTO search_text (search_text, rank) VALUES ('crisismerge', 64);
     "#,
