@@ -558,7 +558,7 @@ fn healthcheck(config: &Config) -> Result<(), String> {
 /// takes effect for new connections and commands) and the TLS certificate
 /// (certbot renewals), without dropping sessions. A broken file keeps
 /// everything as it was.
-async fn reload_on_sighup(ctx: Arc<crate::server::ServerContext>, config_path: Option<PathBuf>) {
+async fn reload_on_sighup(ctx: Arc<crate::context::ServerContext>, config_path: Option<PathBuf>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

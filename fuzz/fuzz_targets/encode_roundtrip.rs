@@ -5,7 +5,9 @@
 //! which is how clients see them.
 #![no_main]
 
-use letterbox::proto::command::{Command, CommandBody};
+use letterbox::proto::command::{
+    AppendCommand, Command, CommandBody, LoginCommand, LsubCommand, RenameCommand,
+};
 use letterbox::proto::encode;
 use letterbox::proto::mutf7;
 use letterbox::proto::parse::parse_command;
@@ -34,7 +36,7 @@ fn reencode(command: &Command) -> Option<Vec<u8>> {
     let mut out = command.tag.as_str().as_bytes().to_vec();
     out.push(b' ');
     match &command.body {
-        CommandBody::Login { username, password } => {
+        CommandBody::Login(LoginCommand { username, password }) => {
             out.extend_from_slice(b"LOGIN ");
             checked_astring(&mut out, username);
             out.push(b' ');
@@ -48,23 +50,23 @@ fn reencode(command: &Command) -> Option<Vec<u8>> {
         CommandBody::GetQuotaRoot { mailbox } => {
             word_and_mailbox(&mut out, "GETQUOTAROOT", mailbox)?
         }
-        CommandBody::Rename { from, to } => {
+        CommandBody::Rename(RenameCommand { from, to }) => {
             word_and_mailbox(&mut out, "RENAME", from)?;
             out.push(b' ');
             checked_mailbox(&mut out, to)?;
         }
-        CommandBody::Lsub { reference, pattern } => {
+        CommandBody::Lsub(LsubCommand { reference, pattern }) => {
             out.extend_from_slice(b"LSUB ");
             checked_string(&mut out, reference);
             out.push(b' ');
             checked_string(&mut out, pattern);
         }
-        CommandBody::Append {
+        CommandBody::Append(AppendCommand {
             mailbox,
             flags,
             internal_date,
             message,
-        } => {
+        }) => {
             word_and_mailbox(&mut out, "APPEND", mailbox)?;
             out.extend_from_slice(b" (");
             let names: Vec<String> = flags.iter().map(|f| f.as_imap()).collect();

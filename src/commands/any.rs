@@ -1,7 +1,7 @@
 //! Commands valid in every state: CAPABILITY, LOGOUT, ID, ENABLE.
 
+use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::State;
 
 /// What every state offers: enough to log in, plus what clients look for
@@ -56,22 +56,22 @@ pub fn capabilities(s: &Session) -> String {
 
 pub fn capability(s: &mut Session) -> CommandResult {
     let caps = capabilities(s);
-    s.untagged(format_args!("CAPABILITY {caps}"));
+    s.send(Untagged::Capability(caps));
     Ok(Done::ok("CAPABILITY completed"))
 }
 
 pub fn logout(s: &mut Session) -> CommandResult {
-    s.untagged(format_args!("BYE Logging out"));
+    s.send(Untagged::Condition(Done::bye("Logging out")));
     s.state = State::Logout;
     Ok(Done::ok("LOGOUT completed"))
 }
 
 /// RFC 2971: the client's identification is only logged.
 pub fn id(s: &mut Session) -> CommandResult {
-    s.untagged(format_args!(
-        "ID (\"name\" \"letterbox\" \"version\" \"{}\")",
-        env!("CARGO_PKG_VERSION")
-    ));
+    s.send(Untagged::Id(vec![
+        ("name", "letterbox"),
+        ("version", env!("CARGO_PKG_VERSION")),
+    ]));
     Ok(Done::ok("ID completed"))
 }
 
@@ -100,12 +100,7 @@ pub fn enable(s: &mut Session, names: &[String]) -> CommandResult {
             _ => {}
         }
     }
-    let mut line = String::from("ENABLED");
-    for name in enabled {
-        line.push(' ');
-        line.push_str(name);
-    }
-    s.untagged(format_args!("{line}"));
+    s.send(Untagged::Enabled(enabled));
     Ok(Done::ok("ENABLE completed"))
 }
 

@@ -1,27 +1,24 @@
 //! APPEND (RFC 3501 §6.3.11), with APPENDUID (RFC 4315).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::Utc;
 
 use super::{flags, mailbox_name, user};
 use crate::mail::new_message;
-use crate::proto::Flag;
+use crate::proto::AppendCommand;
+use crate::proto::response::{Code, CommandResult, Done};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{Access, StoreError};
 
-pub async fn append(
-    s: &mut Session,
-    raw_name: &[u8],
-    flags: &[Flag],
-    internal_date: Option<DateTime<FixedOffset>>,
-    message: Vec<u8>,
-) -> CommandResult {
-    let name = mailbox_name(s, raw_name)?;
+pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
+    let name = mailbox_name(s, &command.mailbox)?;
+    let message = command.message;
     if message.is_empty() {
         return Err(Done::no("Refusing to store an empty message"));
     }
-    let flags = flags::from_command(flags, true)?;
-    let internal_date = internal_date.unwrap_or_else(|| Utc::now().fixed_offset());
+    let flags = flags::from_command(&command.flags, true)?;
+    let internal_date = command
+        .internal_date
+        .unwrap_or_else(|| Utc::now().fixed_offset());
     let limit = s.ctx.config().limits.max_message_size;
     let user = user(s)?;
     let outcome = s

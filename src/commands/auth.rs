@@ -4,9 +4,10 @@ use super::capabilities;
 use std::sync::Arc;
 
 use crate::auth::sasl;
-use crate::server::ServerContext;
+use crate::context::ServerContext;
+use crate::proto::response::{Code, CommandResult, Done};
+use crate::proto::{AuthenticateCommand, LoginCommand};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::{State, User};
 use crate::store::{Access, StoreError, UserRecord};
 
@@ -33,23 +34,20 @@ pub fn starttls(s: &mut Session) -> CommandResult {
     Ok(Done::ok("Begin TLS negotiation now"))
 }
 
-pub async fn login(s: &mut Session, username: Vec<u8>, password: Vec<u8>) -> CommandResult {
+pub async fn login(s: &mut Session, command: LoginCommand) -> CommandResult {
     require_login_allowed(s)?;
-    verify(s, "LOGIN", username, password).await
+    verify(s, "LOGIN", command.username, command.password).await
 }
 
-pub async fn authenticate(
-    s: &mut Session,
-    mechanism: &str,
-    initial_response: Option<Vec<u8>>,
-) -> CommandResult {
+pub async fn authenticate(s: &mut Session, command: AuthenticateCommand) -> CommandResult {
+    let mechanism = &command.mechanism;
     if !mechanism.eq_ignore_ascii_case("PLAIN") {
         return Err(Done::no(format!(
             "Unsupported authentication mechanism {mechanism}"
         )));
     }
     require_login_allowed(s)?;
-    let response = match initial_response {
+    let response = match command.initial_response {
         Some(response) => response,
         None => match s.continuation("").await {
             Ok(Some(line)) => line,

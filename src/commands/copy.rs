@@ -1,11 +1,13 @@
 //! COPY and UID COPY (RFC 3501 §6.4.7) with COPYUID (RFC 4315), and MOVE
 //! and UID MOVE (RFC 6851).
 
-use super::select::{report_expunges, selected};
-use super::{mailbox_name, resolve, see_new_uids, uid_set, user};
-use crate::proto::SequenceSet;
+use super::select::selected;
+use super::updates::{report_expunges, see_new_uids};
+use super::{mailbox_name, resolve, user};
+use crate::proto::CopyCommand;
+use crate::proto::encode::uid_set;
+use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done, write_status};
 use crate::store::Access;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,14 +16,9 @@ pub enum Transfer {
     Move,
 }
 
-pub async fn transfer(
-    s: &mut Session,
-    kind: Transfer,
-    uid: bool,
-    set: &SequenceSet,
-    raw_name: &[u8],
-) -> CommandResult {
-    let target = mailbox_name(s, raw_name)?;
+pub async fn transfer(s: &mut Session, kind: Transfer, command: CopyCommand) -> CommandResult {
+    let (uid, set) = (command.uid, &command.sequence_set);
+    let target = mailbox_name(s, &command.mailbox)?;
     see_new_uids(s, set, uid).await?;
     let selection = selected(s)?;
     if kind == Transfer::Move && selection.read_only {
@@ -58,7 +55,7 @@ pub async fn transfer(
         return Ok(done.with_code(code));
     }
     // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges.
-    write_status(&mut s.out, None, &Done::ok("Moved").with_code(code));
+    s.send(Untagged::Condition(Done::ok("Moved").with_code(code)));
     report_expunges(s, &sources);
     Ok(done)
 }

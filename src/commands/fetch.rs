@@ -6,13 +6,14 @@
 
 use std::borrow::Cow;
 
-use super::flags::flag_list;
+use super::flags::wire_flags;
+use super::resolve;
 use super::select::selected;
-use super::{resolve, see_new_uids};
+use super::updates::see_new_uids;
 use crate::mail::MessageIndex;
-use crate::proto::{FetchAttribute, Section, SectionText, SequenceSet, encode};
+use crate::proto::response::{Code, CommandResult, Done, Untagged, flag_list};
+use crate::proto::{FetchAttribute, FetchCommand, Section, SectionText, encode};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{Access, FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
 /// Messages per store round trip.
@@ -22,15 +23,6 @@ const RAW_BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// Responses are written out once this much is queued, so one FETCH of
 /// many large sections never holds them all.
 const FLUSH_AT: usize = 1024 * 1024;
-
-pub struct FetchCommand {
-    pub uid: bool,
-    pub sequence_set: SequenceSet,
-    pub attributes: Vec<FetchAttribute>,
-    pub changed_since: Option<u64>,
-    /// QRESYNC's VANISHED modifier (UID FETCH with CHANGEDSINCE only).
-    pub vanished: bool,
-}
 
 pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
     see_new_uids(s, &command.sequence_set, command.uid).await?;
@@ -65,10 +57,10 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
             })
             .await?;
         if !vanished.is_empty() {
-            s.untagged(format_args!(
-                "VANISHED (EARLIER) {}",
-                super::uid_set(&vanished)
-            ));
+            s.send(Untagged::Vanished {
+                earlier: true,
+                uids: vanished,
+            });
         }
     }
     let request = FetchRequest {
@@ -255,9 +247,8 @@ async fn write_response(
     // A \Seen set by this FETCH is reported in the same response (with
     // its new MODSEQ once CONDSTORE is on).
     if flags_changed && !attributes.contains(&FetchAttribute::Flags) {
-        let flags = flag_list(&message.flags, recent);
-        s.out
-            .extend_from_slice(format!(" FLAGS {flags}").as_bytes());
+        s.out.extend_from_slice(b" FLAGS ");
+        flag_list(&mut s.out, &wire_flags(&message.flags, recent));
     }
     if flags_changed && s.extensions.condstore && !attributes.contains(&FetchAttribute::ModSeq) {
         s.out
@@ -282,7 +273,8 @@ fn write_item(
     match attribute {
         FetchAttribute::Uid => out.extend_from_slice(format!("UID {}", message.uid).as_bytes()),
         FetchAttribute::Flags => {
-            out.extend_from_slice(format!("FLAGS {}", flag_list(&message.flags, recent)).as_bytes())
+            out.extend_from_slice(b"FLAGS ");
+            flag_list(out, &wire_flags(&message.flags, recent));
         }
         FetchAttribute::InternalDate => {
             out.extend_from_slice(b"INTERNALDATE ");

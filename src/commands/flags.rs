@@ -1,35 +1,50 @@
-//! Flags between the wire and the store: parsing command flag lists and
-//! writing FLAGS lists.
+//! Flags between the wire and the store: command flag lists to stored
+//! flags, stored flags to the flags a response lists, and the FLAGS and
+//! PERMANENTFLAGS responses of a mailbox.
 
 use crate::proto::Flag;
-use crate::session::reply::Done;
+use crate::proto::response::{Code, Done, Untagged};
+use crate::session::Session;
 use crate::store::{Flags, SystemFlags};
 
-const SYSTEM: [(u8, &str); 5] = [
-    (SystemFlags::ANSWERED, "\\Answered"),
-    (SystemFlags::FLAGGED, "\\Flagged"),
-    (SystemFlags::DELETED, "\\Deleted"),
-    (SystemFlags::SEEN, "\\Seen"),
-    (SystemFlags::DRAFT, "\\Draft"),
+/// The system flags in the order responses list them.
+const SYSTEM: [(u8, Flag); 5] = [
+    (SystemFlags::ANSWERED, Flag::Answered),
+    (SystemFlags::FLAGGED, Flag::Flagged),
+    (SystemFlags::DELETED, Flag::Deleted),
+    (SystemFlags::SEEN, Flag::Seen),
+    (SystemFlags::DRAFT, Flag::Draft),
 ];
 
-/// The system flags, as the FLAGS and PERMANENTFLAGS responses list them.
-pub fn system_flag_names() -> impl Iterator<Item = &'static str> {
-    SYSTEM.iter().map(|(_, name)| *name)
-}
-
-/// `(\Seen $Keyword ...)`, with `\Recent` when this session owns it.
-pub fn flag_list(flags: &Flags, recent: bool) -> String {
-    let mut names: Vec<&str> = SYSTEM
+/// A message's flags as a response lists them: system flags, `\Recent`
+/// when this session owns it, then keywords.
+pub fn wire_flags(flags: &Flags, recent: bool) -> Vec<Flag> {
+    let mut wire: Vec<Flag> = SYSTEM
         .iter()
         .filter(|(bit, _)| flags.system.has(*bit))
-        .map(|(_, name)| *name)
+        .map(|(_, flag)| flag.clone())
         .collect();
     if recent {
-        names.push("\\Recent");
+        wire.push(Flag::Recent);
     }
-    names.extend(flags.keywords.iter().map(String::as_str));
-    format!("({})", names.join(" "))
+    wire.extend(flags.keywords.iter().cloned().map(Flag::Keyword));
+    wire
+}
+
+/// The FLAGS response and PERMANENTFLAGS code for a mailbox's keywords
+/// (SELECT, and when a STORE or another session adds a keyword).
+pub fn send_flags(s: &mut Session, keywords: &[String], read_only: bool) {
+    let mut known: Vec<Flag> = SYSTEM.iter().map(|(_, flag)| flag.clone()).collect();
+    known.extend(keywords.iter().cloned().map(Flag::Keyword));
+    let list: Vec<&str> = known.iter().map(Flag::name).collect();
+    let permanent = if read_only {
+        String::new()
+    } else {
+        format!("{} \\*", list.join(" "))
+    };
+    s.send(Untagged::Flags(known));
+    let done = Done::ok("Flags permitted").with_code(Code::PermanentFlags(permanent));
+    s.send(Untagged::Condition(done));
 }
 
 /// Converts flags from a command into stored flags. `\Recent` is the
@@ -71,8 +86,13 @@ mod tests {
             system: SystemFlags(SystemFlags::SEEN | SystemFlags::DRAFT),
             keywords: vec!["$Label1".into()],
         };
-        assert_eq!(flag_list(&flags, true), "(\\Seen \\Draft \\Recent $Label1)");
-        assert_eq!(flag_list(&Flags::default(), false), "()");
+        let listed = |flags: &Flags, recent| {
+            let mut out = Vec::new();
+            crate::proto::response::flag_list(&mut out, &wire_flags(flags, recent));
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(listed(&flags, true), "(\\Seen \\Draft \\Recent $Label1)");
+        assert_eq!(listed(&Flags::default(), false), "()");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! packet (iOS sends its next commands that way) stay buffered and run as
 //! the next commands.
 
-use crate::session::reply::{CommandResult, Done};
+use super::updates::catch_up;
+use crate::proto::response::{CommandResult, Done, Untagged};
 use crate::session::{IdleEvent, Session};
 
 pub async fn idle(s: &mut Session) -> CommandResult {
@@ -42,7 +43,7 @@ async fn idle_until_done(
             IdleEvent::Line(_) => return Err(Done::bad("Expected DONE to end IDLE")),
             IdleEvent::Changed => push_changes(s).await?,
             IdleEvent::Keepalive => {
-                s.untagged(format_args!("OK Still here"));
+                s.send(Untagged::Condition(Done::ok("Still here")));
                 s.flush().await.map_err(|_| Done::bad("Connection lost"))?;
             }
         }
@@ -50,7 +51,7 @@ async fn idle_until_done(
 }
 
 async fn push_changes(s: &mut Session) -> Result<(), Done> {
-    s.catch_up(true).await?;
+    catch_up(s, true).await?;
     if s.ended.is_some() {
         return Err(Done::bad("IDLE ended"));
     }

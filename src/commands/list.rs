@@ -10,19 +10,23 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::mailbox::write_status;
+use super::mailbox::status_response;
 use super::pattern::{Pattern, Patterns};
 use super::{user, wire_text};
-use crate::proto::{ListCommand, ListReturn, StatusItem, encode};
+use crate::proto::response::{CommandResult, Done, ListEntry, Untagged};
+use crate::proto::{ListCommand, ListReturn, LsubCommand, StatusItem};
 use crate::session::Session;
-use crate::session::reply::{CommandResult, Done};
 use crate::store::{
     Access, DELIMITER, MailStore, MailboxInfo, MailboxName, MailboxStatus, SpecialUse, StoreError,
     StoreResult, UserId,
 };
 
 pub fn namespace(s: &mut Session) -> CommandResult {
-    s.untagged(format_args!("NAMESPACE ((\"\" \"{DELIMITER}\")) NIL NIL"));
+    s.send(Untagged::Namespace {
+        personal: vec![(String::new(), DELIMITER)],
+        other_users: Vec::new(),
+        shared: Vec::new(),
+    });
     Ok(Done::ok("NAMESPACE completed"))
 }
 
@@ -32,24 +36,26 @@ fn pattern(reference: &str, pattern: &str) -> Result<Pattern, Done> {
 
 /// The reply to an empty pattern: the delimiter and the reference's root
 /// (RFC 3501 §6.3.8), e.g. `foo/` for reference `foo/bar`.
-fn write_root(s: &mut Session, verb: &str, reference: &str) {
+fn write_root(s: &mut Session, verb: &'static str, reference: &str) {
     let root = reference.find(DELIMITER).map_or("", |i| &reference[..=i]);
     write_entry(s, verb, &["\\Noselect"], root, false);
 }
 
-/// Appends one `* LIST` (or LSUB/XLIST) line. `childinfo` adds the RFC 5258
-/// §3.5 extended data item; it can only name SUBSCRIBED, the one selection
-/// option that RECURSIVEMATCH combines with here.
-fn write_entry(s: &mut Session, verb: &str, attributes: &[&str], name: &str, childinfo: bool) {
-    s.out.extend_from_slice(
-        format!("* {verb} ({}) \"{DELIMITER}\" ", attributes.join(" ")).as_bytes(),
-    );
-    encode::mailbox(&mut s.out, name, s.extensions.utf8);
-    if childinfo {
-        s.out
-            .extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
-    }
-    s.out.extend_from_slice(b"\r\n");
+/// Sends one `* LIST` (or LSUB/XLIST) response.
+fn write_entry(
+    s: &mut Session,
+    verb: &'static str,
+    attributes: &[&'static str],
+    name: &str,
+    childinfo: bool,
+) {
+    s.send(Untagged::List(ListEntry {
+        verb,
+        attributes: attributes.to_vec(),
+        delimiter: DELIMITER,
+        name: name.to_owned(),
+        childinfo,
+    }));
 }
 
 /// LIST, or Apple's pre-RFC 6154 XLIST, which differs only in the response
@@ -316,11 +322,11 @@ pub async fn list(s: &mut Session, command: ListCommand) -> CommandResult {
 }
 
 /// XLIST: a plain LIST answered in XLIST's words (see [`Flavor`]).
-pub async fn xlist(s: &mut Session, reference: Vec<u8>, pattern: Vec<u8>) -> CommandResult {
+pub async fn xlist(s: &mut Session, xlist: LsubCommand) -> CommandResult {
     let command = ListCommand {
         selection_options: Vec::new(),
-        reference,
-        patterns: vec![pattern],
+        reference: xlist.reference,
+        patterns: vec![xlist.pattern],
         return_options: Vec::new(),
     };
     run(s, command, Flavor::Xlist).await
@@ -431,14 +437,14 @@ fn write_entries(
             entry.childinfo,
         );
         if let Some(status) = status {
-            write_status(s, entry.name, &status, items);
+            s.send(status_response(entry.name, &status, items));
         }
     }
 }
 
-pub async fn lsub(s: &mut Session, raw_reference: &[u8], raw_pattern: &[u8]) -> CommandResult {
-    let reference = wire_text(s, raw_reference)?;
-    let pattern_text = wire_text(s, raw_pattern)?;
+pub async fn lsub(s: &mut Session, command: LsubCommand) -> CommandResult {
+    let reference = wire_text(s, &command.reference)?;
+    let pattern_text = wire_text(s, &command.pattern)?;
     if pattern_text.is_empty() {
         write_root(s, "LSUB", &reference);
         return Ok(Done::ok("LSUB completed"));

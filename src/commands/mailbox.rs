@@ -1,19 +1,19 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE and STATUS.
 
 use super::{mailbox_name, user};
-use crate::proto::{StatusItem, encode};
+use crate::proto::response::{Code, CommandResult, Done, Untagged};
+use crate::proto::{CreateCommand, RenameCommand, StatusCommand, StatusItem};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{Access, MailboxStatus, SpecialUse};
 
-pub async fn create(s: &mut Session, raw_name: &[u8], special_use: &[String]) -> CommandResult {
-    let name = mailbox_name(s, raw_name)?;
+pub async fn create(s: &mut Session, command: CreateCommand) -> CommandResult {
+    let name = mailbox_name(s, &command.mailbox)?;
     if name.as_str().contains(['*', '%']) {
         return Err(Done::no(
             "Mailbox names may not contain the LIST wildcards * and %",
         ));
     }
-    let special_use = use_attribute(special_use)?;
+    let special_use = use_attribute(&command.special_use)?;
     let user = user(s)?;
     let (who, what) = (user.name.clone(), name.clone());
     s.store(Access::Write, move |store| {
@@ -49,9 +49,9 @@ pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
     Ok(Done::ok("DELETE completed"))
 }
 
-pub async fn rename(s: &mut Session, raw_from: &[u8], raw_to: &[u8]) -> CommandResult {
-    let from = mailbox_name(s, raw_from)?;
-    let to = mailbox_name(s, raw_to)?;
+pub async fn rename(s: &mut Session, command: RenameCommand) -> CommandResult {
+    let from = mailbox_name(s, &command.from)?;
+    let to = mailbox_name(s, &command.to)?;
     if to.as_str().contains(['*', '%']) {
         return Err(Done::no(
             "Mailbox names may not contain the LIST wildcards * and %",
@@ -82,34 +82,31 @@ pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> Co
     Ok(Done::ok(format!("{verb} completed")))
 }
 
-pub async fn status(s: &mut Session, raw_name: &[u8], items: &[StatusItem]) -> CommandResult {
-    let name = mailbox_name(s, raw_name)?;
+pub async fn status(s: &mut Session, command: StatusCommand) -> CommandResult {
+    let name = mailbox_name(s, &command.mailbox)?;
     let user = user(s)?;
     let lookup = name.clone();
     let status = s
         .store(Access::Read, move |store| store.status(user.id, &lookup))
         .await?;
-    write_status(s, name.as_str(), &status, items);
+    s.send(status_response(name.as_str(), &status, &command.items));
     Ok(Done::ok("STATUS completed"))
 }
 
-/// Appends `* STATUS name (ITEM value ...)`. STATUS and LIST-STATUS (RFC
-/// 5819 §2) share it so both spell every item the same way.
-pub(super) fn write_status(
-    s: &mut Session,
+/// `* STATUS name (ITEM value ...)` with the items asked for. STATUS and
+/// LIST-STATUS (RFC 5819 §2) share it so both answer every item alike.
+pub(super) fn status_response(
     name: &str,
     status: &MailboxStatus,
     items: &[StatusItem],
-) {
-    let utf8 = s.extensions.utf8;
-    let out = &mut s.out;
-    let values: Vec<String> = items
-        .iter()
-        .map(|item| format!("{} {}", item.name(), status_value(status, *item)))
-        .collect();
-    out.extend_from_slice(b"* STATUS ");
-    encode::mailbox(out, name, utf8);
-    out.extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
+) -> Untagged {
+    Untagged::Status {
+        mailbox: name.to_owned(),
+        items: items
+            .iter()
+            .map(|item| (*item, status_value(status, *item)))
+            .collect(),
+    }
 }
 
 fn status_value(status: &MailboxStatus, item: StatusItem) -> u64 {

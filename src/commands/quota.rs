@@ -3,26 +3,27 @@
 //! administrator's (`letterbox quota set`), so SETQUOTA is refused.
 
 use super::{mailbox_name, user};
-use crate::proto::encode;
+use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{Access, Quota};
+
+/// The user's one quota root.
+const ROOT: &str = "";
 
 /// `* QUOTA "" (STORAGE used limit MESSAGE used limit)`, for the limited
 /// resources; `None` when nothing is limited.
-fn quota_line(quota: &Quota) -> Option<String> {
+fn quota_response(quota: &Quota) -> Option<Untagged> {
     let mut resources = Vec::new();
     if let Some(limit) = quota.limits.bytes {
-        resources.push(format!(
-            "STORAGE {} {}",
-            quota.used_bytes.div_ceil(1024),
-            limit / 1024
-        ));
+        resources.push(("STORAGE", quota.used_bytes.div_ceil(1024), limit / 1024));
     }
     if let Some(limit) = quota.limits.messages {
-        resources.push(format!("MESSAGE {} {limit}", quota.used_messages));
+        resources.push(("MESSAGE", quota.used_messages, limit));
     }
-    (!resources.is_empty()).then(|| format!("QUOTA \"\" ({})", resources.join(" ")))
+    (!resources.is_empty()).then(|| Untagged::Quota {
+        root: ROOT.to_owned(),
+        resources,
+    })
 }
 
 pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
@@ -36,16 +37,13 @@ pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
             store.quota(user.id)
         })
         .await?;
-    let line = quota_line(&quota);
-    let mut out = b"* QUOTAROOT ".to_vec();
-    encode::mailbox(&mut out, name.as_str(), s.extensions.utf8);
-    if line.is_some() {
-        out.extend_from_slice(b" \"\"");
-    }
-    out.extend_from_slice(b"\r\n");
-    s.out.extend_from_slice(&out);
-    if let Some(line) = line {
-        s.untagged(format_args!("{line}"));
+    let response = quota_response(&quota);
+    s.send(Untagged::QuotaRoot {
+        mailbox: name.as_str().to_owned(),
+        roots: response.iter().map(|_| ROOT.to_owned()).collect(),
+    });
+    if let Some(response) = response {
+        s.send(response);
     }
     Ok(Done::ok("GETQUOTAROOT completed"))
 }
@@ -55,9 +53,9 @@ pub async fn get_quota(s: &mut Session, root: &[u8]) -> CommandResult {
     let quota = s
         .store(Access::Read, move |store| store.quota(user.id))
         .await?;
-    match (root.is_empty(), quota_line(&quota)) {
-        (true, Some(line)) => {
-            s.untagged(format_args!("{line}"));
+    match (root.is_empty(), quota_response(&quota)) {
+        (true, Some(response)) => {
+            s.send(response);
             Ok(Done::ok("GETQUOTA completed"))
         }
         _ => Err(Done::no("No such quota root").with_code(Code::NonExistent)),
@@ -86,10 +84,9 @@ mod tests {
                 messages: Some(100),
             },
         };
-        assert_eq!(
-            quota_line(&quota).unwrap(),
-            "QUOTA \"\" (STORAGE 2 10240 MESSAGE 3 100)"
-        );
-        assert_eq!(quota_line(&Quota::default()), None);
+        let mut out = Vec::new();
+        quota_response(&quota).unwrap().encode(&mut out, false);
+        assert_eq!(out, b"* QUOTA \"\" (STORAGE 2 10240 MESSAGE 3 100)\r\n");
+        assert_eq!(quota_response(&Quota::default()), None);
     }
 }

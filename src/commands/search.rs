@@ -7,22 +7,20 @@
 use std::ops::RangeInclusive;
 
 use super::select::selected;
-use super::uid_set;
-use crate::proto::{SearchKey, SequenceSet};
+use crate::proto::response::{Code, CommandResult, Done, Esearch, Untagged};
+use crate::proto::{SearchCommand, SearchKey, SequenceSet};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::session::state::Selection;
 use crate::store::{Access, DateCmp, SearchQuery, SystemFlags};
 
-pub async fn search(
-    s: &mut Session,
-    uid: bool,
-    charset: Option<&str>,
-    criteria: &SearchKey,
-    return_options: Option<&[String]>,
-) -> CommandResult {
-    let returns = return_options.map(ReturnOptions::parse).transpose()?;
-    if let Some(charset) = charset
+pub async fn search(s: &mut Session, command: SearchCommand) -> CommandResult {
+    let (uid, criteria) = (command.uid, &command.criteria);
+    let returns = command
+        .return_options
+        .as_deref()
+        .map(ReturnOptions::parse)
+        .transpose()?;
+    if let Some(charset) = &command.charset
         && !["UTF-8", "US-ASCII"]
             .iter()
             .any(|c| c.eq_ignore_ascii_case(charset))
@@ -46,25 +44,17 @@ pub async fn search(
         }
     }
     // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ found.
-    let modseq = (uses_modseq(criteria) && !results.is_empty()).then_some(highest_modseq);
-    match returns {
-        None => write_search(s, &results, modseq),
-        Some(returns) => write_esearch(s, uid, &returns, &results, modseq),
-    }
+    let modseq = (criteria.uses_modseq() && !results.is_empty()).then_some(highest_modseq);
+    let response = match returns {
+        None => Untagged::Search {
+            numbers: results,
+            modseq,
+        },
+        Some(returns) => Untagged::Esearch(esearch(s, uid, &returns, results, modseq)),
+    };
+    s.send(response);
     let verb = if uid { "UID SEARCH" } else { "SEARCH" };
     Ok(Done::ok(format!("{verb} completed")))
-}
-
-/// `* SEARCH 2 5 7 [(MODSEQ n)]`.
-fn write_search(s: &mut Session, results: &[u32], modseq: Option<u64>) {
-    let mut line = String::from("SEARCH");
-    for n in results {
-        line.push_str(&format!(" {n}"));
-    }
-    if let Some(modseq) = modseq {
-        line.push_str(&format!(" (MODSEQ {modseq})"));
-    }
-    s.untagged(format_args!("{line}"));
 }
 
 /// RFC 4731 `SEARCH RETURN (...)` options.
@@ -101,56 +91,24 @@ impl ReturnOptions {
     }
 }
 
-/// `* ESEARCH (TAG "t") [UID] MIN a MAX b COUNT n ALL set [MODSEQ m]`.
-fn write_esearch(
-    s: &mut Session,
+/// `* ESEARCH (TAG "t") [UID] MIN a MAX b COUNT n ALL set [MODSEQ m]`:
+/// what RETURN asked for; MIN, MAX and ALL are left out when nothing
+/// matched (RFC 4731 §3.1).
+fn esearch(
+    s: &Session,
     uid: bool,
     returns: &ReturnOptions,
-    results: &[u32],
+    results: Vec<u32>,
     modseq: Option<u64>,
-) {
-    let mut line = format!("ESEARCH (TAG \"{}\")", s.current_tag);
-    if uid {
-        line.push_str(" UID");
-    }
-    if let (true, Some(min)) = (returns.min, results.first()) {
-        line.push_str(&format!(" MIN {min}"));
-    }
-    if let (true, Some(max)) = (returns.max, results.last()) {
-        line.push_str(&format!(" MAX {max}"));
-    }
-    if returns.count {
-        line.push_str(&format!(" COUNT {}", results.len()));
-    }
-    if returns.all && !results.is_empty() {
-        line.push_str(&format!(" ALL {}", uid_set(results)));
-    }
-    if let Some(modseq) = modseq {
-        line.push_str(&format!(" MODSEQ {modseq}"));
-    }
-    s.untagged(format_args!("{line}"));
-}
-
-/// True when the criteria contain a MODSEQ key (RFC 7162 §3.1.5).
-pub fn uses_modseq(key: &SearchKey) -> bool {
-    match key {
-        SearchKey::ModSeq(_) => true,
-        SearchKey::Not(inner) => uses_modseq(inner),
-        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
-        SearchKey::And(all) => all.iter().any(uses_modseq),
-        _ => false,
-    }
-}
-
-/// True when the criteria use message sequence numbers: then even UID
-/// SEARCH must not be interleaved with expunges (RFC 7162 §3.2.10).
-pub fn uses_sequence_numbers(key: &SearchKey) -> bool {
-    match key {
-        SearchKey::SequenceSet(_) => true,
-        SearchKey::Not(inner) => uses_sequence_numbers(inner),
-        SearchKey::Or(a, b) => uses_sequence_numbers(a) || uses_sequence_numbers(b),
-        SearchKey::And(all) => all.iter().any(uses_sequence_numbers),
-        _ => false,
+) -> Esearch {
+    Esearch {
+        tag: s.current_tag.clone(),
+        uid,
+        min: results.first().copied().filter(|_| returns.min),
+        max: results.last().copied().filter(|_| returns.max),
+        count: returns.count.then_some(results.len()),
+        all: if returns.all { results } else { Vec::new() },
+        modseq,
     }
 }
 

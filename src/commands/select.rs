@@ -2,35 +2,19 @@
 
 use std::collections::BTreeSet;
 
-use super::{flags, mailbox_name, resolve, uid_set, user};
-use crate::proto::{QresyncParams, SequenceSet};
-use crate::session::reply::{Code, CommandResult, Done, write_status};
+use super::flags::{send_flags, wire_flags};
+use super::updates::report_expunges;
+use super::{mailbox_name, resolve, user};
+use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
+use crate::proto::{QresyncParams, SelectCommand, SequenceSet};
+use crate::session::Session;
 use crate::session::state::{Selection, State};
-use crate::session::{Session, expunge_lines};
 use crate::store::{Access, Expunged, SelectedMailbox, SystemFlags};
 
-/// The FLAGS list and PERMANENTFLAGS code for a mailbox's keywords.
-pub fn write_flags(s: &mut Session, keywords: &[String], read_only: bool) {
-    let mut names: Vec<&str> = flags::system_flag_names().collect();
-    names.extend(keywords.iter().map(String::as_str));
-    let list = names.join(" ");
-    s.untagged(format_args!("FLAGS ({list})"));
-    let permanent = if read_only {
-        String::new()
-    } else {
-        format!("{list} \\*")
-    };
-    let done = Done::ok("Flags permitted").with_code(Code::PermanentFlags(permanent));
-    write_status(&mut s.out, None, &done);
-}
-
-pub async fn select(
-    s: &mut Session,
-    raw_name: &[u8],
-    read_only: bool,
-    qresync: Option<QresyncParams>,
-) -> CommandResult {
-    let name = mailbox_name(s, raw_name)?;
+/// SELECT, or EXAMINE with `read_only`.
+pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) -> CommandResult {
+    let name = mailbox_name(s, &command.mailbox)?;
+    let qresync = command.qresync;
     let user = user(s)?;
     if qresync.is_some() && !s.extensions.qresync {
         return Err(Done::bad("QRESYNC parameters need ENABLE QRESYNC first"));
@@ -39,11 +23,8 @@ pub async fn select(
     // this SELECT fails; RFC 7162 §3.2.11 marks the boundary with CLOSED.
     if s.state.selection().is_some() {
         s.state.deselect();
-        write_status(
-            &mut s.out,
-            None,
-            &Done::ok("Previous mailbox closed").with_code(Code::Closed),
-        );
+        let closed = Done::ok("Previous mailbox closed").with_code(Code::Closed);
+        s.send(Untagged::Condition(closed));
     }
     let mailbox = s
         .store(Access::Read, move |store| {
@@ -56,15 +37,15 @@ pub async fn select(
         .direct()
         .watch(mailbox.id, mailbox.highest_modseq);
 
-    write_flags(s, &mailbox.keywords, read_only);
+    send_flags(s, &mailbox.keywords, read_only);
     let recent: BTreeSet<u32> = mailbox
         .messages
         .iter()
         .filter(|m| m.recent)
         .map(|m| m.uid)
         .collect();
-    s.untagged(format_args!("{} EXISTS", mailbox.messages.len()));
-    s.untagged(format_args!("{} RECENT", recent.len()));
+    s.send(Untagged::Exists(mailbox.messages.len() as u32));
+    s.send(Untagged::Recent(recent.len() as u32));
     let first_unseen = mailbox
         .messages
         .iter()
@@ -81,8 +62,8 @@ pub async fn select(
         untagged_ok
             .push(Done::ok("Highest").with_code(Code::HighestModSeq(mailbox.highest_modseq)));
     }
-    for done in &untagged_ok {
-        write_status(&mut s.out, None, done);
+    for done in untagged_ok {
+        s.send(Untagged::Condition(done));
     }
     if let Some(params) = qresync.filter(|p| p.uidvalidity == mailbox.uidvalidity) {
         resynchronize(s, &mailbox, &recent, &params).await?;
@@ -129,17 +110,19 @@ async fn resynchronize(
         })
         .await?;
     if !vanished.is_empty() {
-        s.untagged(format_args!("VANISHED (EARLIER) {}", uid_set(&vanished)));
+        s.send(Untagged::Vanished {
+            earlier: true,
+            uids: vanished,
+        });
     }
     for (index, message) in mailbox.messages.iter().enumerate() {
         if message.modseq > since {
-            let flags = flags::flag_list(&message.flags, recent.contains(&message.uid));
-            s.untagged(format_args!(
-                "{} FETCH (UID {} FLAGS {flags} MODSEQ ({}))",
-                index + 1,
-                message.uid,
-                message.modseq
-            ));
+            s.send(Untagged::Fetch(FetchFlags {
+                seq: index as u32 + 1,
+                uid: Some(message.uid),
+                flags: Some(wire_flags(&message.flags, recent.contains(&message.uid))),
+                modseq: Some(message.modseq),
+            }));
         }
     }
     Ok(())
@@ -199,18 +182,6 @@ pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResu
         Done::ok(format!("{verb} completed")),
         &expunged,
     ))
-}
-
-/// Removes the (ascending) UIDs from the session's view and announces it
-/// (EXPUNGE lines, or VANISHED with QRESYNC).
-pub fn report_expunges(s: &mut Session, uids: &[u32]) {
-    let qresync = s.extensions.qresync;
-    let Some(selection) = s.state.selection_mut() else {
-        return;
-    };
-    for line in expunge_lines(selection, uids, qresync) {
-        s.untagged(format_args!("{line}"));
-    }
 }
 
 /// RFC 7162 §3.2.7-9: once a message is gone, the tagged OK of EXPUNGE,

@@ -1,21 +1,14 @@
 //! STORE and UID STORE (RFC 3501 §6.4.6), with UNCHANGEDSINCE (RFC 7162).
 
-use super::flags::{self, flag_list};
+use super::flags::{self, wire_flags};
+use super::resolve;
 use super::select::selected;
-use super::{resolve, see_new_uids};
-use crate::proto::{Flag, SequenceSet, StoreMode};
+use super::updates::{announce_keywords, see_new_uids};
+use crate::proto::encode::uid_set;
+use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
+use crate::proto::{StoreCommand, StoreMode};
 use crate::session::Session;
-use crate::session::reply::{Code, CommandResult, Done};
 use crate::store::{Access, FlagChange};
-
-pub struct StoreCommand {
-    pub uid: bool,
-    pub sequence_set: SequenceSet,
-    pub mode: StoreMode,
-    pub silent: bool,
-    pub flags: Vec<Flag>,
-    pub unchanged_since: Option<u64>,
-}
 
 pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     see_new_uids(s, &command.sequence_set, command.uid).await?;
@@ -40,10 +33,10 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
         })
         .await?;
     if change != FlagChange::Remove {
-        s.announce_keywords(&keywords);
+        announce_keywords(s, &keywords);
     }
     let modseq_on = s.extensions.condstore;
-    let mut lines = Vec::new();
+    let mut responses = Vec::new();
     let mut modified = Vec::new();
     if let Some(selection) = s.state.selection_mut() {
         selection.note_own_changes(&outcome);
@@ -58,18 +51,13 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
             if command.silent && !conditional {
                 continue;
             }
-            let mut items = Vec::new();
-            if command.uid {
-                items.push(format!("UID {}", message.uid));
-            }
-            if !command.silent {
-                let recent = selection.recent.contains(&message.uid);
-                items.push(format!("FLAGS {}", flag_list(&message.flags, recent)));
-            }
-            if modseq_on {
-                items.push(format!("MODSEQ ({})", message.modseq));
-            }
-            lines.push(format!("{seq} FETCH ({})", items.join(" ")));
+            let recent = selection.recent.contains(&message.uid);
+            responses.push(Untagged::Fetch(FetchFlags {
+                seq,
+                uid: command.uid.then_some(message.uid),
+                flags: (!command.silent).then(|| wire_flags(&message.flags, recent)),
+                modseq: modseq_on.then_some(message.modseq),
+            }));
         }
         // MODIFIED lists UIDs for UID STORE, sequence numbers for STORE.
         for uid in &outcome.modified {
@@ -80,8 +68,8 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
             }
         }
     }
-    for line in lines {
-        s.untagged(format_args!("{line}"));
+    for response in responses {
+        s.send(response);
     }
     let verb = if command.uid { "UID STORE" } else { "STORE" };
     let done = Done::ok(format!("{verb} completed"));
@@ -89,6 +77,6 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
         Ok(done)
     } else {
         modified.sort_unstable();
-        Ok(done.with_code(Code::Modified(super::uid_set(&modified))))
+        Ok(done.with_code(Code::Modified(uid_set(&modified))))
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::timeout;
 
+use crate::context::ServerContext;
 use crate::delivery::{self, DeliveryError, Envelope, Target};
-use crate::server::ServerContext;
 use crate::store::Access;
 
 /// The longest command line accepted (RFC 5321 allows 512; be generous).

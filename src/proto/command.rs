@@ -16,6 +16,9 @@ pub struct Command {
 
 /// A command without its tag. Mailbox names are raw wire bytes (modified
 /// UTF-7 unless UTF8=ACCEPT), except that `INBOX` in any case is `b"INBOX"`.
+/// A command with more than one argument carries its own struct, handed to
+/// its handler as it is; commands that share a grammar share the struct
+/// (SELECT/EXAMINE, COPY/MOVE, LSUB/XLIST).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandBody {
     // Any state.
@@ -28,39 +31,16 @@ pub enum CommandBody {
     Enable(Vec<String>),
     // Not authenticated.
     StartTls,
-    Authenticate {
-        /// Upper-cased.
-        mechanism: String,
-        /// SASL-IR initial response as sent (base64 text, or `=`).
-        initial_response: Option<Vec<u8>>,
-    },
-    Login {
-        username: Vec<u8>,
-        password: Vec<u8>,
-    },
+    Authenticate(AuthenticateCommand),
+    Login(LoginCommand),
     // Authenticated.
-    Select {
-        mailbox: Vec<u8>,
-        condstore: bool,
-        qresync: Option<QresyncParams>,
-    },
-    Examine {
-        mailbox: Vec<u8>,
-        condstore: bool,
-        qresync: Option<QresyncParams>,
-    },
-    Create {
-        mailbox: Vec<u8>,
-        /// RFC 6154 `CREATE name (USE (\Sent))`: the attributes as sent.
-        special_use: Vec<String>,
-    },
+    Select(SelectCommand),
+    Examine(SelectCommand),
+    Create(CreateCommand),
     Delete {
         mailbox: Vec<u8>,
     },
-    Rename {
-        from: Vec<u8>,
-        to: Vec<u8>,
-    },
+    Rename(RenameCommand),
     Subscribe {
         mailbox: Vec<u8>,
     },
@@ -68,14 +48,8 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
     },
     List(ListCommand),
-    Lsub {
-        reference: Vec<u8>,
-        pattern: Vec<u8>,
-    },
-    Xlist {
-        reference: Vec<u8>,
-        pattern: Vec<u8>,
-    },
+    Lsub(LsubCommand),
+    Xlist(LsubCommand),
     Namespace,
     /// RFC 9208.
     GetQuota {
@@ -84,21 +58,9 @@ pub enum CommandBody {
     GetQuotaRoot {
         mailbox: Vec<u8>,
     },
-    SetQuota {
-        root: Vec<u8>,
-        /// (resource name upper-cased, limit)
-        limits: Vec<(String, u64)>,
-    },
-    Status {
-        mailbox: Vec<u8>,
-        items: Vec<StatusItem>,
-    },
-    Append {
-        mailbox: Vec<u8>,
-        flags: Vec<Flag>,
-        internal_date: Option<DateTime<FixedOffset>>,
-        message: Vec<u8>,
-    },
+    SetQuota(SetQuotaCommand),
+    Status(StatusCommand),
+    Append(AppendCommand),
     Idle,
     /// RFC 4978: mechanism upper-cased.
     Compress {
@@ -110,40 +72,123 @@ pub enum CommandBody {
     Unselect,
     Expunge,
     UidExpunge(SequenceSet),
-    Search {
-        uid: bool,
-        charset: Option<String>,
-        /// The top-level key list is always a `SearchKey::And`.
-        criteria: SearchKey,
-        /// ESEARCH `RETURN (...)`, upper-cased; `Some(vec![])` for `RETURN ()`.
-        return_options: Option<Vec<String>>,
-    },
-    Fetch {
-        uid: bool,
-        sequence_set: SequenceSet,
-        /// Macros ALL/FAST/FULL are expanded.
-        attributes: Vec<FetchAttribute>,
-        changed_since: Option<u64>,
-        vanished: bool,
-    },
-    Store {
-        uid: bool,
-        sequence_set: SequenceSet,
-        mode: StoreMode,
-        silent: bool,
-        flags: Vec<Flag>,
-        unchanged_since: Option<u64>,
-    },
-    Copy {
-        uid: bool,
-        sequence_set: SequenceSet,
-        mailbox: Vec<u8>,
-    },
-    Move {
-        uid: bool,
-        sequence_set: SequenceSet,
-        mailbox: Vec<u8>,
-    },
+    Search(SearchCommand),
+    Fetch(FetchCommand),
+    Store(StoreCommand),
+    Copy(CopyCommand),
+    Move(CopyCommand),
+}
+
+/// AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticateCommand {
+    /// Upper-cased.
+    pub mechanism: String,
+    /// SASL-IR initial response as sent (base64 text, or `=`).
+    pub initial_response: Option<Vec<u8>>,
+}
+
+/// LOGIN (RFC 3501 §6.2.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginCommand {
+    pub username: Vec<u8>,
+    pub password: Vec<u8>,
+}
+
+/// SELECT and EXAMINE (RFC 3501 §6.3.1-2, RFC 7162 parameters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectCommand {
+    pub mailbox: Vec<u8>,
+    pub condstore: bool,
+    pub qresync: Option<QresyncParams>,
+}
+
+/// CREATE (RFC 3501 §6.3.3, RFC 6154 §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCommand {
+    pub mailbox: Vec<u8>,
+    /// RFC 6154 `CREATE name (USE (\Sent))`: the attributes as sent.
+    pub special_use: Vec<String>,
+}
+
+/// RENAME (RFC 3501 §6.3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameCommand {
+    pub from: Vec<u8>,
+    pub to: Vec<u8>,
+}
+
+/// LSUB (RFC 3501 §6.3.9) and XLIST: one reference, one pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LsubCommand {
+    pub reference: Vec<u8>,
+    pub pattern: Vec<u8>,
+}
+
+/// SETQUOTA (RFC 9208 §4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetQuotaCommand {
+    pub root: Vec<u8>,
+    /// (resource name upper-cased, limit)
+    pub limits: Vec<(String, u64)>,
+}
+
+/// STATUS (RFC 3501 §6.3.10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCommand {
+    pub mailbox: Vec<u8>,
+    pub items: Vec<StatusItem>,
+}
+
+/// APPEND (RFC 3501 §6.3.11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendCommand {
+    pub mailbox: Vec<u8>,
+    pub flags: Vec<Flag>,
+    pub internal_date: Option<DateTime<FixedOffset>>,
+    pub message: Vec<u8>,
+}
+
+/// SEARCH and UID SEARCH (RFC 3501 §6.4.4, RFC 4731 ESEARCH).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCommand {
+    pub uid: bool,
+    pub charset: Option<String>,
+    /// The top-level key list is always a `SearchKey::And`.
+    pub criteria: SearchKey,
+    /// ESEARCH `RETURN (...)`, upper-cased; `Some(vec![])` for `RETURN ()`.
+    pub return_options: Option<Vec<String>>,
+}
+
+/// FETCH and UID FETCH (RFC 3501 §6.4.5, RFC 7162 modifiers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchCommand {
+    pub uid: bool,
+    pub sequence_set: SequenceSet,
+    /// Macros ALL/FAST/FULL are expanded.
+    pub attributes: Vec<FetchAttribute>,
+    pub changed_since: Option<u64>,
+    /// QRESYNC's VANISHED modifier (UID FETCH with CHANGEDSINCE only).
+    pub vanished: bool,
+}
+
+/// STORE and UID STORE (RFC 3501 §6.4.6, RFC 7162 UNCHANGEDSINCE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreCommand {
+    pub uid: bool,
+    pub sequence_set: SequenceSet,
+    pub mode: StoreMode,
+    pub silent: bool,
+    pub flags: Vec<Flag>,
+    pub unchanged_since: Option<u64>,
+}
+
+/// COPY and MOVE, with or without UID (RFC 3501 §6.4.7, RFC 6851).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyCommand {
+    pub uid: bool,
+    pub sequence_set: SequenceSet,
+    pub mailbox: Vec<u8>,
 }
 
 impl CommandBody {
@@ -160,24 +205,24 @@ impl CommandBody {
             Id(_) => "ID",
             Enable(_) => "ENABLE",
             StartTls => "STARTTLS",
-            Authenticate { .. } => "AUTHENTICATE",
-            Login { .. } => "LOGIN",
-            Select { .. } => "SELECT",
-            Examine { .. } => "EXAMINE",
-            Create { .. } => "CREATE",
+            Authenticate(_) => "AUTHENTICATE",
+            Login(_) => "LOGIN",
+            Select(_) => "SELECT",
+            Examine(_) => "EXAMINE",
+            Create(_) => "CREATE",
             Delete { .. } => "DELETE",
-            Rename { .. } => "RENAME",
+            Rename(_) => "RENAME",
             Subscribe { .. } => "SUBSCRIBE",
             Unsubscribe { .. } => "UNSUBSCRIBE",
             List(_) => "LIST",
-            Lsub { .. } => "LSUB",
-            Xlist { .. } => "XLIST",
+            Lsub(_) => "LSUB",
+            Xlist(_) => "XLIST",
             Namespace => "NAMESPACE",
             GetQuota { .. } => "GETQUOTA",
             GetQuotaRoot { .. } => "GETQUOTAROOT",
-            SetQuota { .. } => "SETQUOTA",
-            Status { .. } => "STATUS",
-            Append { .. } => "APPEND",
+            SetQuota(_) => "SETQUOTA",
+            Status(_) => "STATUS",
+            Append(_) => "APPEND",
             Idle => "IDLE",
             Compress { .. } => "COMPRESS",
             Check => "CHECK",
@@ -185,11 +230,42 @@ impl CommandBody {
             Unselect => "UNSELECT",
             Expunge => "EXPUNGE",
             UidExpunge(_) => "UID EXPUNGE",
-            Search { uid, .. } => pick(*uid, "UID SEARCH", "SEARCH"),
-            Fetch { uid, .. } => pick(*uid, "UID FETCH", "FETCH"),
-            Store { uid, .. } => pick(*uid, "UID STORE", "STORE"),
-            Copy { uid, .. } => pick(*uid, "UID COPY", "COPY"),
-            Move { uid, .. } => pick(*uid, "UID MOVE", "MOVE"),
+            Search(c) => pick(c.uid, "UID SEARCH", "SEARCH"),
+            Fetch(c) => pick(c.uid, "UID FETCH", "FETCH"),
+            Store(c) => pick(c.uid, "UID STORE", "STORE"),
+            Copy(c) => pick(c.uid, "UID COPY", "COPY"),
+            Move(c) => pick(c.uid, "UID MOVE", "MOVE"),
+        }
+    }
+
+    /// RFC 3501 §7.4.1: no EXPUNGE response while answering FETCH, STORE
+    /// or SEARCH. Their UID forms are fine, except a UID SEARCH whose
+    /// criteria use sequence numbers (RFC 7162 §3.2.10).
+    pub fn allows_expunge(&self) -> bool {
+        match self {
+            CommandBody::Fetch(c) => c.uid,
+            CommandBody::Store(c) => c.uid,
+            CommandBody::Search(c) => c.uid && !c.criteria.uses_sequence_numbers(),
+            _ => true,
+        }
+    }
+
+    /// RFC 7162 §3.1: the commands that turn CONDSTORE on by using it.
+    pub fn enables_condstore(&self) -> bool {
+        let wants_modseq = |items: &[StatusItem]| items.contains(&StatusItem::HighestModSeq);
+        match self {
+            CommandBody::Select(c) | CommandBody::Examine(c) => c.condstore,
+            CommandBody::Status(c) => wants_modseq(&c.items),
+            CommandBody::List(list) => list
+                .return_options
+                .iter()
+                .any(|option| matches!(option, ListReturn::Status(items) if wants_modseq(items))),
+            CommandBody::Fetch(c) => {
+                c.changed_since.is_some() || c.attributes.contains(&FetchAttribute::ModSeq)
+            }
+            CommandBody::Store(c) => c.unchanged_since.is_some(),
+            CommandBody::Search(c) => c.criteria.uses_modseq(),
+            _ => false,
         }
     }
 }
@@ -318,6 +394,30 @@ pub enum SearchKey {
     ModSeq(u64),
 }
 
+impl SearchKey {
+    /// True when any key in the tree satisfies `test`.
+    fn any(&self, test: &impl Fn(&SearchKey) -> bool) -> bool {
+        test(self)
+            || match self {
+                SearchKey::Not(inner) => inner.any(test),
+                SearchKey::Or(a, b) => a.any(test) || b.any(test),
+                SearchKey::And(all) => all.iter().any(|key| key.any(test)),
+                _ => false,
+            }
+    }
+
+    /// True when the criteria contain a MODSEQ key (RFC 7162 §3.1.5).
+    pub fn uses_modseq(&self) -> bool {
+        self.any(&|key| matches!(key, SearchKey::ModSeq(_)))
+    }
+
+    /// True when the criteria use message sequence numbers: then even UID
+    /// SEARCH must not be interleaved with expunges (RFC 7162 §3.2.10).
+    pub fn uses_sequence_numbers(&self) -> bool {
+        self.any(&|key| matches!(key, SearchKey::SequenceSet(_)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,13 +429,13 @@ mod tests {
             start: SeqNum::Value(1),
             end: SeqNum::Star,
         }]);
-        let fetch = CommandBody::Fetch {
+        let fetch = CommandBody::Fetch(FetchCommand {
             uid: true,
             sequence_set: set.clone(),
             attributes: vec![FetchAttribute::Flags],
             changed_since: None,
             vanished: false,
-        };
+        });
         assert_eq!(fetch.name(), "UID FETCH");
         assert_eq!(CommandBody::UidExpunge(set).name(), "UID EXPUNGE");
         assert_eq!(CommandBody::Noop.name(), "NOOP");

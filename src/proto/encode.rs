@@ -93,6 +93,25 @@ pub fn mailbox(out: &mut Vec<u8>, name: &str, utf8: bool) {
     }
 }
 
+/// Ascending UIDs (or sequence numbers) as a compact set, e.g. `1:3,7`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut iter = uids.iter().copied().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end.wrapping_add(1))) {
+            end += 1;
+            iter.next();
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+    }
+    parts.join(",")
+}
+
 /// Writes `"dd-Mon-yyyy hh:mm:ss +zzzz"` with a zero-padded day: both
 /// paddings are valid (date-day-fixed), and clients that split on spaces
 /// cope only with this one, which is also what Dovecot sends.
@@ -170,6 +189,13 @@ mod tests {
         );
         assert_eq!(run(|o| mailbox(o, "a\"b", true)), b"\"a\\\"b\"");
         assert_eq!(run(|o| mailbox(o, "", false)), b"\"\"");
+    }
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), "4294967294:4294967295");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod encode;
 pub mod framing;
 pub mod mutf7;
 pub mod parse;
+pub mod response;
 pub mod types;
 pub mod value;
 

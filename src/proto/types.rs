@@ -139,16 +139,21 @@ pub enum Flag {
 
 impl Flag {
     /// The wire form: `\Seen`, or the keyword/extension text as-is.
-    pub fn as_imap(&self) -> String {
+    pub fn name(&self) -> &str {
         match self {
-            Flag::Answered => "\\Answered".into(),
-            Flag::Flagged => "\\Flagged".into(),
-            Flag::Deleted => "\\Deleted".into(),
-            Flag::Seen => "\\Seen".into(),
-            Flag::Draft => "\\Draft".into(),
-            Flag::Recent => "\\Recent".into(),
-            Flag::Keyword(k) | Flag::Extension(k) => k.clone(),
+            Flag::Answered => "\\Answered",
+            Flag::Flagged => "\\Flagged",
+            Flag::Deleted => "\\Deleted",
+            Flag::Seen => "\\Seen",
+            Flag::Draft => "\\Draft",
+            Flag::Recent => "\\Recent",
+            Flag::Keyword(k) | Flag::Extension(k) => k,
         }
+    }
+
+    /// [`Flag::name`], owned.
+    pub fn as_imap(&self) -> String {
+        self.name().to_owned()
     }
 
     /// Parses `\System` (case-insensitive), `\Extension` or `keyword`

@@ -4,8 +4,7 @@
 //! implicit-TLS listeners (993) finish a TLS handshake first. A failure in
 //! one connection never ends an accept loop.
 
-pub mod limits;
-pub mod metrics;
+mod metrics_endpoint;
 mod retention;
 
 use std::future::Future;
@@ -19,75 +18,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
-use crate::tls::ReloadableTls;
-
-use crate::auth::checker::PasswordChecker;
-use crate::auth::guard::LoginGuard;
 use crate::config::{Config, LmtpListen};
+use crate::context::ServerContext;
+use crate::context::limits::{ConnectionGuard, ConnectionLimiter};
 use crate::session::{Session, Stream};
 use crate::store::MailStore;
-use crate::store::calls::StoreCalls;
-use limits::{ConnectionGuard, ConnectionLimiter};
-
-/// What every session shares.
-pub struct ServerContext {
-    /// The configuration; SIGHUP swaps in a re-read one (see `reload`).
-    config: std::sync::RwLock<Arc<Config>>,
-    /// The mail store, called from async code.
-    pub store: StoreCalls,
-    /// Present when TLS is configured: used for 993 and for STARTTLS;
-    /// replaced on SIGHUP.
-    pub tls: ReloadableTls,
-    /// Where LOGIN and AUTHENTICATE check passwords.
-    pub passwords: PasswordChecker,
-    /// Failed-login delays and lockouts.
-    pub guard: LoginGuard,
-    pub metrics: metrics::Metrics,
-    /// Logged-in sessions per user name.
-    pub user_slots: Arc<ConnectionLimiter<String>>,
-    /// Connections, in total and per address.
-    pub connection_slots: Arc<ConnectionLimiter>,
-}
-
-impl ServerContext {
-    /// The configuration in force now.
-    pub fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// SIGHUP: puts `new` in force for what can change while running
-    /// (limits, authentication and lockout settings, delivery and aliases,
-    /// retention, quota defaults) and reloads the TLS certificate. Returns
-    /// the sections that differ but only take effect after a restart.
-    pub fn reload(&self, new: Config) -> Vec<&'static str> {
-        let old = self.config();
-        let mut restart = Vec::new();
-        let fixed = [
-            ("data_dir", old.data_dir == new.data_dir),
-            ("imap.listen", old.imap.listen == new.imap.listen),
-            ("imaps.listen", old.imaps.listen == new.imaps.listen),
-            ("lmtp.listen", old.lmtp.listen == new.lmtp.listen),
-            ("tls", old.tls == new.tls),
-            ("store", old.store == new.store),
-            ("log", old.log == new.log),
-            ("metrics", old.metrics == new.metrics),
-        ];
-        for (section, same) in fixed {
-            if !same {
-                restart.push(section);
-            }
-        }
-        let limits = &new.limits;
-        self.connection_slots
-            .set_limits(limits.max_connections, limits.max_connections_per_ip);
-        self.user_slots
-            .set_limits(usize::MAX, limits.max_connections_per_user);
-        self.guard.set_settings(new.auth.guard_settings());
-        self.store.direct().set_default_quota(new.quota.limits());
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
-        restart
-    }
-}
 
 pub struct Server {
     ctx: Arc<ServerContext>,
@@ -140,21 +75,8 @@ impl Server {
             Some(addr) => bind_all(&[addr]).await?.pop(),
             None => None,
         };
-        let limiter = ConnectionLimiter::new(
-            config.limits.max_connections,
-            config.limits.max_connections_per_ip,
-        );
-        let files = config.tls.as_ref().map(|t| (t.cert.clone(), t.key.clone()));
-        let ctx = Arc::new(ServerContext {
-            store: StoreCalls::new(store),
-            tls: ReloadableTls::new(tls, files),
-            passwords: PasswordChecker::for_this_machine(),
-            guard: LoginGuard::new(config.auth.guard_settings()),
-            metrics: metrics::Metrics::default(),
-            user_slots: ConnectionLimiter::new(usize::MAX, config.limits.max_connections_per_user),
-            connection_slots: Arc::clone(&limiter),
-            config: std::sync::RwLock::new(Arc::new(config)),
-        });
+        let ctx = ServerContext::new(config, store, tls);
+        let limiter = Arc::clone(&ctx.connection_slots);
         Ok(Server {
             ctx,
             limiter,
@@ -234,15 +156,9 @@ impl Server {
         }
         tokio::spawn(retention::run(Arc::clone(&self.ctx), stop_rx.clone()));
         if let Some(listener) = self.metrics {
-            let (ctx, limiter) = (Arc::clone(&self.ctx), Arc::clone(&self.limiter));
-            let render = move || {
-                ctx.metrics.render(
-                    limiter.active(),
-                    ctx.user_slots.active(),
-                    ctx.store.direct().memory_used(),
-                )
-            };
-            tokio::spawn(metrics::serve(listener, render, stop_rx.clone()));
+            let ctx = Arc::clone(&self.ctx);
+            let render = move || ctx.render_metrics();
+            tokio::spawn(metrics_endpoint::serve(listener, render, stop_rx.clone()));
         }
         drop(alive_tx);
         shutdown.await;
@@ -458,7 +374,7 @@ impl Connection {
         } else {
             Session::new(Box::new(tcp), false, peer, self.ctx, self.stop)
         };
-        session.run().await;
+        crate::handler::run(session).await;
         tracing::info!(%peer, "disconnected");
     }
 }

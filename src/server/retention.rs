@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::ServerContext;
+use crate::context::ServerContext;
 use crate::store::{Access, SpecialUse};
 
 pub async fn run(ctx: Arc<ServerContext>, mut stop: watch::Receiver<bool>) {

@@ -1,9 +1,8 @@
 //! Which commands each state allows (RFC 3501 §6), in one table.
 
-use super::reply::Done;
 use super::state::State;
-use crate::commands::search::uses_sequence_numbers;
 use crate::proto::CommandBody;
+use crate::proto::response::Done;
 
 enum Needs {
     Any,
@@ -16,36 +15,28 @@ fn needs(body: &CommandBody) -> Needs {
     use CommandBody::*;
     match body {
         Capability | Noop | Logout | Id(_) => Needs::Any,
-        StartTls | Authenticate { .. } | Login { .. } => Needs::NotAuthenticated,
+        StartTls | Authenticate(_) | Login(_) => Needs::NotAuthenticated,
         Enable(_)
-        | Select { .. }
-        | Examine { .. }
-        | Create { .. }
+        | Select(_)
+        | Examine(_)
+        | Create(_)
         | Delete { .. }
-        | Rename { .. }
+        | Rename(_)
         | Subscribe { .. }
         | Unsubscribe { .. }
         | List(_)
-        | Lsub { .. }
-        | Xlist { .. }
+        | Lsub(_)
+        | Xlist(_)
         | GetQuota { .. }
         | GetQuotaRoot { .. }
-        | SetQuota { .. }
+        | SetQuota(_)
         | Namespace
-        | Status { .. }
-        | Append { .. }
+        | Status(_)
+        | Append(_)
         | Idle
         | Compress { .. } => Needs::Authenticated,
-        Check
-        | Close
-        | Unselect
-        | Expunge
-        | UidExpunge(_)
-        | Search { .. }
-        | Fetch { .. }
-        | Store { .. }
-        | Copy { .. }
-        | Move { .. } => Needs::Selected,
+        Check | Close | Unselect | Expunge | UidExpunge(_) | Search(_) | Fetch(_) | Store(_)
+        | Copy(_) | Move(_) => Needs::Selected,
     }
 }
 
@@ -75,17 +66,5 @@ pub fn check(state: &State, body: &CommandBody) -> Result<(), Done> {
             "{}: select a mailbox first",
             body.name()
         )))
-    }
-}
-
-/// RFC 3501 §7.4.1: no EXPUNGE response while answering FETCH, STORE or
-/// SEARCH. Their UID forms are fine, except a UID SEARCH whose criteria
-/// use sequence numbers (RFC 7162 §3.2.10).
-pub fn allows_expunge(body: &CommandBody) -> bool {
-    use CommandBody::*;
-    match body {
-        Fetch { uid, .. } | Store { uid, .. } => *uid,
-        Search { uid, criteria, .. } => *uid && !uses_sequence_numbers(criteria),
-        _ => true,
     }
 }

@@ -1,8 +1,10 @@
-//! One client connection: read, frame, parse, dispatch, reply.
+//! One client connection: its byte stream, framing, state and output.
 //!
 //! The session owns the byte stream (plain TCP, or TLS after STARTTLS or on
 //! an implicit-TLS port), the framer that cuts it into commands, the
-//! RFC 3501 state and this connection's view of the selected mailbox.
+//! RFC 3501 state and this connection's view of the selected mailbox. It
+//! knows frames and responses, not what commands mean: `handler` runs the
+//! loop that reads a command and has `commands` execute it.
 
 pub mod dispatch;
 pub mod reply;
@@ -16,12 +18,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::commands::{self, Flow};
+use crate::context::ServerContext;
+use crate::context::limits::ConnectionGuard;
 use crate::proto::framing::{FrameError, FrameEvent, Framer, FramingLimits, LineEvent};
-use crate::proto::parse::parse_command;
-use crate::server::ServerContext;
+use crate::proto::response::{Code, Done, Untagged, write_status};
 use crate::store::{Access, MailStore, StoreError};
-use reply::{Done, write_status};
 use state::State;
 
 /// Any byte stream a session can run over.
@@ -63,7 +64,7 @@ pub struct Session {
     /// COMPRESS=DEFLATE is active.
     pub compressed: bool,
     /// The logged-in user's session slot, given back when the session ends.
-    pub user_slot: Option<crate::server::limits::ConnectionGuard<String>>,
+    pub user_slot: Option<ConnectionGuard<String>>,
     /// Whether the client has sent anything yet.
     heard_from_client: bool,
 }
@@ -87,39 +88,6 @@ pub struct Extensions {
     pub qresync: bool,
     /// Mailbox names as UTF-8 instead of modified UTF-7 (RFC 6855).
     pub utf8: bool,
-}
-
-impl Extensions {
-    /// ` MODSEQ (n)` for a FETCH response once CONDSTORE is on, else "".
-    pub fn modseq_item(&self, modseq: u64) -> String {
-        if self.condstore {
-            format!(" MODSEQ ({modseq})")
-        } else {
-            String::new()
-        }
-    }
-}
-
-/// Removes the (ascending) UIDs from the view and returns the untagged
-/// lines announcing it: one `n EXPUNGE` per message, numbered as each is
-/// sent, or with QRESYNC a single `VANISHED uid-set` (RFC 7162 §3.2.10).
-pub fn expunge_lines(selection: &mut state::Selection, uids: &[u32], qresync: bool) -> Vec<String> {
-    let known: Vec<u32> = uids
-        .iter()
-        .copied()
-        .filter(|uid| selection.seq_of(*uid).is_some())
-        .collect();
-    let seqs = selection.remove_uids(&known);
-    if !qresync {
-        return seqs
-            .into_iter()
-            .map(|seq| format!("{seq} EXPUNGE"))
-            .collect();
-    }
-    if known.is_empty() {
-        return Vec::new();
-    }
-    vec![format!("VANISHED {}", crate::commands::uid_set(&known))]
 }
 
 /// What ends a wait during IDLE.
@@ -170,37 +138,13 @@ impl Session {
         }
     }
 
-    /// Serves the connection until logout, disconnect, timeout or shutdown.
-    pub async fn run(mut self) {
-        let greeting = Done::ok("letterbox ready")
-            .with_code(reply::Code::Capability(commands::capabilities(&self)));
-        write_status(&mut self.out, None, &greeting);
-        if self.flush().await.is_err() {
-            return;
-        }
-        if let Err(end) = self.serve().await {
-            self.say_goodbye(end).await;
-        }
-    }
-
-    async fn serve(&mut self) -> Result<(), End> {
+    /// Reads until a whole command has arrived and returns its octets.
+    /// Framing problems are answered here (a `+` for a synchronizing
+    /// literal, `BAD [TOOBIG]` for what is over a limit).
+    pub async fn read_command(&mut self) -> Result<Vec<u8>, End> {
         loop {
             match self.framer.next_command() {
-                FrameEvent::Command(bytes) => {
-                    let flow = self.handle_command(&bytes).await;
-                    self.framer.allow_append(self.state.user().is_some());
-                    self.flush().await.map_err(End::Io)?;
-                    if let Some(end) = self.ended.take() {
-                        return Err(end);
-                    }
-                    self.deadline = Instant::now() + self.idle_timeout();
-                    match flow {
-                        Flow::Continue => {}
-                        Flow::Logout => return Ok(()),
-                        Flow::StartTls => self.start_tls().await?,
-                        Flow::Compress => self.start_compression(),
-                    }
-                }
+                FrameEvent::Command(bytes) => return Ok(bytes),
                 FrameEvent::NeedContinuation { .. } => {
                     self.out.extend_from_slice(b"+ Ready for literal data\r\n");
                     self.flush().await.map_err(End::Io)?;
@@ -208,15 +152,15 @@ impl Session {
                 FrameEvent::Rejected { tag, reason } => {
                     let done = match reason {
                         FrameError::LineTooLong => {
-                            Done::bad("Command line too long").with_code(reply::Code::TooBig)
+                            Done::bad("Command line too long").with_code(Code::TooBig)
                         }
                         FrameError::LiteralTooLarge { size, limit } => Done::bad(format!(
                             "Literal of {size} octets is over the limit of {limit}"
                         ))
-                        .with_code(reply::Code::TooBig),
+                        .with_code(Code::TooBig),
                         FrameError::BadLiteral => Done::bad("Invalid literal"),
                     };
-                    write_status(&mut self.out, tag.as_ref().map(|t| t.as_str()), &done);
+                    self.send_status(tag.as_ref().map(|t| t.as_str()), &done);
                     self.flush().await.map_err(End::Io)?;
                 }
                 FrameEvent::Incomplete => self.fill().await?,
@@ -224,140 +168,17 @@ impl Session {
         }
     }
 
-    /// Parses and runs one framed command, leaving its replies in `out`.
-    async fn handle_command(&mut self, bytes: &[u8]) -> Flow {
-        let command = match parse_command(bytes) {
-            Ok(command) => command,
-            Err(error) => {
-                let tag = error.tag.as_ref().map(|t| t.as_str());
-                write_status(&mut self.out, tag, &Done::bad(error.message));
-                return Flow::Continue;
-            }
-        };
-        tracing::debug!(peer = %self.peer, command = command.body.name(), "command");
-        let (name, started) = (command.body.name(), std::time::Instant::now());
-        self.current_tag = command.tag.as_str().to_owned();
-        let allow_expunge = dispatch::allows_expunge(&command.body);
-        let (result, flow) = match dispatch::check(&self.state, &command.body) {
-            Ok(()) => commands::execute(self, command.body).await,
-            Err(done) => (Err(done), Flow::Continue),
-        };
-        let done = result.unwrap_or_else(|failure| failure);
-        self.ctx
-            .metrics
-            .command(name, done.status.as_str(), started.elapsed());
-        if self.ended.is_some() {
-            return flow;
+    /// After a command's responses are queued: sends them, ends the
+    /// session if the command found the connection over, and restarts the
+    /// inactivity timer.
+    pub async fn finish_command(&mut self) -> Result<(), End> {
+        self.framer.allow_append(self.state.user().is_some());
+        self.flush().await.map_err(End::Io)?;
+        if let Some(end) = self.ended.take() {
+            return Err(end);
         }
-        if let Err(done) = self.catch_up(allow_expunge).await {
-            write_status(&mut self.out, None, &done);
-        }
-        write_status(&mut self.out, Some(command.tag.as_str()), &done);
-        flow
-    }
-
-    /// Tells a selected session what changed in its mailbox since it last
-    /// looked: expunges (only when `allow_expunge`; RFC 3501 §7.4.1 forbids
-    /// them during FETCH, STORE and SEARCH), flag changes made elsewhere,
-    /// new keywords, and new messages.
-    pub async fn catch_up(&mut self, allow_expunge: bool) -> Result<(), Done> {
-        let Some(selection) = self.state.selection() else {
-            return Ok(());
-        };
-        let (mailbox, modseq, last_uid, claim) = (
-            selection.mailbox,
-            selection.modseq,
-            selection.last_uid(),
-            !selection.read_only,
-        );
-        let changes = match self
-            .store(Access::Read, move |s| {
-                s.changes_since(mailbox, modseq, last_uid, claim)
-            })
-            .await
-        {
-            Ok(changes) => changes,
-            // Deleted by another session (RFC 2180 §3): say BYE, as Dovecot
-            // does; no sequence numbers can be right any more.
-            Err(StoreError::NoSuchMailbox) => {
-                self.ended = Some(End::MailboxGone);
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let Some(selection) = self.state.selection_mut() else {
-            return Ok(());
-        };
-        selection.modseq = selection.modseq.max(changes.highest_modseq);
-        let visible: Vec<u32> = changes
-            .expunged
-            .iter()
-            .copied()
-            .filter(|uid| selection.seq_of(*uid).is_some())
-            .collect();
-        selection.pending_expunges.extend(visible);
-        let mut lines = Vec::new();
-        if allow_expunge && !selection.pending_expunges.is_empty() {
-            let mut expunged = std::mem::take(&mut selection.pending_expunges);
-            expunged.sort_unstable();
-            expunged.dedup();
-            lines.extend(expunge_lines(selection, &expunged, self.extensions.qresync));
-        }
-        let mut keywords: Vec<String> = Vec::new();
-        for message in &changes.updated {
-            let own = selection.own_modseqs.contains(&message.modseq);
-            let pending = selection.pending_expunges.contains(&message.uid);
-            keywords.extend(message.flags.keywords.iter().cloned());
-            if let (false, false, Some(seq)) = (own, pending, selection.seq_of(message.uid)) {
-                let recent = selection.recent.contains(&message.uid);
-                let flags = commands::flags::flag_list(&message.flags, recent);
-                let modseq = self.extensions.modseq_item(message.modseq);
-                lines.push(format!(
-                    "{seq} FETCH (UID {} FLAGS {flags}{modseq})",
-                    message.uid
-                ));
-            }
-        }
-        selection.own_modseqs.clear();
-        for message in &changes.new {
-            keywords.extend(message.flags.keywords.iter().cloned());
-            selection.uids.push(message.uid);
-            if message.recent {
-                selection.recent.insert(message.uid);
-            }
-        }
-        if !changes.new.is_empty() {
-            lines.push(format!("{} EXISTS", selection.uids.len()));
-            lines.push(format!("{} RECENT", selection.recent.len()));
-        }
-        self.announce_keywords(&keywords);
-        for line in lines {
-            self.untagged(format_args!("{line}"));
-        }
+        self.deadline = Instant::now() + self.idle_timeout();
         Ok(())
-    }
-
-    /// Sends a new FLAGS list (and PERMANENTFLAGS) when `keywords` holds
-    /// any the selected mailbox has not announced yet (RFC 3501 §7.2.6).
-    pub fn announce_keywords(&mut self, keywords: &[String]) {
-        let Some(selection) = self.state.selection_mut() else {
-            return;
-        };
-        let mut added = false;
-        for keyword in keywords {
-            if !selection
-                .keywords
-                .iter()
-                .any(|k| k.eq_ignore_ascii_case(keyword))
-            {
-                selection.keywords.push(keyword.clone());
-                added = true;
-            }
-        }
-        if added {
-            let (known, read_only) = (selection.keywords.clone(), selection.read_only);
-            commands::select::write_flags(self, &known, read_only);
-        }
     }
 
     /// Runs a store call with the slots of its kind (see [`StoreCalls`]).
@@ -377,10 +198,14 @@ impl Session {
         self.ctx.store.run(access, f)
     }
 
-    /// Queues `* <line>\r\n`.
-    pub fn untagged(&mut self, line: std::fmt::Arguments<'_>) {
-        use std::io::Write;
-        let _ = write!(self.out, "* {line}\r\n");
+    /// Queues an untagged response.
+    pub fn send(&mut self, response: Untagged) {
+        response.encode(&mut self.out, self.extensions.utf8);
+    }
+
+    /// Queues a status line: tagged, or untagged with `None`.
+    pub fn send_status(&mut self, tag: Option<&str>, done: &Done) {
+        write_status(&mut self.out, tag, done);
     }
 
     /// Sends a `+` continuation request and waits for the client's line
@@ -505,7 +330,7 @@ impl Session {
     }
 
     /// Upgrades the connection after `OK Begin TLS negotiation now`.
-    async fn start_tls(&mut self) -> Result<(), End> {
+    pub async fn start_tls(&mut self) -> Result<(), End> {
         // Anything pipelined after STARTTLS was sent in the clear: drop it.
         self.framer.clear();
         let acceptor = self.ctx.tls.acceptor().ok_or(End::Eof)?;
@@ -528,7 +353,7 @@ impl Session {
     /// Wraps the stream in raw DEFLATE both ways after `OK DEFLATE active`
     /// (RFC 4978). Every flush of a response is a sync flush, so IDLE pushes
     /// reach the client at once.
-    fn start_compression(&mut self) {
+    pub fn start_compression(&mut self) {
         use async_compression::tokio::{bufread::DeflateDecoder, write::DeflateEncoder};
         let Some(io) = self.io.take() else {
             return;
@@ -547,7 +372,7 @@ impl Session {
     }
 
     /// Sends `* BYE` where the end is the server's decision.
-    async fn say_goodbye(&mut self, end: End) {
+    pub async fn say_goodbye(&mut self, end: End) {
         let text = match end {
             End::Timeout => "Autologout; idle for too long",
             End::Shutdown => "Server shutting down",
@@ -555,7 +380,7 @@ impl Session {
             End::TlsOnPlaintext => "TLS on a plaintext port: use implicit TLS (993) or STARTTLS",
             End::Eof | End::Io(_) => return,
         };
-        self.untagged(format_args!("BYE {text}"));
+        self.send(Untagged::Condition(Done::bye(text)));
         let _ = self.flush().await;
     }
 }

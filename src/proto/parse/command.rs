@@ -2,22 +2,23 @@
 //! command-nonauth / command-select) CRLF` (RFC 3501 §9 and extensions).
 
 use nom::Parser;
-use nom::branch::alt;
 use nom::bytes::complete::take_while1;
-use nom::combinator::{map, opt, value};
+use nom::combinator::map;
 use nom::sequence::preceded;
 
 use crate::proto::command::{Command, CommandBody};
-use crate::proto::parse::core::{
-    astring, atom_upper, crlf, eof, nil, nstring, number64, paren_list, sp, string,
-};
+use crate::proto::parse::any::{enable_args, id_args};
+use crate::proto::parse::append::append_args;
+use crate::proto::parse::auth::{authenticate_args, login_args};
+use crate::proto::parse::copy::copy_args;
+use crate::proto::parse::core::{atom_upper, crlf, eof, sp};
 use crate::proto::parse::error::{PResult, ParseError, expect, failure};
 use crate::proto::parse::fetch::fetch_args;
-use crate::proto::parse::mailbox::mailbox;
-use crate::proto::parse::mailbox_args::{
-    append_args, create_args, list_args, lsub_args, select_args, status_args,
-};
+use crate::proto::parse::list::{list_args, lsub_args};
+use crate::proto::parse::mailbox::{create_args, one_mailbox, rename_args, status_args};
+use crate::proto::parse::quota::{getquota_args, setquota_args};
 use crate::proto::parse::search::search_args;
+use crate::proto::parse::select::select_args;
 use crate::proto::parse::sequence::sequence_set;
 use crate::proto::parse::store::store_args;
 use crate::proto::types::{Tag, is_tag_char};
@@ -113,22 +114,10 @@ fn command_body(i: &[u8]) -> PResult<'_, CommandBody> {
         "UNSUBSCRIBE" => one_mailbox(rest, |mailbox| C::Unsubscribe { mailbox }),
         "RENAME" => rename_args(rest),
         "LIST" => list_args(rest),
-        "LSUB" => map(lsub_args, |(reference, pattern)| C::Lsub {
-            reference,
-            pattern,
-        })
-        .parse(rest),
-        "XLIST" => map(lsub_args, |(reference, pattern)| C::Xlist {
-            reference,
-            pattern,
-        })
-        .parse(rest),
+        "LSUB" => map(lsub_args, C::Lsub).parse(rest),
+        "XLIST" => map(lsub_args, C::Xlist).parse(rest),
         "STATUS" => status_args(rest),
-        "GETQUOTA" => {
-            let (r, _) = sp(rest)?;
-            let (r, root) = expect("Missing quota root", astring).parse(r)?;
-            Ok((r, C::GetQuota { root }))
-        }
+        "GETQUOTA" => getquota_args(rest),
         "GETQUOTAROOT" => one_mailbox(rest, |mailbox| C::GetQuotaRoot { mailbox }),
         "SETQUOTA" => setquota_args(rest),
         "APPEND" => append_args(rest),
@@ -155,26 +144,8 @@ fn uid_command<'a>(i: &'a [u8], name: &str, uid: bool) -> PResult<'a, CommandBod
         "FETCH" => fetch_args(i, uid),
         "SEARCH" => search_args(i, uid),
         "STORE" => store_args(i, uid),
-        "COPY" => copy_args(i).map(|(r, (sequence_set, mailbox))| {
-            (
-                r,
-                C::Copy {
-                    uid,
-                    sequence_set,
-                    mailbox,
-                },
-            )
-        }),
-        "MOVE" => copy_args(i).map(|(r, (sequence_set, mailbox))| {
-            (
-                r,
-                C::Move {
-                    uid,
-                    sequence_set,
-                    mailbox,
-                },
-            )
-        }),
+        "COPY" => map(|i| copy_args(i, uid), C::Copy).parse(i),
+        "MOVE" => map(|i| copy_args(i, uid), C::Move).parse(i),
         "EXPUNGE" if uid => {
             let (r, _) = sp(i)?;
             let (r, set) = sequence_set(r)?;
@@ -185,115 +156,14 @@ fn uid_command<'a>(i: &'a [u8], name: &str, uid: bool) -> PResult<'a, CommandBod
     }
 }
 
-/// `copy = "COPY" SP sequence-set SP mailbox` (and MOVE)
-fn copy_args(i: &[u8]) -> PResult<'_, (crate::proto::SequenceSet, Vec<u8>)> {
-    let (rest, _) = sp(i)?;
-    let (rest, set) = sequence_set(rest)?;
-    let (rest, _) = sp(rest)?;
-    let (rest, mailbox) = mailbox(rest)?;
-    Ok((rest, (set, mailbox)))
-}
-
-/// `SP mailbox` for DELETE, SUBSCRIBE and UNSUBSCRIBE.
-fn one_mailbox(i: &[u8], make: fn(Vec<u8>) -> CommandBody) -> PResult<'_, CommandBody> {
-    let (rest, _) = sp(i)?;
-    let (rest, name) = mailbox(rest)?;
-    Ok((rest, make(name)))
-}
-
-/// `setquota = "SETQUOTA" SP quota-root-name SP setquota-list`
-/// `setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")"`
-/// `setquota-resource = resource-name SP resource-limit` (RFC 9208 §7)
-fn setquota_args(i: &[u8]) -> PResult<'_, CommandBody> {
-    let (rest, _) = sp(i)?;
-    let (rest, root) = expect("Missing quota root", astring).parse(rest)?;
-    let (rest, _) = sp(rest)?;
-    let resource = |i| {
-        let (r, name) = atom_upper(i)?;
-        let (r, _) = sp(r)?;
-        let (r, limit) = expect("Invalid resource limit", number64).parse(r)?;
-        Ok((r, (name, limit)))
-    };
-    let (rest, limits) = paren_list(true, resource).parse(rest)?;
-    Ok((rest, CommandBody::SetQuota { root, limits }))
-}
-
-/// `rename = "RENAME" SP mailbox SP mailbox`
-fn rename_args(i: &[u8]) -> PResult<'_, CommandBody> {
-    let (rest, _) = sp(i)?;
-    let (rest, from) = mailbox(rest)?;
-    let (rest, _) = sp(rest)?;
-    let (rest, to) = mailbox(rest)?;
-    Ok((rest, CommandBody::Rename { from, to }))
-}
-
-/// `login = "LOGIN" SP userid SP password` ; both `astring`
-fn login_args(i: &[u8]) -> PResult<'_, CommandBody> {
-    let (rest, _) = sp(i)?;
-    let (rest, username) = expect("Missing user name", astring).parse(rest)?;
-    let (rest, _) = sp(rest)?;
-    let (rest, password) = expect("Missing password", astring).parse(rest)?;
-    Ok((rest, CommandBody::Login { username, password }))
-}
-
-/// `authenticate = "AUTHENTICATE" SP auth-type [SP (base64 / "=")]`
-/// (RFC 4959 SASL-IR); the initial response is kept as sent
-fn authenticate_args(i: &[u8]) -> PResult<'_, CommandBody> {
-    let (rest, _) = sp(i)?;
-    let (rest, mechanism) = expect("Missing mechanism", atom_upper).parse(rest)?;
-    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
-    let (rest, ir) = opt(preceded(
-        sp,
-        expect("Invalid initial response", take_while1(is_b64)),
-    ))
-    .parse(rest)?;
-    Ok((
-        rest,
-        CommandBody::Authenticate {
-            mechanism,
-            initial_response: ir.map(<[u8]>::to_vec),
-        },
-    ))
-}
-
-/// `enable = "ENABLE" 1*(SP capability)` (upper-cased)
-fn enable_args(i: &[u8]) -> PResult<'_, CommandBody> {
-    let (mut rest, _) = sp(i)?;
-    let mut caps = Vec::new();
-    loop {
-        let (r, cap) = expect("Missing capability", atom_upper).parse(rest)?;
-        caps.push(cap);
-        match r.strip_prefix(b" ") {
-            Some(after) => rest = after,
-            None => return Ok((r, CommandBody::Enable(caps))),
-        }
-    }
-}
-
-/// `id = "ID" SP id-params-list` ; `id-params-list = "(" *(string SP
-/// nstring) ")" / nil`
-fn id_args(i: &[u8]) -> PResult<'_, CommandBody> {
-    let (rest, _) = sp(i)?;
-    let pair = |r| -> PResult<'_, (Vec<u8>, Option<Vec<u8>>)> {
-        let (r, k) = expect("Invalid ID field", string).parse(r)?;
-        let (r, _) = sp(r)?;
-        let (r, v) = expect("Invalid ID value", nstring).parse(r)?;
-        Ok((r, (k, v)))
-    };
-    let (rest, params) = expect(
-        "Invalid ID parameters",
-        alt((value(None, nil), map(paren_list(true, pair), Some))),
-    )
-    .parse(rest)?;
-    Ok((rest, CommandBody::Id(params)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::command::{
-        FetchAttribute as F, ListCommand, ListReturn, QresyncParams, SearchKey as K, Section,
-        SectionText, StoreMode,
+        AppendCommand, AuthenticateCommand, CopyCommand, CreateCommand, FetchAttribute as F,
+        FetchCommand, ListCommand, ListReturn, LoginCommand, LsubCommand, QresyncParams,
+        RenameCommand, SearchCommand, SearchKey as K, Section, SectionText, SelectCommand,
+        StatusCommand, StoreCommand, StoreMode,
     };
     use crate::proto::parse::sequence::parse_sequence_set;
     use crate::proto::types::{Flag, SequenceSet, StatusItem};
@@ -321,22 +191,22 @@ mod tests {
     }
 
     fn fetch(uid: bool, s: &str, attributes: Vec<F>) -> CommandBody {
-        C::Fetch {
+        C::Fetch(FetchCommand {
             uid,
             sequence_set: set(s),
             attributes,
             changed_since: None,
             vanished: false,
-        }
+        })
     }
 
     fn search(uid: bool, charset: Option<&str>, keys: Vec<K>) -> CommandBody {
-        C::Search {
+        C::Search(SearchCommand {
             uid,
             charset: charset.map(str::to_owned),
             criteria: K::And(keys),
             return_options: None,
-        }
+        })
     }
 
     fn list(sel: &[&str], reference: &str, patterns: &[&str], ret: Vec<ListReturn>) -> CommandBody {
@@ -376,48 +246,48 @@ mod tests {
             (v("a STARTTLS\r\n"), C::StartTls),
             (
                 v("a AUTHENTICATE plain\r\n"),
-                C::Authenticate { mechanism: "PLAIN".into(), initial_response: None },
+                C::Authenticate(AuthenticateCommand { mechanism: "PLAIN".into(), initial_response: None }),
             ),
             (
                 v("a AUTHENTICATE PLAIN AGZvbwBiYXI=\r\n"),
-                C::Authenticate {
+                C::Authenticate(AuthenticateCommand {
                     mechanism: "PLAIN".into(),
                     initial_response: Some(v("AGZvbwBiYXI=")),
-                },
+                }),
             ),
             (
                 v("a AUTHENTICATE PLAIN =\r\n"),
-                C::Authenticate { mechanism: "PLAIN".into(), initial_response: Some(v("=")) },
+                C::Authenticate(AuthenticateCommand { mechanism: "PLAIN".into(), initial_response: Some(v("=")) }),
             ),
-            (v("a LOGIN fred secret\r\n"), C::Login { username: v("fred"), password: v("secret") }),
+            (v("a LOGIN fred secret\r\n"), C::Login(LoginCommand { username: v("fred"), password: v("secret") })),
             (
                 v("a LOGIN \"fr\\\"ed\" \"se\\\\cret\"\r\n"),
-                C::Login { username: v("fr\"ed"), password: v("se\\cret") },
+                C::Login(LoginCommand { username: v("fr\"ed"), password: v("se\\cret") }),
             ),
             (
                 b"a LOGIN {4}\r\nfred {6+}\r\nse\x01\r\n\xff\r\n".to_vec(),
-                C::Login { username: v("fred"), password: b"se\x01\r\n\xff".to_vec() },
+                C::Login(LoginCommand { username: v("fred"), password: b"se\x01\r\n\xff".to_vec() }),
             ),
-            (v("a LOGIN \"\" \"\"\r\n"), C::Login { username: vec![], password: vec![] }),
+            (v("a LOGIN \"\" \"\"\r\n"), C::Login(LoginCommand { username: vec![], password: vec![] })),
             (
                 v("a SELECT INBOX\r\n"),
-                C::Select { mailbox: v("INBOX"), condstore: false, qresync: None },
+                C::Select(SelectCommand { mailbox: v("INBOX"), condstore: false, qresync: None }),
             ),
             (
                 v("a SELECT INBOX (CONDSTORE)\r\n"),
-                C::Select { mailbox: v("INBOX"), condstore: true, qresync: None },
+                C::Select(SelectCommand { mailbox: v("INBOX"), condstore: true, qresync: None }),
             ),
             (
                 v("a select \"inbox\"\r\n"),
-                C::Select { mailbox: v("INBOX"), condstore: false, qresync: None },
+                C::Select(SelectCommand { mailbox: v("INBOX"), condstore: false, qresync: None }),
             ),
             (
                 v("a EXAMINE \"Sent Items\"\r\n"),
-                C::Examine { mailbox: v("Sent Items"), condstore: false, qresync: None },
+                C::Examine(SelectCommand { mailbox: v("Sent Items"), condstore: false, qresync: None }),
             ),
             (
                 v("a SELECT A (QRESYNC (1 2) CONDSTORE)\r\n"),
-                C::Select {
+                C::Select(SelectCommand {
                     mailbox: v("A"),
                     condstore: true,
                     qresync: Some(QresyncParams {
@@ -426,15 +296,15 @@ mod tests {
                         known_uids: None,
                         seq_match: None,
                     }),
-                },
+                }),
             ),
-            (v("a CREATE Foo/Bar\r\n"), C::Create { mailbox: v("Foo/Bar"), special_use: vec![] }),
+            (v("a CREATE Foo/Bar\r\n"), C::Create(CreateCommand { mailbox: v("Foo/Bar"), special_use: vec![] })),
             (
                 v("a CREATE Sent (USE (\\Sent))\r\n"),
-                C::Create { mailbox: v("Sent"), special_use: vec!["\\Sent".into()] },
+                C::Create(CreateCommand { mailbox: v("Sent"), special_use: vec!["\\Sent".into()] }),
             ),
             (v("a DELETE \"Old\"\r\n"), C::Delete { mailbox: v("Old") }),
-            (v("a RENAME old new\r\n"), C::Rename { from: v("old"), to: v("new") }),
+            (v("a RENAME old new\r\n"), C::Rename(RenameCommand { from: v("old"), to: v("new") })),
             (v("a SUBSCRIBE &U,BTFw-\r\n"), C::Subscribe { mailbox: v("&U,BTFw-") }),
             (v("a UNSUBSCRIBE {3}\r\nfoo\r\n"), C::Unsubscribe { mailbox: v("foo") }),
             (v("a LIST \"\" *\r\n"), list(&[], "", &["*"], vec![])),
@@ -456,12 +326,12 @@ mod tests {
                     StatusItem::UidNext,
                 ])]),
             ),
-            (v("a LSUB \"\" %\r\n"), C::Lsub { reference: vec![], pattern: v("%") }),
-            (v("a XLIST \"\" \"*\"\r\n"), C::Xlist { reference: vec![], pattern: v("*") }),
+            (v("a LSUB \"\" %\r\n"), C::Lsub(LsubCommand { reference: vec![], pattern: v("%") })),
+            (v("a XLIST \"\" \"*\"\r\n"), C::Xlist(LsubCommand { reference: vec![], pattern: v("*") })),
             (v("a NAMESPACE\r\n"), C::Namespace),
             (
                 v("a STATUS \"box\" (UIDNEXT MESSAGES UNSEEN RECENT)\r\n"),
-                C::Status {
+                C::Status(StatusCommand {
                     mailbox: v("box"),
                     items: vec![
                         StatusItem::UidNext,
@@ -469,11 +339,11 @@ mod tests {
                         StatusItem::Unseen,
                         StatusItem::Recent,
                     ],
-                },
+                }),
             ),
             (
                 v("a STATUS inbox (highestmodseq SIZE DELETED UIDVALIDITY)\r\n"),
-                C::Status {
+                C::Status(StatusCommand {
                     mailbox: v("INBOX"),
                     items: vec![
                         StatusItem::HighestModSeq,
@@ -481,38 +351,38 @@ mod tests {
                         StatusItem::Deleted,
                         StatusItem::UidValidity,
                     ],
-                },
+                }),
             ),
             (
                 v("a APPEND INBOX {7}\r\nHi\r\nyou\r\n"),
-                C::Append {
+                C::Append(AppendCommand {
                     mailbox: v("INBOX"),
                     flags: vec![],
                     internal_date: None,
                     message: v("Hi\r\nyou"),
-                },
+                }),
             ),
             (
                 v("a APPEND Drafts (\\Seen \\Draft) \" 7-Feb-1994 21:52:25 -0800\" {3+}\r\nabc\r\n"),
-                C::Append {
+                C::Append(AppendCommand {
                     mailbox: v("Drafts"),
                     flags: vec![Flag::Seen, Flag::Draft],
                     internal_date: Some(appended),
                     message: v("abc"),
-                },
+                }),
             ),
             (
                 b"a APPEND Sent ~{3}\r\na\0b\r\n".to_vec(),
-                C::Append {
+                C::Append(AppendCommand {
                     mailbox: v("Sent"),
                     flags: vec![],
                     internal_date: None,
                     message: b"a\0b".to_vec(),
-                },
+                }),
             ),
             (
                 v("a APPEND {4}\r\nSent () {0}\r\n\r\n"),
-                C::Append { mailbox: v("Sent"), flags: vec![], internal_date: None, message: vec![] },
+                C::Append(AppendCommand { mailbox: v("Sent"), flags: vec![], internal_date: None, message: vec![] }),
             ),
             (v("a IDLE\r\n"), C::Idle),
             (v("a COMPRESS deflate\r\n"), C::Compress { mechanism: "DEFLATE".into() }),
@@ -534,21 +404,21 @@ mod tests {
             ),
             (
                 v("a UID SEARCH RETURN () UNSEEN\r\n"),
-                C::Search {
+                C::Search(SearchCommand {
                     uid: true,
                     charset: None,
                     criteria: K::And(vec![K::Unseen]),
                     return_options: Some(vec![]),
-                },
+                }),
             ),
             (
                 v("a UID SEARCH RETURN (MIN max) UID 1:*\r\n"),
-                C::Search {
+                C::Search(SearchCommand {
                     uid: true,
                     charset: None,
                     criteria: K::And(vec![K::Uid(set("1:*"))]),
                     return_options: Some(vec!["MIN".into(), "MAX".into()]),
-                },
+                }),
             ),
             (
                 v("a SEARCH HEADER Message-ID \"<x@y>\" LARGER 100 SMALLER 1000 MODSEQ 5\r\n"),
@@ -625,13 +495,13 @@ mod tests {
             ),
             (
                 v("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0 VANISHED)\r\n"),
-                C::Fetch {
+                C::Fetch(FetchCommand {
                     uid: true,
                     sequence_set: set("1:*"),
                     attributes: vec![F::Flags],
                     changed_since: Some(0),
                     vanished: true,
-                },
+                }),
             ),
             (
                 v("a FETCH 3 (BODY[1.2.MIME] body.peek[2.TEXT]<0.1024> BODY BODYSTRUCTURE \
@@ -675,52 +545,52 @@ mod tests {
             ),
             (
                 v("a STORE 1 +FLAGS (\\Seen)\r\n"),
-                C::Store {
+                C::Store(StoreCommand {
                     uid: false,
                     sequence_set: set("1"),
                     mode: StoreMode::Add,
                     silent: false,
                     flags: vec![Flag::Seen],
                     unchanged_since: None,
-                },
+                }),
             ),
             (
                 v("a UID STORE 1:2 -FLAGS.SILENT \\Deleted $Junk\r\n"),
-                C::Store {
+                C::Store(StoreCommand {
                     uid: true,
                     sequence_set: set("1:2"),
                     mode: StoreMode::Remove,
                     silent: true,
                     flags: vec![Flag::Deleted, Flag::Keyword("$Junk".into())],
                     unchanged_since: None,
-                },
+                }),
             ),
             (
                 v("a STORE 1 (UNCHANGEDSINCE 5) FLAGS ()\r\n"),
-                C::Store {
+                C::Store(StoreCommand {
                     uid: false,
                     sequence_set: set("1"),
                     mode: StoreMode::Replace,
                     silent: false,
                     flags: vec![],
                     unchanged_since: Some(5),
-                },
+                }),
             ),
             (
                 v("a COPY 1:3 Trash\r\n"),
-                C::Copy { uid: false, sequence_set: set("1:3"), mailbox: v("Trash") },
+                C::Copy(CopyCommand { uid: false, sequence_set: set("1:3"), mailbox: v("Trash") }),
             ),
             (
                 v("a UID COPY 5 \"Deleted Items\"\r\n"),
-                C::Copy { uid: true, sequence_set: set("5"), mailbox: v("Deleted Items") },
+                C::Copy(CopyCommand { uid: true, sequence_set: set("5"), mailbox: v("Deleted Items") }),
             ),
             (
                 v("a MOVE 1 Archive\r\n"),
-                C::Move { uid: false, sequence_set: set("1"), mailbox: v("Archive") },
+                C::Move(CopyCommand { uid: false, sequence_set: set("1"), mailbox: v("Archive") }),
             ),
             (
                 v("a uid move 1:* {7}\r\nArchive\r\n"),
-                C::Move { uid: true, sequence_set: set("1:*"), mailbox: v("Archive") },
+                C::Move(CopyCommand { uid: true, sequence_set: set("1:*"), mailbox: v("Archive") }),
             ),
         ];
         cases.push((

@@ -5,7 +5,7 @@ use nom::Parser;
 use nom::bytes::complete::{tag, take_while1};
 use nom::combinator::{cut, opt};
 
-use crate::proto::command::{CommandBody, FetchAttribute, Section, SectionText};
+use crate::proto::command::{CommandBody, FetchAttribute, FetchCommand, Section, SectionText};
 use crate::proto::parse::core::{astring_utf8, number, number64, nz_number, paren_list, sp};
 use crate::proto::parse::error::{PResult, error, expect, failure};
 use crate::proto::parse::sequence::sequence_set;
@@ -228,13 +228,13 @@ pub fn fetch_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
     let (changed_since, vanished) = modifiers.unwrap_or((None, false));
     Ok((
         rest,
-        CommandBody::Fetch {
+        CommandBody::Fetch(FetchCommand {
             uid,
             sequence_set,
             attributes,
             changed_since,
             vanished,
-        },
+        }),
     ))
 }
 
@@ -316,12 +316,12 @@ mod tests {
     fn fetch_forms() {
         let Ok((
             rest,
-            CommandBody::Fetch {
+            CommandBody::Fetch(FetchCommand {
                 attributes,
                 changed_since,
                 vanished,
                 ..
-            },
+            }),
         )) = fetch_args(b" 1:* FULL (CHANGEDSINCE 5 VANISHED)", true)
         else {
             panic!("should parse");

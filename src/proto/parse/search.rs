@@ -5,7 +5,7 @@ use nom::Parser;
 use nom::bytes::complete::tag_no_case;
 use nom::combinator::opt;
 
-use crate::proto::command::{CommandBody, SearchKey};
+use crate::proto::command::{CommandBody, SearchCommand, SearchKey};
 use crate::proto::parse::core::{
     astring, astring_utf8, atom_string, atom_upper, number, number64, paren_list, quoted, sp,
 };
@@ -181,12 +181,12 @@ pub fn search_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
     }
     Ok((
         rest,
-        CommandBody::Search {
+        CommandBody::Search(SearchCommand {
             uid,
             charset,
             criteria: SearchKey::And(keys),
             return_options,
-        },
+        }),
     ))
 }
 
@@ -286,12 +286,12 @@ mod tests {
         assert_eq!(rest, b"");
         assert_eq!(
             body,
-            CommandBody::Search {
+            CommandBody::Search(SearchCommand {
                 uid: true,
                 charset: Some("UTF-8".into()),
                 criteria: K::And(vec![K::All, K::Seen]),
                 return_options: Some(vec!["MIN".into(), "COUNT".into()]),
-            }
+            })
         );
         assert!(search_args(b" RETURN () ALL", false).is_ok());
         assert!(search_args(b" CHARSET UTF-8", false).is_err());

@@ -5,7 +5,7 @@ use nom::Parser;
 use nom::bytes::complete::{tag, tag_no_case};
 use nom::combinator::{cut, opt};
 
-use crate::proto::command::{CommandBody, StoreMode};
+use crate::proto::command::{CommandBody, StoreCommand, StoreMode};
 use crate::proto::parse::core::{atom, number64, paren_list, sp};
 use crate::proto::parse::error::{PResult, expect, failure};
 use crate::proto::parse::sequence::sequence_set;
@@ -88,14 +88,14 @@ pub fn store_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
     let (rest, (mode, silent, flags)) = store_att_flags(rest)?;
     Ok((
         rest,
-        CommandBody::Store {
+        CommandBody::Store(StoreCommand {
             uid,
             sequence_set,
             mode,
             silent,
             flags,
             unchanged_since,
-        },
+        }),
     ))
 }
 
@@ -134,28 +134,28 @@ mod tests {
             store_args(b" 1:3 +FLAGS.SILENT \\Seen \\Flagged", false),
             Ok((
                 &b""[..],
-                CommandBody::Store {
+                CommandBody::Store(StoreCommand {
                     uid: false,
                     sequence_set: set.clone(),
                     mode: StoreMode::Add,
                     silent: true,
                     flags: vec![Flag::Seen, Flag::Flagged],
                     unchanged_since: None,
-                }
+                })
             ))
         );
         assert_eq!(
             store_args(b" 1:3 (UNCHANGEDSINCE 12) -flags ()", true),
             Ok((
                 &b""[..],
-                CommandBody::Store {
+                CommandBody::Store(StoreCommand {
                     uid: true,
                     sequence_set: set,
                     mode: StoreMode::Remove,
                     silent: false,
                     flags: vec![],
                     unchanged_since: Some(12),
-                }
+                })
             ))
         );
         assert!(store_args(b" 1 FLAGS", false).is_err());
