@@ -3,6 +3,8 @@
 //! Every table denies unknown keys, so a typo is an error at start-up rather
 //! than a setting that silently does nothing.
 
+/// The `[store] synchronous` values (defined by the store they tune).
+pub use crate::store::Synchronous;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -326,16 +328,6 @@ impl Limits {
     pub fn tls_handshake_timeout(&self) -> Duration {
         Duration::from_secs(self.tls_handshake_timeout_secs)
     }
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Synchronous {
-    /// fsync on every commit: an acknowledged APPEND survives power loss.
-    #[default]
-    Full,
-    /// Faster; a power loss may lose the last commits (never corrupts).
-    Normal,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -25,7 +25,7 @@ async fn metrics_count_what_happened() {
         TestServer::start_with(|c| c.metrics.listen = Some("127.0.0.1:0".parse().unwrap())).await;
     let mut failing = server.tls().await;
     failing.status(&format!("LOGIN {USER} wrong")).await;
-    let mut client = server.logged_in().await;
+    let mut client = server.logged_in_tls().await;
     client.ok("NOOP").await;
     client.ok("NOOP").await;
     let response = get(&server, "/metrics").await;

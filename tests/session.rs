@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
@@ -204,6 +206,22 @@ async fn preauth_autologout_says_bye() {
     let mut client = server.plain().await;
     // A byte at a time does not keep an unauthenticated client alive.
     client.send(b"a").await;
+    assert_eq!(client.line().await, "* BYE Autologout; idle for too long");
+    assert!(client.closed().await);
+}
+
+/// RFC 3501 §5.4: a logged-in client gets at least 30 minutes. Tokio's
+/// paused clock makes the half hour instant and exact.
+#[tokio::test]
+async fn logged_in_autologout_comes_after_the_auth_timeout_not_before() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(29 * 60)).await;
+    client.ok("NOOP").await;
+    tokio::time::advance(Duration::from_secs(29 * 60)).await;
+    client.ok("NOOP").await;
+    tokio::time::advance(Duration::from_secs(30 * 60 + 1)).await;
     assert_eq!(client.line().await, "* BYE Autologout; idle for too long");
     assert!(client.closed().await);
 }

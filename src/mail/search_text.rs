@@ -9,19 +9,10 @@ use chrono::NaiveDate;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message, MessageParser, PartType};
 
+use crate::store::search::SearchText;
+
 /// Nested message/rfc822 levels followed.
 const MAX_DEPTH: usize = 8;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchText {
-    /// One `name: decoded value` line per top-level header field, names
-    /// lower-cased, in message order.
-    pub headers: String,
-    pub body: String,
-    /// The date part of the Date: header, in the header's own time zone
-    /// (SENTBEFORE/SENTON/SENTSINCE ignore time and zone).
-    pub sent_date: Option<NaiveDate>,
-}
 
 pub fn extract(raw: &[u8]) -> SearchText {
     let Some(message) = MessageParser::default().parse(raw) else {

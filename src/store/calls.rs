@@ -114,7 +114,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::Synchronous;
+    use crate::store::Synchronous;
     use crate::store::sqlite::SqliteStore;
 
     fn calls(reads: usize, writes: usize) -> (tempfile::TempDir, StoreCalls) {

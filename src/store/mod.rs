@@ -15,8 +15,8 @@ pub mod sqlite;
 use std::ops::RangeInclusive;
 
 use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
 
-use crate::mail::search_text::SearchText;
 pub use calls::Access;
 pub use search::{DateCmp, SearchQuery};
 
@@ -299,13 +299,24 @@ pub struct NewMessage {
     /// `mail::MessageIndex` bytes: what FETCH needs without re-parsing.
     pub index: Vec<u8>,
     /// Decoded text for SEARCH.
-    pub search: SearchText,
+    pub search: search::SearchText,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendOutcome {
     pub uidvalidity: u32,
     pub uid: u32,
+}
+
+/// How durable a commit is (`[store] synchronous`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// fsync on every commit: an acknowledged APPEND survives power loss.
+    #[default]
+    Full,
+    /// Faster; a power loss may lose the last commits (never corrupts).
+    Normal,
 }
 
 /// Persistent state, in IMAP terms. Every method blocks; every mutation is

@@ -5,6 +5,19 @@ use std::ops::RangeInclusive;
 
 use chrono::NaiveDate;
 
+/// The decoded text of a message that SEARCH reads (`mail::search_text`
+/// extracts it at APPEND).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchText {
+    /// One `name: decoded value` line per top-level header field, names
+    /// lower-cased, in message order.
+    pub headers: String,
+    pub body: String,
+    /// The date part of the Date: header, in the header's own time zone
+    /// (SENTBEFORE/SENTON/SENTSINCE ignore time and zone).
+    pub sent_date: Option<NaiveDate>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateCmp {
     Before,

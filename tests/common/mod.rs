@@ -1,6 +1,8 @@
 //! Test harness: a real server on 127.0.0.1 port 0 over a real SQLite file
 //! in a temp dir, a TLS certificate generated for the run, and a raw IMAP
-//! client that speaks over TCP or TLS.
+//! client that speaks over TCP or TLS, or in-process over
+//! `tokio::io::duplex` to a session sharing the server's context (for
+//! command-level tests: no socket, no TLS handshake per client).
 #![allow(dead_code)]
 
 pub mod binary;
@@ -11,14 +13,15 @@ use std::time::Duration;
 
 use letterbox::auth::hash_password;
 use letterbox::config::{Config, ListenConfig, Synchronous, TlsConfig};
+use letterbox::context::ServerContext;
 use letterbox::server::Server;
-use letterbox::session::Stream;
+use letterbox::session::{Session, Stream};
 use letterbox::store::MailStore;
 use letterbox::store::sqlite::SqliteStore;
 use letterbox::tls;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio_rustls::rustls;
 
 pub const USER: &str = "alice";
@@ -34,7 +37,11 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub store: Arc<SqliteStore>,
     pub cert_path: std::path::PathBuf,
+    /// What the server's sessions share; in-process sessions use it too.
+    pub ctx: Arc<ServerContext>,
     stop: Option<oneshot::Sender<()>>,
+    /// Tells in-process sessions the server is shutting down.
+    stop_in_process: watch::Sender<bool>,
     pub task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -86,6 +93,7 @@ impl TestServer {
         let imaps = server.imaps_addrs()[0];
         let lmtp = server.lmtp_addrs().first().copied();
         let metrics = server.metrics_addr();
+        let ctx = server.context();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -98,7 +106,9 @@ impl TestServer {
             dir,
             store,
             cert_path: tls_files.cert,
+            ctx,
             stop: Some(stop),
+            stop_in_process: watch::channel(false).0,
             task: Some(task),
         }
     }
@@ -108,6 +118,7 @@ impl TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let _ = self.stop_in_process.send(true);
         if let Some(task) = self.task.take() {
             tokio::time::timeout(Duration::from_secs(20), task)
                 .await
@@ -124,8 +135,35 @@ impl TestServer {
         Client::tls(self.imaps, &self.cert_path).await
     }
 
-    /// A TLS client already logged in as alice.
+    /// A client of a session run in this process over an in-memory pipe,
+    /// as if it had come in over TLS from 127.0.0.1: the same context,
+    /// store and command code as a socket session, without the socket.
+    pub async fn in_process(&self) -> Client {
+        let (client_end, server_end) = tokio::io::duplex(64 * 1024);
+        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let session = Session::new(
+            Box::new(server_end),
+            true,
+            peer,
+            Arc::clone(&self.ctx),
+            self.stop_in_process.subscribe(),
+        );
+        tokio::spawn(letterbox::handler::run(session));
+        let mut client = Client::over(Box::new(client_end));
+        client.greeting().await;
+        client
+    }
+
+    /// An in-process client already logged in as alice (command-level
+    /// tests; those about sockets, TLS or limits use `tls()`/`plain()`).
     pub async fn logged_in(&self) -> Client {
+        let mut client = self.in_process().await;
+        client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+        client
+    }
+
+    /// A TLS client already logged in as alice.
+    pub async fn logged_in_tls(&self) -> Client {
         let mut client = self.tls().await;
         client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
         client

@@ -26,7 +26,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::notify::ChangeNotifier;
 use super::*;
-use crate::config::Synchronous;
+use crate::store::Synchronous;
 
 const READERS: usize = 4;
 

@@ -321,7 +321,7 @@ fn header_matches(search: TextSearch<'_>, field: &str, needle: &str) -> StoreRes
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Synchronous;
+    use crate::store::Synchronous;
     use crate::store::sqlite::SqliteStore;
 
     /// A word common in other users' mail is not worth the index for a

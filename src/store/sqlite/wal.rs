@@ -26,7 +26,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::config::Synchronous;
+    use crate::store::Synchronous;
     use crate::store::sqlite::open_connection;
 
     /// Frames the WAL file has room for: it grows only when the WAL runs
