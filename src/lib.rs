@@ -1,14 +1,18 @@
 //! letterbox: a standalone IMAP4rev1 mail server backed by SQLite.
 //!
 //! # Layout
-//! - [`proto`]: pure protocol: framing, the nom command parser, response
-//!   string encoding, modified UTF-7. No I/O, no store.
-//! - [`session`]: one connection's state machine: read, frame, parse,
-//!   dispatch (which commands each state allows), reply, timers, STARTTLS.
+//! - [`proto`]: pure protocol: framing, the nom command parser, typed
+//!   responses and their encoding, modified UTF-7. No I/O, no store.
+//! - [`handler`]: one IMAP connection from greeting to goodbye: read a
+//!   command, check its state, run it, catch up, answer.
+//! - [`session`]: one connection's stream, framing, state (and which
+//!   commands each state allows), output and timers, STARTTLS.
 //! - [`commands`]: RFC semantics of each command, grouped by area.
+//! - [`context`]: what sessions, LMTP and background tasks share (config,
+//!   store calls, TLS, passwords, login guard, connection slots, metrics).
 //! - [`store`]: the [`store::MailStore`] trait in IMAP terms and its SQLite
 //!   backend; nothing else touches SQL.
-//! - [`server`]: listeners, accept loops, connection limits, shutdown.
+//! - [`server`]: listeners, accept loops, shutdown.
 //! - [`delivery`]: recipient addresses to users, storing delivered mail;
 //!   [`lmtp`]: RFC 2033 LMTP for MTAs.
 //! - [`migrate`]: `import` (Maildir, mbox) and `export`.

@@ -54,9 +54,11 @@ async fn oversized_literals_are_refused_without_buffering() {
     assert!(reply.starts_with("BAD [TOOBIG]"), "{reply}");
     let reply = client.status("APPEND INBOX {70000}").await;
     assert!(reply.starts_with("BAD [TOOBIG]"), "{reply}");
-    // Non-synchronizing: refused, and its octets are skipped.
-    let mut command = b"y2 APPEND INBOX {70000+}\r\n".to_vec();
-    command.extend(std::iter::repeat_n(b'z', 69_990));
+    // Non-synchronizing, over the literal limit but within the message
+    // size: refused, and its octets are skipped (beyond the message size
+    // the session closes: literal_beyond_the_message_size_after_login_closes).
+    let mut command = b"y2 RENAME {5000+}\r\n".to_vec();
+    command.extend(std::iter::repeat_n(b'z', 4_990));
     command.extend_from_slice(b"y3 NOOP\r\n");
     command.extend_from_slice(b"\r\n");
     client.send(&command).await;
@@ -101,5 +103,47 @@ async fn append_before_login_gets_no_large_literal() {
     command.extend_from_slice(b"\r\na3 NOOP\r\n");
     client.send(&command).await;
     assert!(client.line().await.starts_with("a2 BAD [TOOBIG]"));
-    assert_eq!(client.line().await, "a3 OK NOOP completed");
+    // Before login a refused literal is not read and dropped: the session
+    // ends (RFC 7888 §4 allows closing), so a stranger cannot keep it busy.
+    assert_eq!(
+        client.line().await,
+        "* BYE Literal too large; closing the connection"
+    );
+    assert!(client.closed().await);
+}
+
+/// A gigabyte announced as a non-synchronizing literal before login gets
+/// BAD [TOOBIG] and BYE at once, not a session that swallows the gigabyte
+/// until the pre-login timeout; other sessions go on.
+#[tokio::test]
+async fn huge_literal_before_login_closes_at_once() {
+    let server = TestServer::start().await;
+    let mut other = server.tls().await;
+    let mut client = server.tls().await;
+    client.send(b"c1 LOGIN {1000000000+}\r\n").await;
+    let started = std::time::Instant::now();
+    assert!(client.line().await.starts_with("c1 BAD [TOOBIG]"));
+    assert_eq!(
+        client.line().await,
+        "* BYE Literal too large; closing the connection"
+    );
+    assert!(client.closed().await);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    other.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+}
+
+/// After login, a refused literal is skipped up to the message size limit
+/// (tested above); one beyond it closes the session the same way.
+#[tokio::test]
+async fn literal_beyond_the_message_size_after_login_closes() {
+    let server = TestServer::start_with(|c| c.limits.max_message_size = 64 * 1024).await;
+    let mut client = server.logged_in().await;
+    client.send(b"b1 APPEND INBOX {10000000+}\r\n").await;
+    assert!(client.line().await.starts_with("b1 BAD [TOOBIG]"));
+    assert_eq!(
+        client.line().await,
+        "* BYE Literal too large; closing the connection"
+    );
+    assert!(client.closed().await);
+    server.logged_in().await.ok("NOOP").await;
 }

@@ -300,6 +300,15 @@ impl Framer {
         self.reset_command();
     }
 
+    /// Octets of a refused non-synchronizing literal still to be read and
+    /// dropped (RFC 7888 §4: the client sends them without waiting).
+    pub fn literal_octets_to_discard(&self) -> u64 {
+        match self.discard {
+            Discard::Literal { left } => left,
+            _ => 0,
+        }
+    }
+
     /// Bytes currently held (consumed bytes not yet compacted away count
     /// too).
     pub fn buffered(&self) -> usize {

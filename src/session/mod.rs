@@ -39,6 +39,8 @@ pub enum End {
     MailboxGone,
     /// A TLS handshake arrived on a plaintext listener.
     TlsOnPlaintext,
+    /// A refused non-synchronizing literal is too large to read and drop.
+    LiteralTooLargeToSkip,
     Io(std::io::Error),
 }
 
@@ -162,10 +164,24 @@ impl Session {
                     };
                     self.send_status(tag.as_ref().map(|t| t.as_str()), &done);
                     self.flush().await.map_err(End::Io)?;
+                    if !self.may_skip(self.framer.literal_octets_to_discard()) {
+                        return Err(End::LiteralTooLargeToSkip);
+                    }
                 }
                 FrameEvent::Incomplete => self.fill().await?,
             }
         }
+    }
+
+    /// Whether to read and drop `octets` of a refused non-synchronizing
+    /// literal instead of closing (RFC 7888 §4 allows either). Before login
+    /// nothing is: a stranger could keep the session busy discarding a
+    /// gigabyte; after login up to the message size limit, so a client
+    /// whose APPEND was a little too big can go on.
+    fn may_skip(&self, octets: u64) -> bool {
+        octets == 0
+            || (self.state.user().is_some()
+                && octets <= self.ctx.config().limits.max_message_size)
     }
 
     /// After a command's responses are queued: sends them, ends the
@@ -378,6 +394,7 @@ impl Session {
             End::Shutdown => "Server shutting down",
             End::MailboxGone => "Selected mailbox was deleted, have to disconnect",
             End::TlsOnPlaintext => "TLS on a plaintext port: use implicit TLS (993) or STARTTLS",
+            End::LiteralTooLargeToSkip => "Literal too large; closing the connection",
             End::Eof | End::Io(_) => return,
         };
         self.send(Untagged::Condition(Done::bye(text)));
