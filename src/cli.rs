@@ -140,7 +140,13 @@ pub fn run(cli: Cli) -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("letterbox: {message}");
+            // Once logging is set up (JSON or text), the failure is a log
+            // event like any other, so a JSON log holds only JSON.
+            if tracing::dispatcher::has_been_set() {
+                tracing::error!(error = %message, "letterbox stopped");
+            } else {
+                eprintln!("letterbox: {message}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -432,6 +438,7 @@ fn read_password(file: Option<&Path>) -> Result<String, String> {
 /// Runs the daemon; `config_path` is what SIGHUP re-reads (none in --dev).
 fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
     let dev = config_path.is_none();
+    let json_logs = config.log.format == crate::config::LogFormat::Json;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(calls::BLOCKING_THREADS)
@@ -463,10 +470,10 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         for addr in server.imap_addrs() {
-            println!("IMAP (STARTTLS) on {addr}");
+            announce(json_logs, "imap", addr, "IMAP (STARTTLS)");
         }
         for addr in server.imaps_addrs() {
-            println!("IMAPS (implicit TLS) on {addr}");
+            announce(json_logs, "imaps", addr, "IMAPS (implicit TLS)");
         }
         tokio::spawn(reload_on_sighup(server.context(), config_path));
         // systemd Type=notify: ready once listeners are bound and the store
@@ -480,6 +487,17 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
             .await;
         Ok(())
     })
+}
+
+/// Tells whoever started the server where it listens: a line on stdout
+/// for people, or with JSON logs an event (a log collector reading stdout
+/// expects one JSON object per line).
+fn announce(json_logs: bool, listener: &str, addr: std::net::SocketAddr, what: &str) {
+    if json_logs {
+        tracing::info!(listener, address = %addr, "serving {what}");
+    } else {
+        println!("{what} on {addr}");
+    }
 }
 
 fn ensure_demo_user(store: &SqliteStore) -> Result<(), String> {

@@ -531,3 +531,84 @@ async fn app_passwords() {
         "{refused}"
     );
 }
+
+/// With `[log] format = "json"` every line the server writes, on stdout
+/// and on stderr, is a JSON object: the listening addresses are events,
+/// and so is the failure of a second server that cannot bind.
+#[tokio::test]
+async fn json_mode_writes_only_json_on_both_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(dir.path(), "letterbox.toml", "[log]\nformat = \"json\"\n");
+    rewrite(
+        &config,
+        "[imaps]\nlisten = [\"127.0.0.1:0\"]",
+        &format!("[imap]\nlisten = [\"127.0.0.1:{port}\"]"),
+    );
+    let mut server = letterbox(&config)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(server.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(server.stderr.take().unwrap()),
+    ] {
+        let lines_tx = lines_tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let _ = lines_tx.send(line.unwrap());
+            }
+        });
+    }
+    let mut messages = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !messages
+        .iter()
+        .any(|m: &String| m.starts_with("serving IMAP"))
+    {
+        let line = lines_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the server announces its listener");
+        messages.push(json_message(&line));
+    }
+    let second = letterbox(&config).arg("serve").output().unwrap();
+    assert!(!second.status.success(), "the port is taken");
+    let output = [second.stdout, second.stderr].concat();
+    let second_lines: Vec<String> = String::from_utf8_lossy(&output)
+        .lines()
+        .map(json_message)
+        .collect();
+    assert!(
+        second_lines.iter().any(|m| m == "letterbox stopped"),
+        "{second_lines:?}"
+    );
+    common::Client::plain(format!("127.0.0.1:{port}").parse().unwrap())
+        .await
+        .ok("LOGOUT")
+        .await;
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(2)) {
+        messages.push(json_message(&line));
+    }
+    assert!(
+        messages.iter().any(|m| m == "shutting down"),
+        "{messages:?}"
+    );
+}
+
+/// The message of one JSON log line; panics when the line is not JSON.
+fn json_message(line: &str) -> String {
+    let event: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    event["fields"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -180,8 +180,7 @@ impl Session {
     /// whose APPEND was a little too big can go on.
     fn may_skip(&self, octets: u64) -> bool {
         octets == 0
-            || (self.state.user().is_some()
-                && octets <= self.ctx.config().limits.max_message_size)
+            || (self.state.user().is_some() && octets <= self.ctx.config().limits.max_message_size)
     }
 
     /// After a command's responses are queued: sends them, ends the
