@@ -289,11 +289,19 @@ pub struct Limits {
     pub max_message_size: u64,
     /// Connections served at once, over all listeners.
     pub max_connections: usize,
-    /// Connections served at once from one remote IP address.
+    /// Connections served at once from one remote IP address, logged in or
+    /// not: a ceiling so one address cannot take every slot. High, because
+    /// a whole office can sit behind one NAT address.
     pub max_connections_per_ip: usize,
+    /// Connections from one IP address that have not logged in yet: what
+    /// stops a connection flood without refusing an office behind NAT.
+    pub max_unauthenticated_per_ip: usize,
     /// Logged-in sessions at once for one user (Thunderbird alone opens up
     /// to five per account and device).
     pub max_connections_per_user: usize,
+    /// Logged-in sessions at once for one user from one IP address (as
+    /// Dovecot's mail_max_userip_connections).
+    pub max_connections_per_user_ip: usize,
     /// Seconds a client may stay idle before logging in.
     pub preauth_timeout_secs: u64,
     /// Seconds a logged-in client may stay idle (RFC 3501 asks for at least 30 minutes).
@@ -309,8 +317,10 @@ impl Default for Limits {
             max_literal: 64 * 1024,
             max_message_size: 64 * 1024 * 1024,
             max_connections: 10_000,
-            max_connections_per_ip: 100,
+            max_connections_per_ip: 1000,
+            max_unauthenticated_per_ip: 50,
             max_connections_per_user: 50,
+            max_connections_per_user_ip: 20,
             preauth_timeout_secs: 60,
             auth_timeout_secs: 30 * 60,
             tls_handshake_timeout_secs: 10,
@@ -483,10 +493,13 @@ impl Config {
         }
         if l.max_connections == 0
             || l.max_connections_per_ip == 0
+            || l.max_unauthenticated_per_ip == 0
             || l.max_connections_per_user == 0
+            || l.max_connections_per_user_ip == 0
         {
             return invalid(
-                "limits.max_connections, max_connections_per_ip and max_connections_per_user must be positive",
+                "limits.max_connections, max_connections_per_ip, max_unauthenticated_per_ip, \
+                 max_connections_per_user and max_connections_per_user_ip must be positive",
             );
         }
         if l.preauth_timeout_secs == 0 || l.tls_handshake_timeout_secs == 0 {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
+use letterbox::store::MailStore;
 use tokio::io::AsyncWriteExt;
 
 fn plain_response(authzid: &str, user: &str, password: &str) -> String {
@@ -356,4 +357,98 @@ async fn unknown_users_take_as_long_as_wrong_passwords() {
     let ratio = unknown.as_secs_f64() / known.as_secs_f64();
     eprintln!("median failed login: existing user {known:?}, unknown user {unknown:?}");
     assert!((0.5..2.0).contains(&ratio), "{known:?} vs {unknown:?}");
+}
+
+/// Issue: a 40-person office behind one NAT address needs hundreds of
+/// connections from it. With the default limits, 60 users with 5 logged-in
+/// connections each, all from 127.0.0.1, are all served.
+#[tokio::test]
+async fn an_office_behind_one_address_is_served_with_the_default_limits() {
+    let server = TestServer::start_with(|c| c.auth.allow_plaintext = true).await;
+    // One hash for every user: the check is what is measured, not argon2.
+    let hash = letterbox::auth::hash_password("office pass");
+    let mut sessions = Vec::new();
+    for user in 0..60 {
+        let name = format!("staff{user}");
+        server.store.create_user(&name, &hash).unwrap();
+        for _ in 0..5 {
+            let mut client = server.plain().await;
+            client.ok(&format!("LOGIN {name} \"office pass\"")).await;
+            sessions.push(client);
+        }
+    }
+    for client in &mut sessions {
+        client.ok("NOOP").await;
+    }
+    assert_eq!(sessions.len(), 300);
+}
+
+/// A flood of connections that never log in is cut at the per-address
+/// limit of strangers (default 50) with `* BYE`; sessions already logged
+/// in from that address go on, and once the flood is gone a new login
+/// works.
+#[tokio::test]
+async fn a_flood_of_strangers_from_one_address_is_cut_and_logged_in_users_go_on() {
+    let server = TestServer::start_with(|c| c.auth.allow_plaintext = true).await;
+    let mut member = server.plain().await;
+    member.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+    let mut flood = Vec::new();
+    let (mut greeted, mut refused) = (0, 0);
+    for _ in 0..200 {
+        let mut stranger = Client::over(Box::new(
+            tokio::net::TcpStream::connect(server.imap).await.unwrap(),
+        ));
+        let first = stranger.line().await;
+        if first.starts_with("* OK") {
+            greeted += 1;
+        } else {
+            assert_eq!(first, "* BYE Too many connections");
+            assert!(stranger.closed().await);
+            refused += 1;
+        }
+        flood.push(stranger);
+    }
+    assert_eq!((greeted, refused), (50, 150));
+    member.ok("NOOP").await;
+    member.ok("SELECT INBOX").await;
+    drop(flood);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut client = Client::over(Box::new(
+            tokio::net::TcpStream::connect(server.imap).await.unwrap(),
+        ));
+        if client.line().await.starts_with("* OK") {
+            client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slots come back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Per user and address (default 20, as Dovecot's order of magnitude):
+/// the 21st login of one user from one address is refused with
+/// `NO [LIMIT]`, the same user from another address is not.
+#[tokio::test]
+async fn sessions_per_user_and_address_are_limited() {
+    let server = TestServer::start_with(|c| c.auth.allow_plaintext = true).await;
+    let mut sessions = Vec::new();
+    for _ in 0..20 {
+        let mut client = server.plain().await;
+        client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+        sessions.push(client);
+    }
+    let mut one_more = server.plain().await;
+    let reply = one_more
+        .status(&format!("LOGIN {USER} \"{PASSWORD}\""))
+        .await;
+    assert!(reply.starts_with("NO [LIMIT]"), "{reply}");
+    let elsewhere = tokio::net::TcpSocket::new_v4().unwrap();
+    elsewhere.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let stream = elsewhere.connect(server.imap).await.unwrap();
+    let mut other_address = Client::over(Box::new(stream));
+    assert!(other_address.line().await.starts_with("* OK"));
+    other_address
+        .ok(&format!("LOGIN {USER} \"{PASSWORD}\""))
+        .await;
 }

@@ -144,7 +144,17 @@ async fn verify(
         tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions");
         return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
     };
+    let address_key = (record.name.clone(), address);
+    let Some(address_slot) = s.ctx.user_address_slots.try_acquire(address_key) else {
+        tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions from this address");
+        return Err(
+            Done::no("Too many sessions for this user from this address").with_code(Code::Limit),
+        );
+    };
     s.user_slot = Some(slot);
+    s.user_address_slot = Some(address_slot);
+    // Logged in: no longer counted among this address's strangers.
+    s.unauthenticated_slot = None;
     tracing::info!(peer = %s.peer, user = %record.name, tls = s.secure, %mechanism, "login");
     s.state = State::Authenticated(User {
         id: record.id,

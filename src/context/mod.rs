@@ -8,6 +8,7 @@
 pub mod limits;
 pub mod metrics;
 
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use tokio_rustls::TlsAcceptor;
@@ -36,8 +37,12 @@ pub struct ServerContext {
     pub metrics: Metrics,
     /// Logged-in sessions per user name.
     pub user_slots: Arc<ConnectionLimiter<String>>,
+    /// Logged-in sessions per user name and address.
+    pub user_address_slots: Arc<ConnectionLimiter<(String, IpAddr)>>,
     /// Connections, in total and per address.
     pub connection_slots: Arc<ConnectionLimiter>,
+    /// Connections not logged in yet, per address.
+    pub unauthenticated_slots: Arc<ConnectionLimiter>,
 }
 
 impl ServerContext {
@@ -57,9 +62,17 @@ impl ServerContext {
             guard: LoginGuard::new(config.auth.guard_settings()),
             metrics: Metrics::default(),
             user_slots: ConnectionLimiter::new(usize::MAX, limits.max_connections_per_user),
+            user_address_slots: ConnectionLimiter::new(
+                usize::MAX,
+                limits.max_connections_per_user_ip,
+            ),
             connection_slots: ConnectionLimiter::new(
                 limits.max_connections,
                 limits.max_connections_per_ip,
+            ),
+            unauthenticated_slots: ConnectionLimiter::new(
+                usize::MAX,
+                limits.max_unauthenticated_per_ip,
             ),
             config: RwLock::new(Arc::new(config)),
         })
@@ -97,6 +110,10 @@ impl ServerContext {
             .set_limits(limits.max_connections, limits.max_connections_per_ip);
         self.user_slots
             .set_limits(usize::MAX, limits.max_connections_per_user);
+        self.user_address_slots
+            .set_limits(usize::MAX, limits.max_connections_per_user_ip);
+        self.unauthenticated_slots
+            .set_limits(usize::MAX, limits.max_unauthenticated_per_ip);
         self.guard.set_settings(new.auth.guard_settings());
         self.store.direct().set_default_quota(new.quota.limits());
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);

@@ -305,6 +305,16 @@ impl Acceptor {
         }
     }
 
+    /// `* BYE` on a plaintext listener; on an implicit-TLS one a plaintext
+    /// line would only confuse the client's handshake, so just close.
+    fn refuse(&self, mut tcp: TcpStream) {
+        if !self.implicit_tls {
+            tokio::spawn(async move {
+                let _ = tcp.write_all(b"* BYE Too many connections\r\n").await;
+            });
+        }
+    }
+
     fn spawn_connection(&self, mut tcp: TcpStream, peer: SocketAddr) {
         let listen = if self.implicit_tls {
             &self.ctx.config().imaps
@@ -320,14 +330,20 @@ impl Acceptor {
             }
             return;
         }
-        let Some(guard) = self.limiter.try_acquire(peer.ip()) else {
-            tracing::warn!(%peer, "connection refused: too many connections");
-            if !self.implicit_tls {
-                tokio::spawn(async move {
-                    let _ = tcp.write_all(b"* BYE Too many connections\r\n").await;
-                });
+        let slots = match self.limiter.try_acquire(peer.ip()) {
+            None => Err("too many connections"),
+            Some(guard) => match self.ctx.unauthenticated_slots.try_acquire(peer.ip()) {
+                None => Err("too many connections not logged in from this address"),
+                Some(unauthenticated) => Ok((guard, unauthenticated)),
+            },
+        };
+        let (guard, unauthenticated) = match slots {
+            Ok(slots) => slots,
+            Err(why) => {
+                tracing::warn!(%peer, "connection refused: {why}");
+                self.refuse(tcp);
+                return;
             }
-            return;
         };
         let _ = tcp.set_nodelay(true);
         let connection = Connection {
@@ -336,6 +352,7 @@ impl Acceptor {
             stop: self.stop.clone(),
             _alive: self.alive.clone(),
             _guard: guard,
+            unauthenticated: Some(unauthenticated),
         };
         tokio::spawn(connection.serve(tcp, peer));
     }
@@ -348,14 +365,17 @@ struct Connection {
     stop: watch::Receiver<bool>,
     _alive: mpsc::Sender<()>,
     _guard: ConnectionGuard,
+    /// Handed to the session, which gives it back at login.
+    unauthenticated: Option<ConnectionGuard>,
 }
 
 impl Connection {
-    async fn serve(self, tcp: TcpStream, peer: SocketAddr) {
+    async fn serve(mut self, tcp: TcpStream, peer: SocketAddr) {
         tracing::info!(%peer, tls = self.implicit_tls, "connection");
+        let unauthenticated = self.unauthenticated.take();
         let listener = if self.implicit_tls { "imaps" } else { "imap" };
         self.ctx.metrics.connection(listener);
-        let session = if self.implicit_tls {
+        let mut session = if self.implicit_tls {
             let Some(acceptor) = self.ctx.tls.acceptor() else {
                 return;
             };
@@ -374,6 +394,7 @@ impl Connection {
         } else {
             Session::new(Box::new(tcp), false, peer, self.ctx, self.stop)
         };
+        session.unauthenticated_slot = unauthenticated;
         crate::handler::run(session).await;
         tracing::info!(%peer, "disconnected");
     }

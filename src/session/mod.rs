@@ -65,8 +65,12 @@ pub struct Session {
     pub current_tag: String,
     /// COMPRESS=DEFLATE is active.
     pub compressed: bool,
-    /// The logged-in user's session slot, given back when the session ends.
+    /// The slot of a connection not logged in yet, given back at login.
+    pub unauthenticated_slot: Option<ConnectionGuard>,
+    /// The logged-in user's session slots (per user, and per user and
+    /// address), given back when the session ends.
     pub user_slot: Option<ConnectionGuard<String>>,
+    pub user_address_slot: Option<ConnectionGuard<(String, std::net::IpAddr)>>,
     /// Whether the client has sent anything yet.
     heard_from_client: bool,
 }
@@ -135,7 +139,9 @@ impl Session {
             extensions: Extensions::default(),
             current_tag: String::new(),
             compressed: false,
+            unauthenticated_slot: None,
             user_slot: None,
+            user_address_slot: None,
             heard_from_client: false,
         }
     }
