@@ -452,3 +452,59 @@ async fn sessions_per_user_and_address_are_limited() {
         .ok(&format!("LOGIN {USER} \"{PASSWORD}\""))
         .await;
 }
+
+/// A plaintext client whose connection comes from `source` (any address
+/// of 127.0.0.0/8 can be a client's source address on loopback).
+async fn client_from(server: &TestServer, source: &str) -> Client {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let stream = socket.connect(server.imap).await.unwrap();
+    let mut client = Client::over(Box::new(stream));
+    assert!(client.line().await.starts_with("* OK"));
+    client
+}
+
+/// Issue 17's measured defect: 12 wrong passwords for alice from one
+/// address locked alice out everywhere. Now only that address is locked;
+/// alice's right password from any other address works at once.
+#[tokio::test]
+async fn wrong_passwords_lock_the_address_never_the_user() {
+    // No delays (the harness default), so the test measures who is let in.
+    let server = TestServer::start_with(|c| c.auth.allow_plaintext = true).await;
+    let mut attacker = client_from(&server, "127.0.0.3").await;
+    for _ in 0..12 {
+        let reply = attacker.status(&format!("LOGIN {USER} wrong")).await;
+        assert_eq!(reply, "NO [AUTHENTICATIONFAILED] Authentication failed");
+    }
+    for source in ["127.0.0.4", "127.0.0.5"] {
+        let mut alice = client_from(&server, source).await;
+        let started = std::time::Instant::now();
+        alice.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+        assert!(started.elapsed() < Duration::from_secs(2), "at once");
+    }
+    let mut attacker = client_from(&server, "127.0.0.3").await;
+    let reply = attacker
+        .status(&format!("LOGIN {USER} \"{PASSWORD}\""))
+        .await;
+    assert_eq!(
+        reply, "NO [AUTHENTICATIONFAILED] Authentication failed",
+        "the attacking address stays locked, right password or not"
+    );
+}
+
+/// A distributed attack, 10 addresses x 5 failures against one user,
+/// leaves the user able to log in from an eleventh address.
+#[tokio::test]
+async fn a_distributed_attack_does_not_lock_the_user_out() {
+    // No delays (the harness default), so the test measures who is let in.
+    let server = TestServer::start_with(|c| c.auth.allow_plaintext = true).await;
+    for host in 10..20 {
+        let mut attacker = client_from(&server, &format!("127.0.0.{host}")).await;
+        for _ in 0..5 {
+            let reply = attacker.status(&format!("LOGIN {USER} wrong")).await;
+            assert!(reply.starts_with("NO [AUTHENTICATIONFAILED]"), "{reply}");
+        }
+    }
+    let mut alice = client_from(&server, "127.0.0.30").await;
+    alice.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
+}
