@@ -89,10 +89,7 @@ impl Check for fn(&Backend) {
 }
 
 /// `conformance_suite!(name, constructor)`: a module `name` with one test
-/// per check, each on a fresh backend from `constructor()`. A check marked
-/// `#[ignore]` states the contract but fails on the SQLite backend today
-/// (`cargo test --test store_conformance -- --ignored` shows how); the
-/// mark goes when the backend is fixed.
+/// per check, each on a fresh backend from `constructor()`.
 macro_rules! conformance_suite {
     ($backend:ident, $open:expr) => {
         mod $backend {
@@ -109,7 +106,6 @@ macro_rules! conformance_suite {
                     find_user_knows_only_existing_users,
                     set_password_hash_replaces_the_hash,
                     deleting_a_user_removes_them_and_their_mail,
-                    #[ignore = "SQLite reuses the id of the newest deleted user"]
                     a_deleted_users_id_is_never_given_to_another_user,
                     list_users_reports_mailboxes_usage_and_limits,
                     app_passwords_are_listed_with_their_creation_time,
@@ -127,7 +123,6 @@ macro_rules! conformance_suite {
                     deleting_a_mailbox_with_inferiors_leaves_a_noselect_placeholder,
                     a_placeholder_without_inferiors_can_be_deleted,
                     creating_over_a_placeholder_makes_a_new_empty_mailbox,
-                    #[ignore = "SQLite reuses the id of the newest deleted mailbox"]
                     a_deleted_mailbox_stays_gone_for_sessions_that_selected_it,
                     rename_moves_the_mailbox_with_its_inferiors,
                     rename_refuses_missing_source_taken_target_and_own_inferior,
@@ -176,7 +171,6 @@ macro_rules! conformance_suite {
                 }
                 quota {
                     usage_follows_appends_copies_moves_and_expunges,
-                    #[ignore = "SQLite: deleting a mailbox leaves its messages counted"]
                     deleting_a_mailbox_frees_its_usage,
                     default_limits_apply_until_overridden,
                     appends_are_refused_beyond_any_limit,

@@ -46,9 +46,8 @@ pub fn create(
     }
     match mailbox_id(tx, user, name.as_str())? {
         Some((_, true)) => Err(StoreError::MailboxExists),
-        // Re-creating a \Noselect placeholder makes it a fresh mailbox.
         // Re-creating a \Noselect placeholder makes a new mailbox with a new
-        // row, so a session still watching the old one sees it gone.
+        // row (and id), so a session still watching the old one sees it gone.
         Some((id, false)) => {
             tx.execute("DELETE FROM mailboxes WHERE id = ?1", [id])?;
             insert(tx, user, name.as_str(), special_use)
@@ -64,7 +63,8 @@ fn insert(
     special_use: Option<SpecialUse>,
 ) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO mailboxes (user_id, name, uidvalidity, special_use) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO mailboxes (id, user_id, name, uidvalidity, special_use)
+         VALUES ((SELECT value + 1 FROM meta WHERE key = 'last_mailbox_id'), ?1, ?2, ?3, ?4)",
         params![
             user,
             name,
@@ -125,6 +125,9 @@ pub fn delete(tx: &Connection, user: UserId, name: &MailboxName) -> StoreResult<
             [id],
         )?;
     } else {
+        // The messages first: the usage trigger finds their owner through
+        // the mailbox row, which the cascade would already have removed.
+        tx.execute("DELETE FROM messages WHERE mailbox_id = ?1", [id])?;
         tx.execute("DELETE FROM mailboxes WHERE id = ?1", [id])?;
     }
     messages::delete_orphan_bodies(tx)?;

@@ -163,6 +163,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO search_text (search_text, rank) VALUES ('crisismerge', 64);
     "#,
+    // 6: ids are never given out twice. A rowid is max(id) + 1, so deleting
+    // the newest user or mailbox freed its id for the next one, and a
+    // session still holding it (logged in as the deleted user, or with the
+    // deleted mailbox selected) reached the newcomer's mail (found by the
+    // store conformance suite). The highest id ever used is kept in meta;
+    // new rows take the next one (users.rs, mailboxes.rs).
+    r#"
+    INSERT INTO meta (key, value) SELECT 'last_user_id', coalesce(max(id), 0) FROM users;
+    INSERT INTO meta (key, value) SELECT 'last_mailbox_id', coalesce(max(id), 0) FROM mailboxes;
+    CREATE TRIGGER users_last_id AFTER INSERT ON users BEGIN
+        UPDATE meta SET value = NEW.id WHERE key = 'last_user_id' AND value < NEW.id;
+    END;
+    CREATE TRIGGER mailboxes_last_id AFTER INSERT ON mailboxes BEGIN
+        UPDATE meta SET value = NEW.id WHERE key = 'last_mailbox_id' AND value < NEW.id;
+    END;
+    "#,
 ];
 
 /// Brings the schema up to date.

@@ -10,7 +10,8 @@ pub fn create(tx: &Connection, name: &str, password_hash: &str) -> StoreResult<U
         return Err(StoreError::UserExists);
     }
     tx.execute(
-        "INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, unixepoch())",
+        "INSERT INTO users (id, name, password_hash, created_at)
+         VALUES ((SELECT value + 1 FROM meta WHERE key = 'last_user_id'), ?1, ?2, unixepoch())",
         params![name, password_hash],
     )?;
     let user = tx.last_insert_rowid();
