@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::control;
 use crate::auth::{hash_password, random_password};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::server::Server;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Manage per-user quotas.
     #[command(subcommand)]
     Quota(QuotaCommand),
+    /// Failed-login penalties of the running server (via its control socket).
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Validate the configuration and print the effective settings.
     CheckConfig,
     /// Import a Maildir (with Maildir++ folders), an mbox file or a
@@ -97,6 +101,20 @@ pub enum QuotaCommand {
         #[arg(long)]
         messages: Option<u64>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Penalised addresses (failures, lockout, user names tried) and users
+    /// under attack, optionally of one address or network and one user.
+    Status {
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Lift the lockout and failure count of an address.
+    Unblock { address: std::net::IpAddr },
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +244,20 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Healthcheck => healthcheck(&config),
+        Command::Auth(command) => {
+            let request = match command {
+                AuthCommand::Status { address, user } => control::Request::Status {
+                    network: address
+                        .as_deref()
+                        .map(control::parse_network)
+                        .transpose()?,
+                    user,
+                },
+                AuthCommand::Unblock { address } => control::Request::Unblock(address),
+            };
+            print!("{}", control::ask(&config.control_socket_path(), &request)?);
+            Ok(())
+        }
         Command::Backup { file } => {
             let store = open_store(&config)?;
             store.backup_to(&file).map_err(|e| e.to_string())?;

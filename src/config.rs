@@ -49,6 +49,16 @@ pub struct Config {
     pub quota: QuotaConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub control: ControlConfig,
+}
+
+/// The control socket `letterbox auth status|unblock` talk to (mode 0600).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ControlConfig {
+    /// Default: `control.sock` in `data_dir`.
+    pub socket: Option<PathBuf>,
 }
 
 /// The Prometheus endpoint (`GET /metrics`); off unless an address is set.
@@ -467,12 +477,20 @@ impl Config {
             retention: RetentionConfig::default(),
             quota: QuotaConfig::default(),
             metrics: MetricsConfig::default(),
+            control: ControlConfig::default(),
         }
     }
 
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("letterbox.db")
+    }
+
+    pub fn control_socket_path(&self) -> PathBuf {
+        self.control
+            .socket
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("control.sock"))
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {

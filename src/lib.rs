@@ -25,6 +25,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod control;
 pub mod delivery;
 pub mod handler;
 pub mod lmtp;

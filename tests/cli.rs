@@ -612,3 +612,72 @@ fn json_message(line: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// `letterbox auth status` and `auth unblock` reach the running server's
+/// login guard through its control socket: a locked address is listed
+/// with the user names it tried, and after `unblock` it can log in again.
+#[tokio::test]
+async fn auth_status_and_unblock_through_the_control_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        "letterbox.toml",
+        "[auth]\nallow_plaintext = true\nfailure_delay_ms = 0\nmax_failures = 3\n",
+    );
+    rewrite(
+        &config,
+        "[imaps]\nlisten = [\"127.0.0.1:0\"]",
+        &format!("[imap]\nlisten = [\"127.0.0.1:{port}\"]"),
+    );
+    let auth = |args: &[&str]| {
+        let output = letterbox(&config).arg("auth").args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.success(), text)
+    };
+    let (ok, text) = auth(&["status"]);
+    assert!(!ok && text.contains("is `letterbox serve` running?"), "{text}");
+
+    add_user(&config, "alice", "right-pass");
+    let mut server = common::binary::serve(&config, port).await;
+    let from = |source: &'static str| async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        let stream = socket
+            .connect(format!("127.0.0.1:{port}").parse().unwrap())
+            .await
+            .unwrap();
+        let mut client = common::Client::over(Box::new(stream));
+        assert!(client.line().await.starts_with("* OK"));
+        client
+    };
+    let mut attacker = from("127.0.0.3").await;
+    for user in ["alice", "alice", "bob"] {
+        let reply = attacker.status(&format!("LOGIN {user} wrong")).await;
+        assert!(reply.starts_with("NO [AUTHENTICATIONFAILED]"), "{reply}");
+    }
+    let (ok, text) = auth(&["status"]);
+    assert!(ok, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("127.0.0.3/32"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("alice, bob"), "{line}");
+    let (ok, text) = auth(&["status", "--address", "127.0.0.4"]);
+    assert!(ok && text.trim() == "no penalties", "{text}");
+    let reply = attacker.status("LOGIN alice right-pass").await;
+    assert!(reply.starts_with("NO [AUTHENTICATIONFAILED]"), "locked: {reply}");
+
+    let (ok, text) = auth(&["unblock", "127.0.0.3"]);
+    assert!(ok && text.trim() == "unblocked 127.0.0.3", "{text}");
+    attacker.ok("LOGIN alice right-pass").await;
+    let (ok, text) = auth(&["unblock", "127.0.0.3"]);
+    assert!(ok && text.trim() == "127.0.0.3 had no penalty", "{text}");
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+}

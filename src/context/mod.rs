@@ -99,6 +99,7 @@ impl ServerContext {
             ("store", old.store == new.store),
             ("log", old.log == new.log),
             ("metrics", old.metrics == new.metrics),
+            ("control", old.control == new.control),
         ];
         for (section, same) in fixed {
             if !same {

@@ -31,6 +31,7 @@ pub struct Server {
     imaps: Vec<TcpListener>,
     lmtp: Vec<LmtpListener>,
     metrics: Option<TcpListener>,
+    control: tokio::net::UnixListener,
 }
 
 /// An LMTP listening socket.
@@ -75,6 +76,13 @@ impl Server {
             Some(addr) => bind_all(&[addr]).await?.pop(),
             None => None,
         };
+        let control_path = config.control_socket_path();
+        let control = crate::control::bind(&control_path).map_err(|source| {
+            ServerError::BindUnix {
+                path: control_path.display().to_string(),
+                source,
+            }
+        })?;
         let ctx = ServerContext::new(config, store, tls);
         let limiter = Arc::clone(&ctx.connection_slots);
         Ok(Server {
@@ -84,6 +92,7 @@ impl Server {
             imaps,
             lmtp,
             metrics,
+            control,
         })
     }
 
@@ -155,6 +164,11 @@ impl Server {
             tokio::spawn(lmtp.run(listener));
         }
         tokio::spawn(retention::run(Arc::clone(&self.ctx), stop_rx.clone()));
+        tokio::spawn(crate::control::serve(
+            self.control,
+            Arc::clone(&self.ctx),
+            stop_rx.clone(),
+        ));
         if let Some(listener) = self.metrics {
             let ctx = Arc::clone(&self.ctx);
             let render = move || ctx.render_metrics();
