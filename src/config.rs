@@ -247,12 +247,26 @@ pub struct AuthConfig {
     /// failure from the same address or for the same user (max 8 s).
     #[serde(default = "default_failure_delay_ms")]
     pub failure_delay_ms: u64,
-    /// Failures after which the address or user is locked out.
+    /// Failures after which the address is locked out (a user name never
+    /// is: that would let anyone lock its owner out).
     #[serde(default = "default_max_failures")]
     pub max_failures: u32,
-    /// How long a lockout lasts.
+    /// How long a lockout lasts; 0 never locks out.
     #[serde(default = "default_lockout_secs")]
     pub lockout_secs: u64,
+    /// Failures are counted per network of this prefix length: 32 counts
+    /// each IPv4 address alone.
+    #[serde(default = "default_ipv4_prefix")]
+    pub ipv4_prefix: u8,
+    /// As `ipv4_prefix` for IPv6: 64 by default, since one host usually
+    /// has a whole /64 to try from.
+    #[serde(default = "default_ipv6_prefix")]
+    pub ipv6_prefix: u8,
+    /// Once a user has this many recent failed logins (from any address),
+    /// only addresses that logged in as the user before are let in; 0 (the
+    /// default) turns this off.
+    #[serde(default)]
+    pub known_addresses_only_after: u32,
 }
 
 fn default_failure_delay_ms() -> u64 {
@@ -267,6 +281,14 @@ fn default_lockout_secs() -> u64 {
     900
 }
 
+fn default_ipv4_prefix() -> u8 {
+    32
+}
+
+fn default_ipv6_prefix() -> u8 {
+    64
+}
+
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
@@ -274,6 +296,9 @@ impl Default for AuthConfig {
             failure_delay_ms: default_failure_delay_ms(),
             max_failures: default_max_failures(),
             lockout_secs: default_lockout_secs(),
+            ipv4_prefix: default_ipv4_prefix(),
+            ipv6_prefix: default_ipv6_prefix(),
+            known_addresses_only_after: 0,
         }
     }
 }
@@ -284,6 +309,9 @@ impl AuthConfig {
             base_delay: Duration::from_millis(self.failure_delay_ms),
             max_failures: self.max_failures.max(1),
             lockout: Duration::from_secs(self.lockout_secs),
+            ipv4_prefix: self.ipv4_prefix,
+            ipv6_prefix: self.ipv6_prefix,
+            known_addresses_only_after: self.known_addresses_only_after,
         }
     }
 }
@@ -530,6 +558,10 @@ impl Config {
                 )));
             }
         }
+        let auth = &self.auth;
+        if !(1..=32).contains(&auth.ipv4_prefix) || !(1..=128).contains(&auth.ipv6_prefix) {
+            return invalid("auth.ipv4_prefix must be 1 to 32, auth.ipv6_prefix 1 to 128");
+        }
         if self.retention.check_interval_secs == 0 {
             return invalid("retention.check_interval_secs must be positive");
         }
@@ -691,6 +723,24 @@ mod tests {
             "listen = [\"0.0.0.0:993\"]\nallow = [\"10.0.0.0/33\"]",
         );
         assert!(Config::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn auth_prefixes_and_known_addresses() {
+        let c = Config::parse(MINIMAL).unwrap();
+        let guard = c.auth.guard_settings();
+        assert_eq!((guard.ipv4_prefix, guard.ipv6_prefix), (32, 64));
+        assert_eq!(guard.known_addresses_only_after, 0);
+        let text = format!(
+            "{MINIMAL}\n[auth]\nipv4_prefix = 24\nipv6_prefix = 48\nknown_addresses_only_after = 20\n"
+        );
+        let guard = Config::parse(&text).unwrap().auth.guard_settings();
+        assert_eq!((guard.ipv4_prefix, guard.ipv6_prefix), (24, 48));
+        assert_eq!(guard.known_addresses_only_after, 20);
+        for bad in ["ipv4_prefix = 0", "ipv4_prefix = 33", "ipv6_prefix = 129"] {
+            let text = format!("{MINIMAL}\n[auth]\n{bad}\n");
+            assert!(Config::parse(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]

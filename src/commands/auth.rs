@@ -3,6 +3,7 @@
 use super::capabilities;
 use std::sync::Arc;
 
+use crate::auth::guard::{GuardEvent, Verdict};
 use crate::auth::sasl;
 use crate::context::ServerContext;
 use crate::proto::response::{Code, CommandResult, Done};
@@ -124,22 +125,27 @@ async fn verify(
 ) -> CommandResult {
     let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
     let name = String::from_utf8(username).map_err(|_| failed())?;
-    let address = s.peer.ip();
-    // Locked out: the same answer as a wrong password, without checking it.
-    let locked = s.ctx.guard.locked(address, &name);
-    let user = if locked {
+    let key = s.ctx.guard.key(s.peer.ip());
+    // Refused: the same answer and delay as a wrong password, unchecked.
+    let refused = match s.ctx.guard.check(key, &name) {
+        Verdict::Allowed => None,
+        Verdict::Refused(refusal) => Some(refusal.as_str()),
+    };
+    let user = if refused.is_some() {
         None
     } else {
         check_password(Arc::clone(&s.ctx), name.clone(), password).await?
     };
     let Some(record) = user else {
-        let delay = s.ctx.guard.failed(address, &name);
+        let failure = s.ctx.guard.failed(key, &name);
+        s.ctx.guard.take_events().iter().for_each(GuardEvent::log);
         s.ctx.metrics.auth_failure();
-        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, %mechanism, locked, "login failed");
-        tokio::time::sleep(delay).await;
+        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, %mechanism, refused, "login failed");
+        tokio::time::sleep(failure.delay).await;
         return Err(failed());
     };
-    s.ctx.guard.succeeded(&record.name);
+    s.ctx.guard.succeeded(key, &record.name);
+    s.ctx.guard.take_events().iter().for_each(GuardEvent::log);
     let Some(slot) = s.ctx.user_slots.try_acquire(record.name.clone()) else {
         tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions");
         return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
