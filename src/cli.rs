@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::control;
 use crate::auth::{hash_password, random_password};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
+use crate::control;
 use crate::server::Server;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{MailStore, StoreError, calls};
@@ -247,10 +247,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
         Command::Auth(command) => {
             let request = match command {
                 AuthCommand::Status { address, user } => control::Request::Status {
-                    network: address
-                        .as_deref()
-                        .map(control::parse_network)
-                        .transpose()?,
+                    network: address.as_deref().map(control::parse_network).transpose()?,
                     user,
                 },
                 AuthCommand::Unblock { address } => control::Request::Unblock(address),

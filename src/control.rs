@@ -6,7 +6,7 @@
 //! `STATUS [address-or-network|-] [user|-]` and `UNBLOCK address`. The
 //! answer is text for people; a first line `ERR ...` is a failure.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -140,7 +140,11 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 }
 
 /// Serves requests until `stop`.
-pub async fn serve(listener: UnixListener, ctx: Arc<ServerContext>, mut stop: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: UnixListener,
+    ctx: Arc<ServerContext>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -156,7 +160,10 @@ pub async fn serve(listener: UnixListener, ctx: Arc<ServerContext>, mut stop: wa
             let mut line = String::new();
             let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST);
             let read = reader.read_line(&mut line);
-            if !matches!(tokio::time::timeout(Duration::from_secs(5), read).await, Ok(Ok(_))) {
+            if !matches!(
+                tokio::time::timeout(Duration::from_secs(5), read).await,
+                Ok(Ok(_))
+            ) {
                 return;
             }
             let reply = match Request::parse(line.trim_end()) {
@@ -225,7 +232,14 @@ mod tests {
                 user: None
             })
         );
-        for bad in ["", "UNBLOCK", "UNBLOCK nothere", "STATUS x", "DROP TABLE", "STATUS - - -"] {
+        for bad in [
+            "",
+            "UNBLOCK",
+            "UNBLOCK nothere",
+            "STATUS x",
+            "DROP TABLE",
+            "STATUS - - -",
+        ] {
             assert!(Request::parse(bad).is_err(), "{bad}");
         }
     }

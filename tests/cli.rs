@@ -637,7 +637,10 @@ async fn auth_status_and_unblock_through_the_control_socket() {
         (output.status.success(), text)
     };
     let (ok, text) = auth(&["status"]);
-    assert!(!ok && text.contains("is `letterbox serve` running?"), "{text}");
+    assert!(
+        !ok && text.contains("is `letterbox serve` running?"),
+        "{text}"
+    );
 
     add_user(&config, "alice", "right-pass");
     let mut server = common::binary::serve(&config, port).await;
@@ -661,13 +664,16 @@ async fn auth_status_and_unblock_through_the_control_socket() {
     assert!(ok, "{text}");
     let line = text
         .lines()
-        .find(|l| l.starts_with("127.0.0.3/32"))
+        .find(|l| l.starts_with("127.0.0.3 "))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("alice, bob"), "{line}");
     let (ok, text) = auth(&["status", "--address", "127.0.0.4"]);
     assert!(ok && text.trim() == "no penalties", "{text}");
     let reply = attacker.status("LOGIN alice right-pass").await;
-    assert!(reply.starts_with("NO [AUTHENTICATIONFAILED]"), "locked: {reply}");
+    assert!(
+        reply.starts_with("NO [AUTHENTICATIONFAILED]"),
+        "locked: {reply}"
+    );
 
     let (ok, text) = auth(&["unblock", "127.0.0.3"]);
     assert!(ok && text.trim() == "unblocked 127.0.0.3", "{text}");

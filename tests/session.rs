@@ -490,6 +490,11 @@ async fn wrong_passwords_lock_the_address_never_the_user() {
         reply, "NO [AUTHENTICATIONFAILED] Authentication failed",
         "the attacking address stays locked, right password or not"
     );
+    let metrics = server.ctx.render_metrics();
+    assert!(
+        metrics.contains("\nletterbox_auth_locked_addresses 1\n"),
+        "{metrics}"
+    );
 }
 
 /// A distributed attack, 10 addresses x 5 failures against one user,

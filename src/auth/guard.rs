@@ -625,6 +625,10 @@ impl LoginGuard {
             .users
             .iter()
             .filter(|(name, _)| user.is_none_or(|wanted| wanted == name.as_str()))
+            // With an address filter: the users those addresses tried.
+            .filter(|(name, _)| {
+                address.is_none() || addresses.iter().any(|a| a.users.contains(name))
+            })
             .filter(|(_, u)| u.streak.current(now) > 0)
             .map(|(name, u)| UserStatus {
                 user: name.clone(),

@@ -150,7 +150,7 @@ async fn verify(
         tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions");
         return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
     };
-    let address_key = (record.name.clone(), address);
+    let address_key = (record.name.clone(), s.peer.ip());
     let Some(address_slot) = s.ctx.user_address_slots.try_acquire(address_key) else {
         tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions from this address");
         return Err(

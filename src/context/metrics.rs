@@ -10,6 +10,18 @@ use std::time::Duration;
 /// Upper bounds of the command latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
+/// What the metrics read at the moment they are rendered.
+pub struct Gauges {
+    /// Connections open now.
+    pub active: usize,
+    /// Sessions past LOGIN/AUTHENTICATE.
+    pub logged_in: usize,
+    /// Addresses (or networks) locked out by the login guard.
+    pub penalised_addresses: usize,
+    /// What the store says it holds in memory.
+    pub store_memory: Option<u64>,
+}
+
 #[derive(Default)]
 pub struct Metrics {
     connections: Mutex<BTreeMap<&'static str, u64>>,
@@ -67,10 +79,14 @@ impl Metrics {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text exposition; `active` is the current number of connections,
-    /// `logged_in` the sessions past LOGIN/AUTHENTICATE and `store_memory`
-    /// what the store says it holds.
-    pub fn render(&self, active: usize, logged_in: usize, store_memory: Option<u64>) -> String {
+    /// The text exposition of the counters and of the gauges read now.
+    pub fn render(&self, gauges: Gauges) -> String {
+        let Gauges {
+            active,
+            logged_in,
+            penalised_addresses,
+            store_memory,
+        } = gauges;
         let mut out = String::new();
 
         out.push_str("# TYPE letterbox_connections_total counter\n");
@@ -115,6 +131,9 @@ impl Metrics {
         out.push_str(&format!(
             "# TYPE letterbox_auth_failures_total counter\nletterbox_auth_failures_total {}\n",
             self.auth_failures.load(Ordering::Relaxed)
+        ));
+        out.push_str(&format!(
+            "# TYPE letterbox_auth_locked_addresses gauge\nletterbox_auth_locked_addresses {penalised_addresses}\n"
         ));
         if let Some(bytes) = store_memory {
             out.push_str(&format!(

@@ -123,10 +123,11 @@ impl ServerContext {
 
     /// The metrics text, with the gauges read now.
     pub fn render_metrics(&self) -> String {
-        self.metrics.render(
-            self.connection_slots.active(),
-            self.user_slots.active(),
-            self.store.direct().memory_used(),
-        )
+        self.metrics.render(metrics::Gauges {
+            active: self.connection_slots.active(),
+            logged_in: self.user_slots.active(),
+            penalised_addresses: self.guard.penalised_addresses(),
+            store_memory: self.store.direct().memory_used(),
+        })
     }
 }

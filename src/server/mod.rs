@@ -77,12 +77,11 @@ impl Server {
             None => None,
         };
         let control_path = config.control_socket_path();
-        let control = crate::control::bind(&control_path).map_err(|source| {
-            ServerError::BindUnix {
+        let control =
+            crate::control::bind(&control_path).map_err(|source| ServerError::BindUnix {
                 path: control_path.display().to_string(),
                 source,
-            }
-        })?;
+            })?;
         let ctx = ServerContext::new(config, store, tls);
         let limiter = Arc::clone(&ctx.connection_slots);
         Ok(Server {
