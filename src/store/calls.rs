@@ -157,10 +157,15 @@ mod tests {
     async fn reads_do_not_wait_for_busy_writes() {
         let (_dir, calls) = calls(2, 1);
         let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
         let write = tokio::spawn(calls.run(Access::Write, move |_| -> StoreResult<()> {
+            let _ = started.send(());
             blocked.recv_timeout(Duration::from_secs(10)).ok();
             Ok(())
         }));
+        // Spawned tasks start in any order: only once the first write
+        // holds the one write slot is the second bound to wait.
+        running.await.unwrap();
         // The only write slot is taken; a second write must wait ...
         let queued = tokio::spawn(calls.run(Access::Write, |_| StoreResult::Ok("second write")));
         tokio::time::sleep(Duration::from_millis(50)).await;
