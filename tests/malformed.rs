@@ -147,3 +147,22 @@ async fn literal_beyond_the_message_size_after_login_closes() {
     assert!(client.closed().await);
     server.logged_in().await.ok("NOOP").await;
 }
+
+/// A line refused for its length before login that ends in a huge
+/// non-synchronizing literal: the literal is not swallowed either.
+#[tokio::test]
+async fn huge_literal_after_an_overlong_line_before_login_closes() {
+    let server = TestServer::start_with(|c| c.limits.max_command_line = 4096).await;
+    let mut client = server.tls().await;
+    // Sent in two writes so the server refuses the line before its end.
+    client
+        .send(format!("c1 LOGIN \"{}", "a".repeat(10_000)).as_bytes())
+        .await;
+    assert!(client.line().await.starts_with("c1 BAD [TOOBIG]"));
+    client.send(b"\" {4000000000+}\r\n").await;
+    assert_eq!(
+        client.line().await,
+        "* BYE Literal too large; closing the connection"
+    );
+    assert!(client.closed().await);
+}

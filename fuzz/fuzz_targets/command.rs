@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut framer = Framer::new(LIMITS);
-    framer.allow_append(control & 1 == 1);
+    // As after login (APPEND's limit, refused literals skipped) or before.
+    let logged_in = control & 1 == 1;
+    framer.allow_append(logged_in);
+    framer.set_max_skip(if logged_in { LIMITS.max_append_literal } else { 0 });
     // Chunk size from the first byte: 1..=64, so boundaries land everywhere.
     let chunk = usize::from(control >> 2) + 1;
     for (n, piece) in rest.chunks(chunk).enumerate() {
@@ -48,6 +51,8 @@ fuzz_target!(|data: &[u8]| {
                     assert!(size <= LIMITS.max_append_literal);
                 }
                 FrameEvent::Rejected { .. } => {}
+                // The session would close here.
+                FrameEvent::LiteralTooLargeToSkip => return,
                 FrameEvent::Incomplete => break,
             }
         }

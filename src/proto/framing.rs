@@ -40,6 +40,10 @@ pub enum FrameEvent {
         tag: Option<Tag>,
         reason: FrameError,
     },
+    /// A refused non-synchronizing literal is larger than the framer may
+    /// skip (see [`Framer::set_max_skip`]): the stream cannot be followed
+    /// any further, so end the session. Every later call says the same.
+    LiteralTooLargeToSkip,
     /// More bytes are needed.
     Incomplete,
 }
@@ -89,6 +93,21 @@ enum Discard {
     Literal {
         left: u64,
     },
+    /// A refused literal was over `max_skip`: everything is dropped and
+    /// the session is told to close.
+    GivenUp,
+}
+
+impl Discard {
+    /// How to get past a refused non-synchronizing literal of `size`
+    /// octets, which the client sends without waiting.
+    fn literal(size: u64, max_skip: u64) -> Discard {
+        if size <= max_skip {
+            Discard::Literal { left: size }
+        } else {
+            Discard::GivenUp
+        }
+    }
 }
 
 /// Bytes of a discarded line kept to recognise a literal at its end.
@@ -125,6 +144,10 @@ pub struct Framer {
     /// before authenticating.
     append_allowed: bool,
     discard: Discard,
+    /// Largest refused non-synchronizing literal read and dropped to stay
+    /// in sync (RFC 7888 §4 allows closing instead); 0 until login, so a
+    /// stranger cannot keep the session busy discarding a gigabyte.
+    max_skip: u64,
     /// A too-long line found by `push`, not yet reported.
     pending_too_long: Option<Option<Tag>>,
 }
@@ -144,8 +167,14 @@ impl Framer {
             append: false,
             append_allowed: false,
             discard: Discard::Off,
+            max_skip: 0,
             pending_too_long: None,
         }
+    }
+
+    /// Sets the largest refused literal to skip rather than give up on.
+    pub fn set_max_skip(&mut self, octets: u64) {
+        self.max_skip = octets;
     }
 
     /// Lets APPEND use `max_append_literal` (after login) or not.
@@ -176,8 +205,10 @@ impl Framer {
             return rejected(tag, FrameError::LineTooLong);
         }
         self.run_discard();
-        if self.discard != Discard::Off {
-            return FrameEvent::Incomplete;
+        match self.discard {
+            Discard::Off => {}
+            Discard::GivenUp => return FrameEvent::LiteralTooLargeToSkip,
+            _ => return FrameEvent::Incomplete,
         }
         loop {
             if let Some(left) = self.literal_left {
@@ -215,7 +246,7 @@ impl Framer {
         if self.line_bytes + part_len > self.limits.max_line {
             self.consume(lf + 1);
             if let Suffix::Literal { size, sync: false } = suffix {
-                self.start_discard(Discard::Literal { left: size });
+                self.start_discard(Discard::literal(size, self.max_skip));
             }
             return Some(rejected(tag, FrameError::LineTooLong));
         }
@@ -244,7 +275,7 @@ impl Framer {
                 if size > limit || size > room {
                     self.consume(lf + 1);
                     if !sync {
-                        self.start_discard(Discard::Literal { left: size });
+                        self.start_discard(Discard::literal(size, self.max_skip));
                     }
                     let limit = limit.min(room);
                     return Some(rejected(tag, FrameError::LiteralTooLarge { size, limit }));
@@ -300,15 +331,6 @@ impl Framer {
         self.reset_command();
     }
 
-    /// Octets of a refused non-synchronizing literal still to be read and
-    /// dropped (RFC 7888 §4: the client sends them without waiting).
-    pub fn literal_octets_to_discard(&self) -> u64 {
-        match self.discard {
-            Discard::Literal { left } => left,
-            _ => 0,
-        }
-    }
-
     /// Bytes currently held (consumed bytes not yet compacted away count
     /// too).
     pub fn buffered(&self) -> usize {
@@ -358,10 +380,16 @@ impl Framer {
 
     /// Drops buffered bytes that belong to a refused command.
     fn run_discard(&mut self) {
+        let max_skip = self.max_skip;
         loop {
             let data = &self.buf[self.start..];
             match &mut self.discard {
                 Discard::Off => return,
+                Discard::GivenUp => {
+                    let end = self.buf.len();
+                    self.consume(end);
+                    return;
+                }
                 Discard::Literal { left } => {
                     let take = (*left).min(data.len() as u64);
                     *left -= take;
@@ -393,7 +421,7 @@ impl Framer {
                         }
                         let next = match literal_suffix(tail) {
                             Suffix::Literal { size, sync: false } if *follow_literals => {
-                                Discard::Literal { left: size }
+                                Discard::literal(size, max_skip)
                             }
                             _ => Discard::Off,
                         };
@@ -510,12 +538,17 @@ mod tests {
         }
     }
 
-    /// Every event up to (not including) the next `Incomplete`.
+    /// Every event up to (not including) the next `Incomplete`, or up to
+    /// `LiteralTooLargeToSkip`, which repeats forever.
     fn drain(f: &mut Framer) -> Vec<FrameEvent> {
         let mut out = Vec::new();
         loop {
             match f.next_command() {
                 FrameEvent::Incomplete => return out,
+                FrameEvent::LiteralTooLargeToSkip => {
+                    out.push(FrameEvent::LiteralTooLargeToSkip);
+                    return out;
+                }
                 e => out.push(e),
             }
         }
@@ -654,9 +687,28 @@ mod tests {
         ));
     }
 
+    /// A framer that skips refused literals of up to `max_skip` octets.
+    fn skipping(limits: FramingLimits, max_skip: u64) -> Framer {
+        let mut f = Framer::new(limits);
+        f.set_max_skip(max_skip);
+        f
+    }
+
+    /// The events of `data` pushed in two parts split at `split`, up to
+    /// the first `LiteralTooLargeToSkip` (which repeats).
+    fn split_events(mut f: Framer, data: &[u8], split: usize) -> Vec<FrameEvent> {
+        f.push(&data[..split]);
+        let mut events = drain(&mut f);
+        if events.last() != Some(&FrameEvent::LiteralTooLargeToSkip) {
+            f.push(&data[split..]);
+            events.extend(drain(&mut f));
+        }
+        events
+    }
+
     #[test]
     fn total_literal_size_is_capped() {
-        let mut f = Framer::new(limits(1000, 10, 100));
+        let mut f = skipping(limits(1000, 10, 100), 10);
         f.push(b"a SEARCH TEXT {10+}\r\n0123456789 TEXT {10+}\r\n0123456789 TEXT {10+}\r\n");
         f.push(b"0123456789 TEXT {10+}\r\n0123456789 TEXT {10+}\r\n0123456789\r\nb NOOP\r\n");
         assert_eq!(
@@ -676,26 +728,21 @@ mod tests {
         let mut data = b"a LOGIN {20+}\r\n".to_vec();
         data.extend_from_slice(b"\r\nb NOOP\r\n{3+}\r\nxyz\n");
         data.extend_from_slice(b" {3+}\r\na\nb TEXT {2+}\r\n\r\n\r\nb NOOP\r\n");
+        let refused = FrameEvent::Rejected {
+            tag: tag("a"),
+            reason: FrameError::LiteralTooLarge {
+                size: 20,
+                limit: 10,
+            },
+        };
         for split in 0..=data.len() {
-            let mut f = Framer::new(limits(1000, 10, 100));
-            f.push(&data[..split]);
-            let mut events = drain(&mut f);
-            f.push(&data[split..]);
-            events.extend(drain(&mut f));
-            assert_eq!(
-                events,
-                vec![
-                    FrameEvent::Rejected {
-                        tag: tag("a"),
-                        reason: FrameError::LiteralTooLarge {
-                            size: 20,
-                            limit: 10
-                        }
-                    },
-                    cmd(b"b NOOP\r\n")
-                ],
-                "split at {split}"
-            );
+            let f = skipping(limits(1000, 10, 100), 20);
+            let skipped = vec![refused.clone(), cmd(b"b NOOP\r\n")];
+            assert_eq!(split_events(f, &data, split), skipped, "split at {split}");
+            // One octet more than may be skipped: the framer gives up.
+            let f = skipping(limits(1000, 10, 100), 19);
+            let given_up = vec![refused.clone(), FrameEvent::LiteralTooLargeToSkip];
+            assert_eq!(split_events(f, &data, split), given_up, "split at {split}");
         }
     }
 
@@ -704,23 +751,19 @@ mod tests {
         let mut data = b"t1 FETCH ".to_vec();
         data.extend(std::iter::repeat_n(b'1', 200));
         data.extend_from_slice(b" {5+}\r\n\r\n\r\n\r\nb NOOP\r\n");
+        let refused = FrameEvent::Rejected {
+            tag: tag("t1"),
+            reason: FrameError::LineTooLong,
+        };
         for split in 0..=data.len() {
-            let mut f = Framer::new(limits(100, 10, 100));
-            f.push(&data[..split]);
-            let mut events = drain(&mut f);
-            f.push(&data[split..]);
-            events.extend(drain(&mut f));
-            assert_eq!(
-                events,
-                vec![
-                    FrameEvent::Rejected {
-                        tag: tag("t1"),
-                        reason: FrameError::LineTooLong
-                    },
-                    cmd(b"b NOOP\r\n")
-                ],
-                "split at {split}"
-            );
+            let f = skipping(limits(100, 10, 100), 5);
+            let skipped = vec![refused.clone(), cmd(b"b NOOP\r\n")];
+            assert_eq!(split_events(f, &data, split), skipped, "split at {split}");
+            // The literal announced at the end of a line refused for its
+            // length is held to the same bound as any other.
+            let f = skipping(limits(100, 10, 100), 4);
+            let given_up = vec![refused.clone(), FrameEvent::LiteralTooLargeToSkip];
+            assert_eq!(split_events(f, &data, split), given_up, "split at {split}");
         }
     }
 

@@ -170,30 +170,26 @@ impl Session {
                     };
                     self.send_status(tag.as_ref().map(|t| t.as_str()), &done);
                     self.flush().await.map_err(End::Io)?;
-                    if !self.may_skip(self.framer.literal_octets_to_discard()) {
-                        return Err(End::LiteralTooLargeToSkip);
-                    }
                 }
+                FrameEvent::LiteralTooLargeToSkip => return Err(End::LiteralTooLargeToSkip),
                 FrameEvent::Incomplete => self.fill().await?,
             }
         }
-    }
-
-    /// Whether to read and drop `octets` of a refused non-synchronizing
-    /// literal instead of closing (RFC 7888 §4 allows either). Before login
-    /// nothing is: a stranger could keep the session busy discarding a
-    /// gigabyte; after login up to the message size limit, so a client
-    /// whose APPEND was a little too big can go on.
-    fn may_skip(&self, octets: u64) -> bool {
-        octets == 0
-            || (self.state.user().is_some() && octets <= self.ctx.config().limits.max_message_size)
     }
 
     /// After a command's responses are queued: sends them, ends the
     /// session if the command found the connection over, and restarts the
     /// inactivity timer.
     pub async fn finish_command(&mut self) -> Result<(), End> {
-        self.framer.allow_append(self.state.user().is_some());
+        let logged_in = self.state.user().is_some();
+        self.framer.allow_append(logged_in);
+        // Refused literals are skipped after login up to the message size
+        // (so a client whose oversized literal was not an APPEND can go on;
+        // APPEND's own limit is the message size, so a refused one always
+        // closes), and never before: see `Framer::set_max_skip`.
+        let max_skip = self.ctx.config().limits.max_message_size;
+        self.framer
+            .set_max_skip(if logged_in { max_skip } else { 0 });
         self.flush().await.map_err(End::Io)?;
         if let Some(end) = self.ended.take() {
             return Err(end);
