@@ -113,8 +113,15 @@ pub enum AuthCommand {
         #[arg(long)]
         user: Option<String>,
     },
-    /// Lift the lockout and failure count of an address.
-    Unblock { address: std::net::IpAddr },
+    /// Lift the lockouts and failure counts of an address (the key it is
+    /// counted under, such as its IPv6 /64) or of every key in a network,
+    /// and/or forget the failures against a user.
+    #[command(arg_required_else_help = true)]
+    Unblock {
+        address: Option<String>,
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,9 +165,9 @@ pub fn run(cli: Cli) -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            // Once logging is set up (JSON or text), the failure is a log
-            // event like any other, so a JSON log holds only JSON.
-            if tracing::dispatcher::has_been_set() {
+            // With JSON logs the failure is a log event like any other, so
+            // the log holds only JSON; otherwise a plain line for people.
+            if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
                 tracing::error!(error = %message, "letterbox stopped");
             } else {
                 eprintln!("letterbox: {message}");
@@ -250,7 +257,10 @@ fn dispatch(cli: Cli) -> Result<(), String> {
                     network: address.as_deref().map(control::parse_network).transpose()?,
                     user,
                 },
-                AuthCommand::Unblock { address } => control::Request::Unblock(address),
+                AuthCommand::Unblock { address, user } => control::Request::Unblock {
+                    network: address.as_deref().map(control::parse_network).transpose()?,
+                    user,
+                },
             };
             print!("{}", control::ask(&config.control_socket_path(), &request)?);
             Ok(())
@@ -519,8 +529,8 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
 }
 
 /// Tells whoever started the server where it listens: a line on stdout
-/// for people, or with JSON logs an event (a log collector reading stdout
-/// expects one JSON object per line).
+/// for people, or with JSON logs an event on the log stream (stderr), so
+/// that a collector reading both streams sees one JSON object per line.
 fn announce(json_logs: bool, listener: &str, addr: std::net::SocketAddr, what: &str) {
     if json_logs {
         tracing::info!(listener, address = %addr, "serving {what}");
@@ -545,6 +555,9 @@ fn ensure_demo_user(store: &SqliteStore) -> Result<(), String> {
     Ok(())
 }
 
+/// Set once JSON logging is in place.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Logs to stderr as text or JSON; `RUST_LOG` overrides the level.
 fn init_logging(log: &crate::config::LogConfig) {
     use tracing_subscriber::EnvFilter;
@@ -554,10 +567,16 @@ fn init_logging(log: &crate::config::LogConfig) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = match log.format {
-        crate::config::LogFormat::Text => builder.try_init(),
-        crate::config::LogFormat::Json => builder.json().try_init(),
+    let json = log.format == crate::config::LogFormat::Json;
+    let installed = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
     };
+    JSON_LOGS.store(
+        json && installed.is_ok(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }
 
 /// Connects to the server like a client would; an unspecified listen

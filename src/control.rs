@@ -3,8 +3,9 @@
 //! guard of the running server, whose penalties live only in its memory.
 //!
 //! One request line per connection, the answer, then close:
-//! `STATUS [address-or-network|-] [user|-]` and `UNBLOCK address`. The
-//! answer is text for people; a first line `ERR ...` is a failure.
+//! `STATUS [address-or-network|-] [user|-]` and
+//! `UNBLOCK address-or-network|- [user|-]`. The answer is text for people;
+//! a first line `ERR ...` is a failure.
 
 use std::io::{BufReader, Read, Write};
 use std::net::IpAddr;
@@ -17,11 +18,16 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
-use crate::auth::guard::Status;
+use crate::auth::guard::{Status, Unblocked};
 use crate::context::ServerContext;
 
 /// A request longer than this is refused (the real ones are short).
 const MAX_REQUEST: u64 = 1024;
+/// Rows listed per table; the rest are counted (the guard tracks up to
+/// 10,000 addresses and 50,000 names).
+const MAX_ROWS: usize = 500;
+/// A client that does not read its answer in this time is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -30,45 +36,66 @@ pub enum Request {
         network: Option<IpNet>,
         user: Option<String>,
     },
-    /// Lifts the lockout and failure count of the address's key.
-    Unblock(IpAddr),
+    /// Lifts the lockouts and failure counts of the address keys in a
+    /// network (of the key of a single address), and the failure count of
+    /// a user; at least one of the two.
+    Unblock {
+        network: Option<IpNet>,
+        user: Option<String>,
+    },
 }
 
 impl Request {
     /// The request line, without its line end.
     pub fn to_line(&self) -> String {
-        match self {
-            Request::Status { network, user } => format!(
-                "STATUS {} {}",
-                network.map_or("-".to_owned(), |n| n.to_string()),
-                user.as_deref().unwrap_or("-")
-            ),
-            Request::Unblock(address) => format!("UNBLOCK {address}"),
-        }
+        let (verb, network, user) = match self {
+            Request::Status { network, user } => ("STATUS", network, user),
+            Request::Unblock { network, user } => ("UNBLOCK", network, user),
+        };
+        format!(
+            "{verb} {} {}",
+            network.map_or("-".to_owned(), |n| n.to_string()),
+            user.as_deref().unwrap_or("-")
+        )
     }
 
     pub fn parse(line: &str) -> Result<Request, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let given = |word: Option<&&str>| word.filter(|w| **w != "-").map(|w| w.to_string());
+        let network = || given(words.get(1)).map(|w| parse_network(&w)).transpose();
+        let user = given(words.get(2));
         match words.first().map(|w| w.to_ascii_uppercase()).as_deref() {
             Some("STATUS") if words.len() <= 3 => Ok(Request::Status {
-                network: given(words.get(1)).map(|w| parse_network(&w)).transpose()?,
-                user: given(words.get(2)),
+                network: network()?,
+                user,
             }),
-            Some("UNBLOCK") if words.len() == 2 => words[1]
-                .parse()
-                .map(Request::Unblock)
-                .map_err(|_| format!("not an IP address: {}", words[1])),
+            Some("UNBLOCK") if words.len() <= 3 => match (network()?, user) {
+                (None, None) => Err("unblock what? give an address or a user".to_owned()),
+                (network, user) => Ok(Request::Unblock { network, user }),
+            },
             _ => Err(format!("unknown request: {line}")),
         }
     }
 }
 
-/// `203.0.113.7` (one address) or `203.0.113.0/24`.
+/// `203.0.113.7` (one address) or `203.0.113.0/24`; IPv4-mapped IPv6
+/// (`::ffff:203.0.113.7`) is taken as the IPv4 it maps, as the guard
+/// counts it.
 pub fn parse_network(text: &str) -> Result<IpNet, String> {
-    text.parse::<IpNet>()
+    let net = text
+        .parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| format!("not an IP address or network: {text}"))
+        .map_err(|_| format!("not an IP address or network: {text}"))?;
+    let mapped = match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => v6.addr().to_ipv4_mapped(),
+        _ => None,
+    };
+    Ok(match mapped {
+        Some(v4) => IpNet::new(IpAddr::V4(v4), net.prefix_len() - 96)
+            .expect("a prefix of at most 32")
+            .trunc(),
+        None => net,
+    })
 }
 
 /// Answers one request against the running server's guard.
@@ -77,14 +104,43 @@ pub fn answer(ctx: &ServerContext, request: &Request) -> String {
         Request::Status { network, user } => {
             format_status(&ctx.guard.status(*network, user.as_deref()))
         }
-        Request::Unblock(address) => {
-            if ctx.guard.unblock(*address) {
-                ctx.guard.take_events().iter().for_each(|e| e.log());
-                format!("unblocked {address}\n")
-            } else {
-                format!("{address} had no penalty\n")
-            }
+        Request::Unblock { network, user } => {
+            let unblocked = ctx.guard.unblock(*network, user.as_deref());
+            ctx.guard.take_events().iter().for_each(|e| e.log());
+            format_unblocked(&unblocked, *network, user.as_deref())
         }
+    }
+}
+
+fn format_unblocked(unblocked: &Unblocked, network: Option<IpNet>, user: Option<&str>) -> String {
+    let mut out = String::new();
+    for a in &unblocked.addresses {
+        let what = if a.locked_for.is_some() {
+            "unblocked"
+        } else {
+            "cleared"
+        };
+        out.push_str(&format!("{what} {} ({} failures)\n", a.key, a.failures));
+    }
+    if let Some(network) = network.filter(|_| unblocked.addresses.is_empty()) {
+        out.push_str(&format!("no penalty on {}\n", shown(network)));
+    }
+    match (&unblocked.user, user) {
+        (Some((name, failures)), _) => {
+            out.push_str(&format!("cleared {name} ({failures} failures)\n"))
+        }
+        (None, Some(name)) => out.push_str(&format!("no failures against {name}\n")),
+        (None, None) => {}
+    }
+    out
+}
+
+/// A network as typed: a single address without its `/32` or `/128`.
+fn shown(network: IpNet) -> String {
+    if network.prefix_len() == network.max_prefix_len() {
+        network.addr().to_string()
+    } else {
+        network.to_string()
     }
 }
 
@@ -98,7 +154,7 @@ fn format_status(status: &Status) -> String {
             "{:<42} {:>8} {:>12}  users tried\n",
             "address", "failures", "locked for"
         ));
-        for a in &status.addresses {
+        for a in status.addresses.iter().take(MAX_ROWS) {
             let locked = a
                 .locked_for
                 .map_or("-".to_owned(), |d| format!("{}s", d.as_secs()));
@@ -110,33 +166,38 @@ fn format_status(status: &Status) -> String {
                 a.users.join(", ")
             ));
         }
+        more(&mut out, status.addresses.len(), "addresses");
     }
     if !status.users.is_empty() {
         out.push_str(&format!(
             "{:<42} {:>8} {:>12}\n",
             "user", "failures", "known addrs"
         ));
-        for u in &status.users {
+        for u in status.users.iter().take(MAX_ROWS) {
             out.push_str(&format!(
                 "{:<42} {:>8} {:>12}\n",
                 u.user, u.failures, u.known_addresses
             ));
         }
+        more(&mut out, status.users.len(), "users");
     }
     out
 }
 
-/// Binds the control socket, replacing one left by an earlier run, readable
-/// and writable by the server's own user only.
-pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+/// Counts the rows of a table beyond [`MAX_ROWS`].
+fn more(out: &mut String, rows: usize, what: &str) {
+    if rows > MAX_ROWS {
+        out.push_str(&format!(
+            "... and {} more {what} (narrow with --address or --user)\n",
+            rows - MAX_ROWS
+        ));
     }
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+}
+
+/// Binds the control socket, readable and writable by the server's own
+/// user only.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    crate::unix_socket::bind(path, 0o600)
 }
 
 /// Serves requests until `stop`.
@@ -173,7 +234,7 @@ pub async fn serve(
                 }
                 Err(error) => format!("ERR {error}\n"),
             };
-            let _ = write.write_all(reply.as_bytes()).await;
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, write.write_all(reply.as_bytes())).await;
         });
     }
 }
@@ -220,7 +281,14 @@ mod tests {
                 network: Some("2001:db8::1/128".parse().unwrap()),
                 user: None,
             },
-            Request::Unblock("192.0.2.7".parse().unwrap()),
+            Request::Unblock {
+                network: Some("192.0.2.7/32".parse().unwrap()),
+                user: None,
+            },
+            Request::Unblock {
+                network: None,
+                user: Some("alice".into()),
+            },
         ];
         for request in requests {
             assert_eq!(Request::parse(&request.to_line()), Ok(request));
@@ -232,9 +300,22 @@ mod tests {
                 user: None
             })
         );
+        assert_eq!(
+            parse_network("::ffff:192.0.2.7"),
+            Ok("192.0.2.7/32".parse().unwrap())
+        );
+        assert_eq!(
+            parse_network("::ffff:192.0.2.0/120"),
+            Ok("192.0.2.0/24".parse().unwrap())
+        );
+        assert_eq!(
+            parse_network("2001:db8::/64"),
+            Ok("2001:db8::/64".parse().unwrap())
+        );
         for bad in [
             "",
             "UNBLOCK",
+            "UNBLOCK - -",
             "UNBLOCK nothere",
             "STATUS x",
             "DROP TABLE",

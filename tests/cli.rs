@@ -644,18 +644,8 @@ async fn auth_status_and_unblock_through_the_control_socket() {
 
     add_user(&config, "alice", "right-pass");
     let mut server = common::binary::serve(&config, port).await;
-    let from = |source: &'static str| async move {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
-        let stream = socket
-            .connect(format!("127.0.0.1:{port}").parse().unwrap())
-            .await
-            .unwrap();
-        let mut client = common::Client::over(Box::new(stream));
-        assert!(client.line().await.starts_with("* OK"));
-        client
-    };
-    let mut attacker = from("127.0.0.3").await;
+    let imap = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut attacker = common::Client::plain_from(imap, "127.0.0.3").await;
     for user in ["alice", "alice", "bob"] {
         let reply = attacker.status(&format!("LOGIN {user} wrong")).await;
         assert!(reply.starts_with("NO [AUTHENTICATIONFAILED]"), "{reply}");
@@ -675,11 +665,20 @@ async fn auth_status_and_unblock_through_the_control_socket() {
         "locked: {reply}"
     );
 
+    // Three wrong passwords and the refused right one count against the
+    // address; only the two wrong ones against alice.
     let (ok, text) = auth(&["unblock", "127.0.0.3"]);
-    assert!(ok && text.trim() == "unblocked 127.0.0.3", "{text}");
+    assert!(
+        ok && text.trim() == "unblocked 127.0.0.3 (4 failures)",
+        "{text}"
+    );
     attacker.ok("LOGIN alice right-pass").await;
     let (ok, text) = auth(&["unblock", "127.0.0.3"]);
-    assert!(ok && text.trim() == "127.0.0.3 had no penalty", "{text}");
+    assert!(ok && text.trim() == "no penalty on 127.0.0.3", "{text}");
+    let (ok, text) = auth(&["unblock", "--user", "alice"]);
+    assert!(ok && text.trim() == "cleared alice (2 failures)", "{text}");
+    let (ok, text) = auth(&["unblock", "not-an-address"]);
+    assert!(!ok && text.contains("not an IP address"), "{text}");
 
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

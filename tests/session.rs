@@ -443,25 +443,14 @@ async fn sessions_per_user_and_address_are_limited() {
         .status(&format!("LOGIN {USER} \"{PASSWORD}\""))
         .await;
     assert!(reply.starts_with("NO [LIMIT]"), "{reply}");
-    let elsewhere = tokio::net::TcpSocket::new_v4().unwrap();
-    elsewhere.bind("127.0.0.2:0".parse().unwrap()).unwrap();
-    let stream = elsewhere.connect(server.imap).await.unwrap();
-    let mut other_address = Client::over(Box::new(stream));
-    assert!(other_address.line().await.starts_with("* OK"));
+    let mut other_address = client_from(&server, "127.0.0.2").await;
     other_address
         .ok(&format!("LOGIN {USER} \"{PASSWORD}\""))
         .await;
 }
 
-/// A plaintext client whose connection comes from `source` (any address
-/// of 127.0.0.0/8 can be a client's source address on loopback).
 async fn client_from(server: &TestServer, source: &str) -> Client {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
-    let stream = socket.connect(server.imap).await.unwrap();
-    let mut client = Client::over(Box::new(stream));
-    assert!(client.line().await.starts_with("* OK"));
-    client
+    Client::plain_from(server.imap, source).await
 }
 
 /// Issue 17's measured defect: 12 wrong passwords for alice from one

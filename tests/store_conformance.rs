@@ -27,3 +27,12 @@ fn open_sqlite() -> Backend {
 }
 
 conformance::conformance_suite!(sqlite, open_sqlite);
+
+/// The suite lets a backend not know its memory; SQLite does (its caches
+/// and statements, for `letterbox_store_memory_bytes`).
+#[test]
+fn sqlite_knows_its_memory() {
+    let backend = open_sqlite();
+    let used = backend.store().memory_used();
+    assert!(used.is_some_and(|bytes| bytes > 0), "{used:?}");
+}

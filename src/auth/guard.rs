@@ -1,8 +1,9 @@
 //! Brute-force protection for every login protocol (IMAP today, ManageSieve
 //! and POP3 later). Pure bookkeeping: the caller asks [`LoginGuard::check`]
-//! before checking a password, reports the outcome with
-//! [`LoginGuard::failed`] or [`LoginGuard::succeeded`], waits the delay it
-//! is given and logs the [`GuardEvent`]s it takes.
+//! before checking a password and gets an [`Attempt`] to report the
+//! outcome on ([`Attempt::failed`], [`Attempt::succeeded`]) or a
+//! [`Refusal`] to report with [`LoginGuard::refused`]; it waits the delay
+//! it is given and logs the [`GuardEvent`]s it takes.
 //!
 //! Penalties fall on remote addresses, never on user names: locking a name
 //! for everyone would let anyone who knows it lock its owner out.
@@ -12,18 +13,21 @@
 //!   could otherwise try from each of its addresses in turn. Each failure is
 //!   answered after a delay that doubles with the count; at `max_failures`
 //!   the key is locked out for `lockout`, and every attempt from it is
-//!   refused without checking the password.
+//!   refused without checking the password. Attempts whose password is
+//!   being checked count too, so parallel connections get no more guesses
+//!   than one.
 //! - Failures are also counted per user name, only to slow down an attack
 //!   spread over many addresses: a failure's delay grows with the larger of
-//!   the address's and the user's count. The right password from an address
-//!   that is not locked out always gets in at once.
+//!   the address's and the user's count. Refused attempts do not count
+//!   against the user. The right password from an address that is not
+//!   locked out always gets in at once.
 //! - Optionally (`known_addresses_only_after`), once a user has that many
 //!   recent failures, only keys that logged in as the user before get in.
 //!
 //! The guard is never told whether a user exists and treats every name
 //! alike, so it adds no difference between existing and unknown users.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -104,8 +108,9 @@ impl AddressKey {
         AddressKey(net.trunc())
     }
 
-    pub fn network(&self) -> IpNet {
-        self.0
+    /// Whether the key and `network` share an address.
+    fn overlaps(&self, network: IpNet) -> bool {
+        network.contains(&self.0) || self.0.contains(&network)
     }
 }
 
@@ -121,21 +126,16 @@ impl fmt::Display for AddressKey {
     }
 }
 
-/// What to do with a login attempt, before checking its password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Check the password.
-    Allowed,
-    /// Do not check it: answer and wait exactly as for a wrong password
-    /// (call [`LoginGuard::failed`] for the delay), so the client cannot
-    /// tell.
-    Refused(Refusal),
-}
-
+/// Why a login attempt is refused without checking its password. Answer
+/// it exactly as a wrong password, after the delay [`LoginGuard::refused`]
+/// gives, so the client cannot tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// The address key is locked out.
     Locked,
+    /// As many attempts from the key are being checked as it has failures
+    /// left before its lockout.
+    Busy,
     /// The user is under attack and this key never logged in as them.
     UnknownAddress,
 }
@@ -144,19 +144,10 @@ impl Refusal {
     pub fn as_str(self) -> &'static str {
         match self {
             Refusal::Locked => "address locked out",
+            Refusal::Busy => "too many attempts at once from this address",
             Refusal::UnknownAddress => "address not known for this user",
         }
     }
-}
-
-/// The outcome of reporting a failed login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Failure {
-    /// Wait this long before answering.
-    pub delay: Duration,
-    /// This failure locked the address out (a [`GuardEvent::Locked`] is
-    /// queued too).
-    pub locked_now: bool,
 }
 
 /// A penalised address, as reported by [`LoginGuard::status`] and in
@@ -271,6 +262,8 @@ impl Streak {
 struct AddressEntry {
     streak: Streak,
     locked_until: Option<Instant>,
+    /// Attempts whose password is being checked now.
+    in_flight: u32,
     /// The last distinct user names tried, oldest first.
     users: VecDeque<String>,
 }
@@ -281,7 +274,7 @@ impl AddressEntry {
     }
 
     fn forgotten(&self, now: Instant) -> bool {
-        self.locked_until.is_none() && self.streak.current(now) == 0
+        self.locked_until.is_none() && self.streak.current(now) == 0 && self.in_flight == 0
     }
 
     fn tried(&mut self, user: &str) {
@@ -385,6 +378,15 @@ impl State {
         }
     }
 
+    fn address(&mut self, key: AddressKey, now: Instant) -> &mut AddressEntry {
+        self.addresses.entry(key).or_insert_with(|| AddressEntry {
+            streak: Streak::new(now),
+            locked_until: None,
+            in_flight: 0,
+            users: VecDeque::new(),
+        })
+    }
+
     fn user(&mut self, name: &str, now: Instant) -> &mut UserEntry {
         self.users
             .entry(user_key(name).to_owned())
@@ -460,6 +462,98 @@ pub struct LoginGuard {
     state: Mutex<State>,
 }
 
+/// A login attempt let through [`LoginGuard::check`], counted against its
+/// address until its outcome is reported or it is dropped (a connection
+/// closed while its password was being checked).
+#[must_use = "report the outcome with failed() or succeeded()"]
+pub struct Attempt<'a> {
+    guard: &'a LoginGuard,
+    key: AddressKey,
+    user: String,
+}
+
+impl Attempt<'_> {
+    /// Records a wrong password and says how long to wait before
+    /// answering.
+    pub fn failed(self) -> Duration {
+        self.failed_at(Instant::now())
+    }
+
+    /// Records a successful login: the key becomes known for the user (as
+    /// named in the store, which may differ in case from what was typed).
+    /// Neither streak is cleared: one good password must not reset an
+    /// attack from the address, nor the pressure on the account.
+    pub fn succeeded(self, user: &str) {
+        self.succeeded_at(user, Instant::now());
+    }
+
+    fn failed_at(self, now: Instant) -> Duration {
+        let mut state = self.guard.state_at(now);
+        state.count_failure(self.key, &self.user, true, now)
+    }
+
+    fn succeeded_at(self, user: &str, now: Instant) {
+        let mut state = self.guard.state_at(now);
+        state.user(user, now).logged_in(self.key, now);
+        state.bound(now);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut state = self.guard.state();
+        // The entry may be gone (unblocked, or evicted under a flood).
+        if let Some(entry) = state.addresses.get_mut(&self.key) {
+            entry.in_flight = entry.in_flight.saturating_sub(1);
+        }
+    }
+}
+
+/// What [`LoginGuard::unblock`] lifted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unblocked {
+    pub addresses: Vec<AddressStatus>,
+    /// The user and the failures against it that were forgotten.
+    pub user: Option<(String, u32)>,
+}
+
+impl State {
+    /// Counts a failure from `key` as `user` (against the user too unless
+    /// `against_user` is false), locks the key out at `max_failures`, and
+    /// returns the wait before answering.
+    fn count_failure(
+        &mut self,
+        key: AddressKey,
+        user: &str,
+        against_user: bool,
+        now: Instant,
+    ) -> Duration {
+        let settings = self.settings;
+        let user_failures = if against_user {
+            self.user(user, now).streak.bump(now)
+        } else {
+            self.users
+                .get(user_key(user))
+                .map_or(0, |u| u.streak.current(now))
+        };
+        let entry = self.address(key, now);
+        let failures = entry.streak.bump(now);
+        entry.tried(user_key(user));
+        // A locked key keeps counting but its lockout is not extended: after
+        // it ends, one more failure locks it again (the streak is still
+        // there), so an attacker gets one guess per lockout.
+        if failures >= settings.max_failures && !settings.lockout.is_zero() && !entry.locked(now) {
+            let until = now + settings.lockout.min(MAX_LOCKOUT);
+            entry.locked_until = Some(until);
+            let status = entry.status(key, now);
+            self.next_unlock = Some(self.next_unlock.map_or(until, |n| n.min(until)));
+            self.push(GuardEvent::Locked(status));
+        }
+        self.bound(now);
+        settings.delay(failures.max(user_failures))
+    }
+}
+
 impl LoginGuard {
     pub fn new(settings: GuardSettings) -> LoginGuard {
         LoginGuard {
@@ -485,27 +579,22 @@ impl LoginGuard {
     }
 
     /// Whether to check the password of `user` logging in from `key`.
-    pub fn check(&self, key: AddressKey, user: &str) -> Verdict {
+    pub fn check(&self, key: AddressKey, user: &str) -> Result<Attempt<'_>, Refusal> {
         self.check_at(key, user, Instant::now())
     }
 
-    /// Records a failed (or refused) login and says how long to wait
-    /// before answering.
-    pub fn failed(&self, key: AddressKey, user: &str) -> Failure {
-        self.failed_at(key, user, Instant::now())
+    /// Records a refused attempt (against the address, not the user: a
+    /// locked-out attacker must not add to the pressure on an account) and
+    /// says how long to wait before answering.
+    pub fn refused(&self, key: AddressKey, user: &str, refusal: Refusal) -> Duration {
+        self.refused_at(key, user, refusal, Instant::now())
     }
 
-    /// Records a successful login: `key` becomes known for `user`. Neither
-    /// streak is cleared: one good password must not reset an attack from
-    /// the address, nor the pressure on the account.
-    pub fn succeeded(&self, key: AddressKey, user: &str) {
-        self.succeeded_at(key, user, Instant::now());
-    }
-
-    /// Forgets the failures of the key `address` falls in and lifts its
-    /// lockout; true when it was locked out.
-    pub fn unblock(&self, address: IpAddr) -> bool {
-        self.unblock_at(address, Instant::now())
+    /// Forgets the failures and lifts the lockouts of the address keys
+    /// overlapping `network` (a single address means its key), and the
+    /// failures against `user`.
+    pub fn unblock(&self, network: Option<IpNet>, user: Option<&str>) -> Unblocked {
+        self.unblock_at(network, user, Instant::now())
     }
 
     /// Current penalties of the keys overlapping `address` (all when
@@ -513,11 +602,6 @@ impl LoginGuard {
     /// addresses that tried it are listed.
     pub fn status(&self, address: Option<IpNet>, user: Option<&str>) -> Status {
         self.status_at(address, user, Instant::now())
-    }
-
-    /// Every current penalty.
-    pub fn snapshot(&self) -> Status {
-        self.status(None, None)
     }
 
     /// Address keys locked out now, for a metric.
@@ -542,93 +626,117 @@ impl LoginGuard {
         state
     }
 
-    fn check_at(&self, key: AddressKey, user: &str, now: Instant) -> Verdict {
-        let state = self.state_at(now);
-        if state.addresses.get(&key).is_some_and(|a| a.locked(now)) {
-            return Verdict::Refused(Refusal::Locked);
-        }
-        let threshold = state.settings.known_addresses_only_after;
-        let unknown = state.users.get(user_key(user)).is_some_and(|u| {
-            threshold > 0 && u.streak.current(now) >= threshold && !u.known(now).any(|k| k == key)
-        });
-        if unknown {
-            Verdict::Refused(Refusal::UnknownAddress)
-        } else {
-            Verdict::Allowed
-        }
-    }
-
-    fn failed_at(&self, key: AddressKey, user: &str, now: Instant) -> Failure {
+    fn check_at(&self, key: AddressKey, user: &str, now: Instant) -> Result<Attempt<'_>, Refusal> {
         let mut state = self.state_at(now);
-        let state = &mut *state;
         let settings = state.settings;
-        let user_failures = state.user(user, now).streak.bump(now);
-        let entry = state.addresses.entry(key).or_insert_with(|| AddressEntry {
-            streak: Streak::new(now),
-            locked_until: None,
-            users: VecDeque::new(),
+        let restricted = state.users.get(user_key(user)).is_some_and(|u| {
+            settings.known_addresses_only_after > 0
+                && u.streak.current(now) >= settings.known_addresses_only_after
+                && !u.known(now).any(|k| k == key)
         });
-        let failures = entry.streak.bump(now);
-        entry.tried(user_key(user));
-        // A locked key keeps counting but its lockout is not extended: after
-        // it ends, one more failure locks it again (the streak is still
-        // there), so an attacker gets one guess per lockout.
-        let locked_now =
-            failures >= settings.max_failures && !settings.lockout.is_zero() && !entry.locked(now);
-        if locked_now {
-            let until = now + settings.lockout.min(MAX_LOCKOUT);
-            entry.locked_until = Some(until);
-            let status = entry.status(key, now);
-            state.next_unlock = Some(state.next_unlock.map_or(until, |n| n.min(until)));
-            state.push(GuardEvent::Locked(status));
+        let entry = state.address(key, now);
+        // Guesses left before the lockout; after one ended, the streak is
+        // still there and one more failure locks again.
+        let left = settings
+            .max_failures
+            .saturating_sub(entry.streak.current(now))
+            .max(1);
+        let refusal = if entry.locked(now) {
+            Some(Refusal::Locked)
+        } else if entry.in_flight >= left && !settings.lockout.is_zero() {
+            Some(Refusal::Busy)
+        } else if restricted {
+            Some(Refusal::UnknownAddress)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            return Err(refusal);
         }
+        entry.in_flight += 1;
         state.bound(now);
-        Failure {
-            delay: settings.delay(failures.max(user_failures)),
-            locked_now,
-        }
+        Ok(Attempt {
+            guard: self,
+            key,
+            user: user_key(user).to_owned(),
+        })
     }
 
-    fn succeeded_at(&self, key: AddressKey, user: &str, now: Instant) {
+    fn refused_at(&self, key: AddressKey, user: &str, refusal: Refusal, now: Instant) -> Duration {
         let mut state = self.state_at(now);
-        state.user(user, now).logged_in(key, now);
-        state.bound(now);
+        if refusal == Refusal::Busy {
+            // Not a guess: nothing to count, only the usual wait.
+            let failures = state.address(key, now).streak.current(now);
+            let user_failures = state
+                .users
+                .get(user_key(user))
+                .map_or(0, |u| u.streak.current(now));
+            return state.settings.delay(failures.max(user_failures));
+        }
+        state.count_failure(key, user, false, now)
     }
 
-    fn unblock_at(&self, address: IpAddr, now: Instant) -> bool {
+    fn unblock_at(&self, network: Option<IpNet>, user: Option<&str>, now: Instant) -> Unblocked {
         let mut state = self.state_at(now);
-        let key = state.settings.key(address);
-        match state.addresses.remove(&key) {
-            Some(entry) if entry.locked(now) => {
-                state.push(entry.unlocked(key, now, UnlockReason::Unblocked));
-                true
+        let network = network.map(|net| match net.prefix_len() == net.max_prefix_len() {
+            true => state.settings.key(net.addr()).0,
+            false => net,
+        });
+        let keys: Vec<AddressKey> = match network {
+            Some(net) => state
+                .addresses
+                .keys()
+                .filter(|key| key.overlaps(net))
+                .copied()
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut addresses = Vec::new();
+        for key in keys {
+            let Some(entry) = state.addresses.remove(&key) else {
+                continue;
+            };
+            if entry.forgotten(now) {
+                continue;
             }
-            _ => false,
+            if entry.locked(now) {
+                state.push(entry.unlocked(key, now, UnlockReason::Unblocked));
+            }
+            addresses.push(entry.status(key, now));
         }
+        addresses.sort_by_key(|a| a.key);
+        let user = user.and_then(|name| {
+            let entry = state.users.get_mut(user_key(name))?;
+            let failures = entry.streak.current(now);
+            entry.streak = Streak::new(now);
+            (failures > 0).then(|| (user_key(name).to_owned(), failures))
+        });
+        Unblocked { addresses, user }
     }
 
     fn status_at(&self, address: Option<IpNet>, user: Option<&str>, now: Instant) -> Status {
         let state = self.state_at(now);
         let user = user.map(user_key);
-        let overlaps = |key: &AddressKey| {
-            address.is_none_or(|net| net.contains(&key.0) || key.0.contains(&net))
-        };
         let mut addresses: Vec<AddressStatus> = state
             .addresses
             .iter()
-            .filter(|(key, a)| !a.forgotten(now) && overlaps(key))
+            .filter(|(key, a)| !a.forgotten(now) && address.is_none_or(|net| key.overlaps(net)))
             .filter(|(_, a)| user.is_none_or(|name| a.users.iter().any(|u| u == name)))
             .map(|(key, a)| a.status(*key, now))
             .collect();
         addresses.sort_by(|a, b| b.failures.cmp(&a.failures).then(a.key.cmp(&b.key)));
+        // With an address filter: only the users those addresses tried.
+        let tried: Option<HashSet<&str>> = address.map(|_| {
+            addresses
+                .iter()
+                .flat_map(|a| a.users.iter().map(String::as_str))
+                .collect()
+        });
         let mut users: Vec<UserStatus> = state
             .users
             .iter()
             .filter(|(name, _)| user.is_none_or(|wanted| wanted == name.as_str()))
-            // With an address filter: the users those addresses tried.
-            .filter(|(name, _)| {
-                address.is_none() || addresses.iter().any(|a| a.users.contains(name))
-            })
+            .filter(|(name, _)| tried.as_ref().is_none_or(|t| t.contains(name.as_str())))
             .filter(|(_, u)| u.streak.current(now) > 0)
             .map(|(name, u)| UserStatus {
                 user: name.clone(),
@@ -651,8 +759,11 @@ mod tests {
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
-    const LOCKED: Verdict = Verdict::Refused(Refusal::Locked);
-    const UNKNOWN: Verdict = Verdict::Refused(Refusal::UnknownAddress);
+    type Verdict = Result<(), Refusal>;
+    const ALLOWED: Verdict = Ok(());
+    const LOCKED: Verdict = Err(Refusal::Locked);
+    const BUSY: Verdict = Err(Refusal::Busy);
+    const UNKNOWN: Verdict = Err(Refusal::UnknownAddress);
 
     /// The shipped defaults, but a 1 ms base delay so that growth shows
     /// well below the 8 s cap.
@@ -685,24 +796,45 @@ mod tests {
             self.guard.key(address.parse().unwrap())
         }
 
+        /// What a login would be told, without trying one.
         fn check(&self, address: &str, user: &str) -> Verdict {
+            self.guard
+                .check_at(self.key(address), user, self.now)
+                .map(drop)
+        }
+
+        fn attempt(&self, address: &str, user: &str) -> Result<Attempt<'_>, Refusal> {
             self.guard.check_at(self.key(address), user, self.now)
         }
 
-        fn fail(&self, address: &str, user: &str) -> Failure {
-            self.guard.failed_at(self.key(address), user, self.now)
+        /// A wrong password, as the login command reports it: checked and
+        /// failed, or refused. Returns the delay.
+        fn fail(&self, address: &str, user: &str) -> Duration {
+            match self.attempt(address, user) {
+                Ok(attempt) => attempt.failed_at(self.now),
+                Err(refusal) => self
+                    .guard
+                    .refused_at(self.key(address), user, refusal, self.now),
+            }
         }
 
-        fn fail_times(&self, times: u32, address: &str, user: &str) -> Vec<Failure> {
+        fn fail_times(&self, times: u32, address: &str, user: &str) -> Vec<Duration> {
             (0..times).map(|_| self.fail(address, user)).collect()
         }
 
         fn succeed(&self, address: &str, user: &str) {
-            self.guard.succeeded_at(self.key(address), user, self.now);
+            let attempt = self.attempt(address, user).expect("allowed");
+            attempt.succeeded_at(user, self.now);
         }
 
-        fn unblock(&self, address: &str) -> bool {
-            self.guard.unblock_at(address.parse().unwrap(), self.now)
+        fn unblock(&self, address: Option<&str>, user: Option<&str>) -> Unblocked {
+            let net = address.map(|a| a.parse::<IpAddr>().unwrap().into());
+            self.guard.unblock_at(net, user, self.now)
+        }
+
+        fn user_failures(&self, user: &str) -> u32 {
+            let status = self.status(None, Some(user));
+            status.users.first().map_or(0, |u| u.failures)
         }
 
         fn status(&self, address: Option<&str>, user: Option<&str>) -> Status {
@@ -719,8 +851,8 @@ mod tests {
         });
         let expected = [100, 200, 400, 800, 1600, 3200, 6400, 8000, 8000];
         for (n, want) in expected.into_iter().enumerate() {
-            let failure = guard.fail("192.0.2.1", &format!("user{n}"));
-            assert_eq!(failure.delay, want * MS, "failure {}", n + 1);
+            let delay = guard.fail("192.0.2.1", &format!("user{n}"));
+            assert_eq!(delay, want * MS, "failure {}", n + 1);
         }
     }
 
@@ -729,12 +861,12 @@ mod tests {
     #[test]
     fn one_address_locks_only_itself_out() {
         let guard = Clocked::new(settings());
-        let failures = guard.fail_times(12, "127.0.0.3", "alice");
-        let locked_at: Vec<usize> = (1..=12).filter(|&n| failures[n - 1].locked_now).collect();
-        assert_eq!(locked_at, [10], "locked once, at max_failures");
-        assert_eq!(guard.check("127.0.0.4", "alice"), Verdict::Allowed);
+        guard.fail_times(9, "127.0.0.3", "alice");
+        assert_eq!(guard.check("127.0.0.3", "alice"), ALLOWED);
+        guard.fail_times(3, "127.0.0.3", "alice");
+        assert_eq!(guard.check("127.0.0.4", "alice"), ALLOWED);
         guard.succeed("127.0.0.4", "alice");
-        assert_eq!(guard.check("127.0.0.5", "alice"), Verdict::Allowed);
+        assert_eq!(guard.check("127.0.0.5", "alice"), ALLOWED);
         guard.succeed("127.0.0.5", "alice");
         assert_eq!(guard.check("127.0.0.3", "alice"), LOCKED);
         assert_eq!(guard.check("127.0.0.3", "bob"), LOCKED);
@@ -754,10 +886,7 @@ mod tests {
         let guard = Clocked::new(settings());
         let mut delays = Vec::new();
         for host in 1..=10 {
-            for failure in guard.fail_times(5, &format!("198.51.100.{host}"), "alice") {
-                assert!(!failure.locked_now);
-                delays.push(failure.delay);
-            }
+            delays.extend(guard.fail_times(5, &format!("198.51.100.{host}"), "alice"));
         }
         assert!(delays.is_sorted(), "{delays:?}");
         assert_eq!(
@@ -766,8 +895,8 @@ mod tests {
             "the second address's first failure is alice's sixth"
         );
         assert_eq!(delays[49], MAX_DELAY);
-        assert_eq!(guard.check("198.51.100.11", "alice"), Verdict::Allowed);
-        assert_eq!(guard.check("198.51.100.1", "alice"), Verdict::Allowed);
+        assert_eq!(guard.check("198.51.100.11", "alice"), ALLOWED);
+        assert_eq!(guard.check("198.51.100.1", "alice"), ALLOWED);
         assert_eq!(guard.status(None, Some("alice")).users[0].failures, 50);
         assert_eq!(guard.guard.penalised_addresses_at(guard.now), 0);
     }
@@ -836,7 +965,7 @@ mod tests {
                 assert_eq!(guard.check(address, "alice"), LOCKED, "{address}");
             }
             for address in case.other {
-                assert_eq!(guard.check(address, "alice"), Verdict::Allowed, "{address}");
+                assert_eq!(guard.check(address, "alice"), ALLOWED, "{address}");
             }
         }
     }
@@ -868,45 +997,148 @@ mod tests {
         guard.guard.take_events();
         guard.now += Duration::from_secs(899);
         assert_eq!(guard.check("192.0.2.1", "alice"), LOCKED);
-        let refused = guard.fail("192.0.2.1", "alice");
-        assert!(!refused.locked_now, "a refused attempt does not extend it");
+        guard.fail("192.0.2.1", "alice");
         guard.now += Duration::from_secs(1);
-        assert_eq!(guard.check("192.0.2.1", "alice"), Verdict::Allowed);
+        assert_eq!(
+            guard.check("192.0.2.1", "alice"),
+            ALLOWED,
+            "a refused attempt did not extend the lockout"
+        );
+        assert_eq!(guard.check("192.0.2.1", "alice"), ALLOWED);
         assert_eq!(guard.guard.penalised_addresses_at(guard.now), 0);
         let events = guard.guard.take_events();
         let [GuardEvent::Unlocked(status, UnlockReason::Expired)] = events.as_slice() else {
             panic!("{events:?}");
         };
         assert_eq!((status.failures, status.locked_for), (11, None));
-        assert!(
-            guard.fail("192.0.2.1", "alice").locked_now,
+        guard.fail("192.0.2.1", "alice");
+        assert_eq!(
+            guard.check("192.0.2.1", "alice"),
+            LOCKED,
             "the streak remains: one more guess, then locked again"
         );
         guard.now += FORGET_AFTER + Duration::from_secs(1);
-        assert!(!guard.fail("192.0.2.1", "alice").locked_now, "forgotten");
+        guard.fail("192.0.2.1", "alice");
+        assert_eq!(guard.check("192.0.2.1", "alice"), ALLOWED, "forgotten");
     }
 
     #[test]
     fn unblock_lifts_a_lockout_and_forgets_the_streak() {
         let guard = Clocked::new(settings());
         guard.fail_times(10, "2001:db8::1", "alice");
+        guard.fail_times(2, "2001:db8:0:1::1", "bob");
         assert_eq!(guard.guard.penalised_addresses_at(guard.now), 1);
-        assert!(guard.unblock("2001:db8::99"), "any address of the /64");
-        assert_eq!(guard.check("2001:db8::1", "alice"), Verdict::Allowed);
-        assert!(!guard.unblock("2001:db8::1"), "nothing left to lift");
+        let unblocked = guard.unblock(Some("2001:db8::99"), None);
+        let keys: Vec<(String, u32, bool)> = unblocked
+            .addresses
+            .iter()
+            .map(|a| (a.key.to_string(), a.failures, a.locked_for.is_some()))
+            .collect();
         assert_eq!(
-            guard.fail("2001:db8::1", "alice").delay,
+            keys,
+            [("2001:db8::/64".into(), 10, true)],
+            "the address's /64"
+        );
+        assert_eq!(guard.check("2001:db8::1", "alice"), ALLOWED);
+        assert_eq!(
+            guard.unblock(Some("2001:db8::1"), None),
+            Unblocked {
+                addresses: vec![],
+                user: None
+            },
+            "nothing left to lift"
+        );
+        assert_eq!(
+            guard.fail("2001:db8::1", "alice"),
             1024 * MS,
             "alice's count (11) is not unblocked"
         );
-        assert!(
-            !guard.fail("2001:db8::1", "alice").locked_now,
-            "the address starts afresh"
-        );
+        assert_eq!(guard.check("2001:db8::1", "alice"), ALLOWED, "afresh");
         let events = guard.guard.take_events();
         assert!(
             matches!(events.as_slice(), [GuardEvent::Locked(_), GuardEvent::Unlocked(s, UnlockReason::Unblocked)] if s.key.to_string() == "2001:db8::/64"),
             "{events:?}"
+        );
+        // A network lifts every key in it, locked or only penalised.
+        let net = guard
+            .guard
+            .unblock_at(Some("2001:db8::/32".parse().unwrap()), None, guard.now);
+        let keys: Vec<(String, u32)> = net
+            .addresses
+            .iter()
+            .map(|a| (a.key.to_string(), a.failures))
+            .collect();
+        assert_eq!(
+            keys,
+            [("2001:db8::/64".into(), 1), ("2001:db8:0:1::/64".into(), 2)]
+        );
+        // A user's count is forgotten on its own.
+        assert_eq!(guard.user_failures("alice"), 11);
+        let cleared = guard.unblock(None, Some("alice"));
+        assert_eq!(cleared.user, Some(("alice".to_owned(), 11)));
+        assert_eq!(guard.user_failures("alice"), 0);
+        assert_eq!(guard.unblock(None, Some("alice")).user, None);
+    }
+
+    /// A locked-out attacker keeps trying: those refused attempts must not
+    /// push the user's count (and so the delay of every address trying it,
+    /// or the known-addresses restriction) any higher.
+    #[test]
+    fn refused_attempts_do_not_count_against_the_user() {
+        let guard = Clocked::new(GuardSettings {
+            known_addresses_only_after: 15,
+            ..settings()
+        });
+        guard.fail_times(10, "203.0.113.1", "alice");
+        assert_eq!(guard.check("203.0.113.1", "alice"), LOCKED);
+        guard.fail_times(100, "203.0.113.1", "alice");
+        assert_eq!(guard.user_failures("alice"), 10);
+        assert_eq!(guard.check("192.0.2.9", "alice"), ALLOWED, "not restricted");
+        let first = guard.fail("192.0.2.9", "bob");
+        assert_eq!(first, MS, "bob's first failure waits the base delay");
+        let attacker = guard.status(Some("203.0.113.1/32"), None);
+        assert_eq!(
+            attacker.addresses[0].failures, 110,
+            "the address counts them"
+        );
+    }
+
+    /// Parallel connections from one address: passwords being checked count
+    /// against its lockout before their outcome is known, so it gets no
+    /// more guesses than one connection would.
+    #[test]
+    fn attempts_in_flight_count_toward_the_lockout() {
+        let guard = Clocked::new(GuardSettings {
+            max_failures: 3,
+            ..settings()
+        });
+        guard.fail("192.0.2.1", "alice");
+        let a = guard.attempt("192.0.2.1", "alice").unwrap();
+        let b = guard.attempt("192.0.2.1", "alice").unwrap();
+        assert_eq!(guard.check("192.0.2.1", "alice"), BUSY);
+        assert_eq!(guard.fail("192.0.2.1", "alice"), MS, "busy: only the wait");
+        assert_eq!(
+            guard.check("192.0.2.2", "alice"),
+            ALLOWED,
+            "other addresses"
+        );
+        drop(b); // its connection closed while the password was checked
+        let c = guard.attempt("192.0.2.1", "alice").unwrap();
+        a.failed_at(guard.now);
+        c.failed_at(guard.now);
+        assert_eq!(guard.check("192.0.2.1", "alice"), LOCKED);
+        assert_eq!(
+            guard.status(Some("192.0.2.1/32"), None).addresses[0].failures,
+            3
+        );
+        // A right password in flight is let through and leaves no count.
+        let d = guard.attempt("192.0.2.3", "alice").unwrap();
+        d.succeeded_at("alice", guard.now);
+        assert!(
+            guard
+                .status(Some("192.0.2.3/32"), None)
+                .addresses
+                .is_empty()
         );
     }
 
@@ -921,31 +1153,19 @@ mod tests {
             for host in 1..=4 {
                 guard.fail(&format!("203.0.113.{host}"), "alice");
             }
-            assert_eq!(
-                guard.check("192.0.2.9", "alice"),
-                Verdict::Allowed,
-                "4 failures"
-            );
+            assert_eq!(guard.check("192.0.2.9", "alice"), ALLOWED, "4 failures");
             guard.fail("203.0.113.5", "alice");
-            let new = if threshold == 0 {
-                Verdict::Allowed
-            } else {
-                UNKNOWN
-            };
+            let new = if threshold == 0 { ALLOWED } else { UNKNOWN };
             assert_eq!(
                 guard.check("192.0.2.9", "alice"),
                 new,
                 "threshold {threshold}"
             );
             assert_eq!(guard.check("203.0.113.1", "alice"), new);
-            assert_eq!(
-                guard.check("198.51.100.1", "alice"),
-                Verdict::Allowed,
-                "known"
-            );
+            assert_eq!(guard.check("198.51.100.1", "alice"), ALLOWED, "known");
             assert_eq!(
                 guard.check("192.0.2.9", "bob"),
-                Verdict::Allowed,
+                ALLOWED,
                 "bob is not attacked"
             );
         }
@@ -962,7 +1182,7 @@ mod tests {
             ..settings()
         });
         guard.succeed("198.51.100.1", "alice");
-        let attack = |user: &str, net: u8| -> Vec<(Verdict, Failure)> {
+        let attack = |user: &str, net: u8| -> Vec<(Verdict, Duration)> {
             (0..12)
                 .map(|n| {
                     let address = format!("10.{net}.0.{}", n % 3);

@@ -3,7 +3,7 @@
 use super::capabilities;
 use std::sync::Arc;
 
-use crate::auth::guard::{GuardEvent, Verdict};
+use crate::auth::guard::GuardEvent;
 use crate::auth::sasl;
 use crate::context::ServerContext;
 use crate::proto::response::{Code, CommandResult, Done};
@@ -125,32 +125,38 @@ async fn verify(
 ) -> CommandResult {
     let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
     let name = String::from_utf8(username).map_err(|_| failed())?;
-    let key = s.ctx.guard.key(s.peer.ip());
-    // Refused: the same answer and delay as a wrong password, unchecked.
-    let refused = match s.ctx.guard.check(key, &name) {
-        Verdict::Allowed => None,
-        Verdict::Refused(refusal) => Some(refusal.as_str()),
+    let ctx = Arc::clone(&s.ctx);
+    let key = ctx.guard.key(s.peer.ip());
+    // A refused attempt gets the same answer and delay as a wrong password,
+    // without its password being checked.
+    let checked = match ctx.guard.check(key, &name) {
+        Ok(attempt) => match check_password(Arc::clone(&ctx), name.clone(), password).await? {
+            Some(record) => {
+                attempt.succeeded(&record.name);
+                Ok(record)
+            }
+            None => Err((attempt.failed(), None)),
+        },
+        Err(refusal) => Err((
+            ctx.guard.refused(key, &name, refusal),
+            Some(refusal.as_str()),
+        )),
     };
-    let user = if refused.is_some() {
-        None
-    } else {
-        check_password(Arc::clone(&s.ctx), name.clone(), password).await?
+    ctx.guard.take_events().iter().for_each(GuardEvent::log);
+    let record = match checked {
+        Ok(record) => record,
+        Err((delay, refused)) => {
+            ctx.metrics.auth_failure();
+            tracing::info!(peer = %s.peer, user = %name, tls = s.secure, %mechanism, refused, "login failed");
+            tokio::time::sleep(delay).await;
+            return Err(failed());
+        }
     };
-    let Some(record) = user else {
-        let failure = s.ctx.guard.failed(key, &name);
-        s.ctx.guard.take_events().iter().for_each(GuardEvent::log);
-        s.ctx.metrics.auth_failure();
-        tracing::info!(peer = %s.peer, user = %name, tls = s.secure, %mechanism, refused, "login failed");
-        tokio::time::sleep(failure.delay).await;
-        return Err(failed());
-    };
-    s.ctx.guard.succeeded(key, &record.name);
-    s.ctx.guard.take_events().iter().for_each(GuardEvent::log);
     let Some(slot) = s.ctx.user_slots.try_acquire(record.name.clone()) else {
         tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions");
         return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
     };
-    let address_key = (record.name.clone(), s.peer.ip());
+    let address_key = (record.name.clone(), key);
     let Some(address_slot) = s.ctx.user_address_slots.try_acquire(address_key) else {
         tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions from this address");
         return Err(

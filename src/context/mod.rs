@@ -8,13 +8,12 @@
 pub mod limits;
 pub mod metrics;
 
-use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::checker::PasswordChecker;
-use crate::auth::guard::LoginGuard;
+use crate::auth::guard::{AddressKey, LoginGuard};
 use crate::config::Config;
 use crate::store::MailStore;
 use crate::store::calls::StoreCalls;
@@ -38,11 +37,12 @@ pub struct ServerContext {
     /// Logged-in sessions per user name.
     pub user_slots: Arc<ConnectionLimiter<String>>,
     /// Logged-in sessions per user name and address.
-    pub user_address_slots: Arc<ConnectionLimiter<(String, IpAddr)>>,
-    /// Connections, in total and per address.
-    pub connection_slots: Arc<ConnectionLimiter>,
+    pub user_address_slots: Arc<ConnectionLimiter<(String, AddressKey)>>,
+    /// Connections, in total and per address (keyed as the guard counts
+    /// addresses, so one IPv6 host cannot rotate through its /64).
+    pub connection_slots: Arc<ConnectionLimiter<AddressKey>>,
     /// Connections not logged in yet, per address.
-    pub unauthenticated_slots: Arc<ConnectionLimiter>,
+    pub unauthenticated_slots: Arc<ConnectionLimiter<AddressKey>>,
 }
 
 impl ServerContext {

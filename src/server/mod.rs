@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
+use crate::auth::guard::AddressKey;
 use crate::config::{Config, LmtpListen};
 use crate::context::ServerContext;
 use crate::context::limits::{ConnectionGuard, ConnectionLimiter};
@@ -26,12 +27,12 @@ use crate::store::MailStore;
 
 pub struct Server {
     ctx: Arc<ServerContext>,
-    limiter: Arc<ConnectionLimiter>,
+    limiter: Arc<ConnectionLimiter<AddressKey>>,
     imap: Vec<TcpListener>,
     imaps: Vec<TcpListener>,
     lmtp: Vec<LmtpListener>,
     metrics: Option<TcpListener>,
-    control: tokio::net::UnixListener,
+    control: Option<tokio::net::UnixListener>,
 }
 
 /// An LMTP listening socket.
@@ -77,11 +78,13 @@ impl Server {
             None => None,
         };
         let control_path = config.control_socket_path();
-        let control =
-            crate::control::bind(&control_path).map_err(|source| ServerError::BindUnix {
-                path: control_path.display().to_string(),
-                source,
-            })?;
+        // Without it only `letterbox auth` is lost: not worth refusing mail.
+        let control = crate::control::bind(&control_path)
+            .inspect_err(|error| {
+                tracing::warn!(path = %control_path.display(), %error,
+                    "control socket not available; `letterbox auth` will not reach this server")
+            })
+            .ok();
         let ctx = ServerContext::new(config, store, tls);
         let limiter = Arc::clone(&ctx.connection_slots);
         Ok(Server {
@@ -163,11 +166,10 @@ impl Server {
             tokio::spawn(lmtp.run(listener));
         }
         tokio::spawn(retention::run(Arc::clone(&self.ctx), stop_rx.clone()));
-        tokio::spawn(crate::control::serve(
-            self.control,
-            Arc::clone(&self.ctx),
-            stop_rx.clone(),
-        ));
+        if let Some(control) = self.control {
+            let ctx = Arc::clone(&self.ctx);
+            tokio::spawn(crate::control::serve(control, ctx, stop_rx.clone()));
+        }
         if let Some(listener) = self.metrics {
             let ctx = Arc::clone(&self.ctx);
             let render = move || ctx.render_metrics();
@@ -210,17 +212,8 @@ async fn bind_lmtp(addresses: &[LmtpListen]) -> Result<Vec<LmtpListener>, Server
                     path: path.display().to_string(),
                     source,
                 };
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(error)?;
-                }
-                let _ = std::fs::remove_file(path);
-                let listener = tokio::net::UnixListener::bind(path).map_err(error)?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
-                        .map_err(error)?;
-                }
+                // Any local user may deliver, as with a TCP listener.
+                let listener = crate::unix_socket::bind(path, 0o666).map_err(error)?;
                 tracing::info!(path = %path.display(), "LMTP listening");
                 listeners.push(LmtpListener::Unix(listener));
             }
@@ -232,7 +225,7 @@ async fn bind_lmtp(addresses: &[LmtpListen]) -> Result<Vec<LmtpListener>, Server
 /// Accepts LMTP connections; each is served by `lmtp::serve`.
 struct LmtpAcceptor {
     ctx: Arc<ServerContext>,
-    limiter: Arc<ConnectionLimiter>,
+    limiter: Arc<ConnectionLimiter<AddressKey>>,
     stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
 }
@@ -254,7 +247,8 @@ impl LmtpAcceptor {
                         continue;
                     }
                     // Same slots as IMAP; unix-socket peers share one key.
-                    let key = ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                    let ip = ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                    let key = self.ctx.guard.key(ip);
                     let Some(guard) = self.limiter.try_acquire(key) else {
                         tokio::spawn(async move {
                             let _ = stream
@@ -294,7 +288,7 @@ async fn accept_lmtp(
 
 struct Acceptor {
     ctx: Arc<ServerContext>,
-    limiter: Arc<ConnectionLimiter>,
+    limiter: Arc<ConnectionLimiter<AddressKey>>,
     implicit_tls: bool,
     stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
@@ -343,9 +337,10 @@ impl Acceptor {
             }
             return;
         }
-        let slots = match self.limiter.try_acquire(peer.ip()) {
+        let key = self.ctx.guard.key(peer.ip());
+        let slots = match self.limiter.try_acquire(key) {
             None => Err("too many connections"),
-            Some(guard) => match self.ctx.unauthenticated_slots.try_acquire(peer.ip()) {
+            Some(guard) => match self.ctx.unauthenticated_slots.try_acquire(key) {
                 None => Err("too many connections not logged in from this address"),
                 Some(unauthenticated) => Ok((guard, unauthenticated)),
             },
@@ -377,9 +372,9 @@ struct Connection {
     implicit_tls: bool,
     stop: watch::Receiver<bool>,
     _alive: mpsc::Sender<()>,
-    _guard: ConnectionGuard,
+    _guard: ConnectionGuard<AddressKey>,
     /// Handed to the session, which gives it back at login.
-    unauthenticated: Option<ConnectionGuard>,
+    unauthenticated: Option<ConnectionGuard<AddressKey>>,
 }
 
 impl Connection {

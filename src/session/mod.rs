@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 
+use crate::auth::guard::AddressKey;
 use crate::context::ServerContext;
 use crate::context::limits::ConnectionGuard;
 use crate::proto::framing::{FrameError, FrameEvent, Framer, FramingLimits, LineEvent};
@@ -66,11 +67,11 @@ pub struct Session {
     /// COMPRESS=DEFLATE is active.
     pub compressed: bool,
     /// The slot of a connection not logged in yet, given back at login.
-    pub unauthenticated_slot: Option<ConnectionGuard>,
+    pub unauthenticated_slot: Option<ConnectionGuard<AddressKey>>,
     /// The logged-in user's session slots (per user, and per user and
     /// address), given back when the session ends.
     pub user_slot: Option<ConnectionGuard<String>>,
-    pub user_address_slot: Option<ConnectionGuard<(String, std::net::IpAddr)>>,
+    pub user_address_slot: Option<ConnectionGuard<(String, AddressKey)>>,
     /// Whether the client has sent anything yet.
     heard_from_client: bool,
 }

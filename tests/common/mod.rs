@@ -203,6 +203,18 @@ impl Client {
         client
     }
 
+    /// A plaintext client whose connection comes from `source` (any
+    /// address of 127.0.0.0/8 can be a client's source address on
+    /// loopback), so tests can play several remote addresses.
+    pub async fn plain_from(addr: SocketAddr, source: &str) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        let tcp = socket.connect(addr).await.unwrap();
+        let mut client = Client::over(Box::new(tcp));
+        client.greeting().await;
+        client
+    }
+
     pub async fn tls(addr: SocketAddr, cert_path: &std::path::Path) -> Client {
         let tcp = TcpStream::connect(addr).await.unwrap();
         let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();

@@ -1,11 +1,12 @@
 //! Command parsing (RFC 3501 §9 and extensions), built with nom over one
 //! complete framed command.
-
 //!
 //! A command's arguments are parsed in the file named like the file of its
 //! handler in `commands/` (FETCH: `parse/fetch.rs` and `commands/fetch.rs`);
 //! `command.rs` reads the command name and hands over; `core`, `datetime`,
-//! `mailbox_name` and `sequence` hold the shared grammar rules.
+//! `mailbox_name` and `sequence` hold the shared grammar rules. Arguments
+//! that are one token, one mailbox name or one sequence set (COMPRESS,
+//! GETQUOTAROOT, UID EXPUNGE, ...) are read in `command.rs` itself.
 
 pub mod any;
 pub mod append;

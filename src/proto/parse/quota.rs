@@ -1,4 +1,5 @@
-//! GETQUOTA, GETQUOTAROOT and SETQUOTA arguments (RFC 9208).
+//! GETQUOTA and SETQUOTA arguments (RFC 9208); GETQUOTAROOT takes one
+//! mailbox name, read in `command.rs`.
 
 use nom::Parser;
 

@@ -179,6 +179,20 @@ const MIGRATIONS: &[&str] = &[
         UPDATE meta SET value = NEW.id WHERE key = 'last_mailbox_id' AND value < NEW.id;
     END;
     "#,
+    // 7: quota usage counted afresh. Deleting a mailbox used to drop its
+    // messages after its row, when the usage trigger could no longer find
+    // the owner, so their size stayed counted (fixed in mailboxes.rs in the
+    // same release as migration 6); databases that went through that keep
+    // an inflated usage until it is recounted.
+    r#"
+    UPDATE users SET
+        used_bytes = coalesce((SELECT sum(m.size) FROM messages m
+                                 JOIN mailboxes b ON b.id = m.mailbox_id
+                                WHERE b.user_id = users.id), 0),
+        used_messages = (SELECT count(*) FROM messages m
+                           JOIN mailboxes b ON b.id = m.mailbox_id
+                          WHERE b.user_id = users.id);
+    "#,
 ];
 
 /// Brings the schema up to date.
@@ -215,6 +229,45 @@ mod tests {
         };
         assert_eq!(fts_setting("automerge"), 16);
         assert_eq!(fts_setting("crisismerge"), 64);
+    }
+
+    /// A version-6 database whose usage counts mail of deleted mailboxes
+    /// gets the usage of the mail it holds.
+    #[test]
+    fn version_7_recounts_quota_usage() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&MIGRATIONS[..6].concat()).unwrap();
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, name, password_hash, created_at) VALUES (1, 'u', 'h', 0);
+             INSERT INTO users (id, name, password_hash, created_at) VALUES (2, 'v', 'h', 0);
+             INSERT INTO mailboxes (id, user_id, name, uidvalidity) VALUES (1, 1, 'INBOX', 1);
+             INSERT INTO mailboxes (id, user_id, name, uidvalidity) VALUES (2, 1, 'Old', 1);
+             INSERT INTO bodies (id, raw) VALUES (7, x'41');
+             INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size, body_id)
+                  VALUES (1, 1, 1, 0, 0, 100, 7), (2, 1, 1, 0, 0, 5000, 7);
+             DELETE FROM mailboxes WHERE id = 2;
+             DELETE FROM messages WHERE mailbox_id = 2;
+             UPDATE users SET used_bytes = 777, used_messages = 3 WHERE id = 2;",
+        )
+        .unwrap();
+        let usage = |conn: &Connection| -> Vec<(i64, i64)> {
+            let mut statement = conn
+                .prepare("SELECT used_bytes, used_messages FROM users ORDER BY id")
+                .unwrap();
+            statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(
+            usage(&conn),
+            [(5100, 2), (777, 3)],
+            "the old bug, reproduced"
+        );
+        migrate(&mut conn).unwrap();
+        assert_eq!(usage(&conn), [(100, 1), (0, 0)]);
     }
 
     /// A version-1 database keeps its ENVELOPE data and sent dates.
