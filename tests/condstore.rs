@@ -25,6 +25,22 @@ fn code_value(lines: &[String], code: &str) -> u64 {
     rest[..rest.find(']').unwrap()].parse().unwrap()
 }
 
+/// The number after `word` in a line: `MODSEQ (12)`, `HIGHESTMODSEQ 12`.
+fn number_after(line: &str, word: &str) -> u64 {
+    let start = line
+        .find(word)
+        .unwrap_or_else(|| panic!("no {word} in {line}"))
+        + word.len();
+    let digits: String = line[start..]
+        .trim_start_matches([' ', '('])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {word} in {line}"))
+}
+
 #[tokio::test]
 async fn enable_and_highestmodseq() {
     let server = TestServer::start().await;
@@ -312,4 +328,72 @@ async fn esearch_return_options() {
             .await
             .starts_with("BAD")
     );
+}
+
+/// RFC 7162 §3.1: the first CONDSTORE enabling command of a session that
+/// has a mailbox selected (here FETCH MODSEQ, without ENABLE or SELECT
+/// (CONDSTORE)) gets `* OK [HIGHESTMODSEQ n]` once.
+#[tokio::test]
+async fn first_condstore_command_announces_highestmodseq() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    append(&mut client, 2).await;
+    let status = client.ok("STATUS INBOX (HIGHESTMODSEQ)").await;
+    let highest = number_after(&status[0], "HIGHESTMODSEQ");
+    // STATUS with HIGHESTMODSEQ enabled CONDSTORE, but nothing was selected.
+    let mut other = server.logged_in().await;
+    other.ok("SELECT INBOX").await;
+    let lines = other.ok("FETCH 1 (MODSEQ)").await;
+    assert_eq!(
+        lines[0],
+        format!("* OK [HIGHESTMODSEQ {highest}] Highest"),
+        "{lines:#?}"
+    );
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    let again = other.ok("FETCH 1 (MODSEQ)").await;
+    assert_eq!(again.len(), 2, "only the first time: {again:#?}");
+    let mut third = server.logged_in().await;
+    third.ok("SELECT INBOX").await;
+    let lines = third.ok("UID SEARCH MODSEQ 1").await;
+    assert_eq!(
+        lines[0],
+        format!("* OK [HIGHESTMODSEQ {highest}] Highest"),
+        "{lines:#?}"
+    );
+}
+
+/// RFC 4731 §3.2: with a MODSEQ criterion, ESEARCH's MODSEQ is that of
+/// the MIN message, of the MAX message, of both, or the highest of all
+/// matched with ALL or COUNT.
+#[tokio::test]
+async fn esearch_modseq_is_that_of_what_is_returned() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    append(&mut client, 4).await;
+    client.ok("SELECT INBOX (CONDSTORE)").await;
+    // Message 2 changes last, so it has the highest MODSEQ; 4 the next.
+    client.ok("STORE 4 +FLAGS (\\Seen)").await;
+    client.ok("STORE 2 +FLAGS (\\Seen)").await;
+    let fetched = client.ok("FETCH 1:4 (MODSEQ)").await;
+    let modseq: Vec<u64> = fetched[..4]
+        .iter()
+        .map(|l| number_after(l, "MODSEQ"))
+        .collect();
+    assert!(modseq[1] > modseq[3] && modseq[3] > modseq[2], "{modseq:?}");
+    let cases = [
+        ("MIN", format!("MIN 1 MODSEQ {}", modseq[0])),
+        ("MAX", format!("MAX 4 MODSEQ {}", modseq[3])),
+        ("MIN MAX", format!("MIN 1 MAX 4 MODSEQ {}", modseq[3])),
+        ("COUNT", format!("COUNT 4 MODSEQ {}", modseq[1])),
+        ("MIN ALL", format!("MIN 1 ALL 1:4 MODSEQ {}", modseq[1])),
+    ];
+    for (returns, expected) in cases {
+        let lines = client
+            .ok(&format!("SEARCH RETURN ({returns}) MODSEQ 1"))
+            .await;
+        assert!(
+            lines[0].ends_with(&format!(") {expected}")),
+            "{returns}: {lines:#?}"
+        );
+    }
 }

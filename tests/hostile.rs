@@ -211,8 +211,10 @@ fn table() -> Vec<Case> {
         t.push(case(Selected, format!("h1 SELECT {broken}"), Bad));
     }
     // A non-synchronizing literal followed by fewer or more octets than it
-    // announced: the extra octets are the next (bad) command.
-    t.push(case(Selected, "h1 SELECT {10+}\r\nINBOX\r\nzz", Bad));
+    // announced: the extra octets are the next (bad) command. Here the 10
+    // octets take in "INBOX\r\nzz\r": a name with line breaks, which is
+    // no mailbox (NO, like any name that is not modified UTF-7).
+    t.push(case(Selected, "h1 SELECT {10+}\r\nINBOX\r\nzz", No));
     t.push(case(Selected, "h1 LOGIN {2+}\r\nabc d", Bad));
     t.push(case(Selected, "h1 SELECT {0+}\r\n", No));
     t.push(case(Selected, "h1 SELECT 5}", No)); // `}` is an atom char
@@ -316,7 +318,9 @@ fn table() -> Vec<Case> {
         t.push(case(Selected, line, Bad));
     }
 
-    // Invalid modified UTF-7 (RFC 3501 §5.1.3) in names.
+    // Invalid modified UTF-7 (RFC 3501 §5.1.3) in names: no such mailbox
+    // (NO, as Dovecot; clients take BAD for a protocol failure), and a
+    // pattern that matches nothing.
     for name in [
         "&",
         "&Jjo",
@@ -332,10 +336,17 @@ fn table() -> Vec<Case> {
         "&ANw",
         "x&A-",
     ] {
-        t.push(case(LoggedIn, format!("h1 CREATE \"{name}\""), Bad));
-        t.push(case(LoggedIn, format!("h1 SELECT \"{name}\""), Bad));
+        t.push(case(LoggedIn, format!("h1 CREATE \"{name}\""), No));
+        t.push(case(LoggedIn, format!("h1 SELECT \"{name}\""), No));
+        t.push(case(
+            LoggedIn,
+            format!("h1 STATUS \"{name}\" (MESSAGES)"),
+            No,
+        ));
+        t.push(case(LoggedIn, format!("h1 LIST \"\" \"{name}\""), Ok));
+        t.push(case(LoggedIn, format!("h1 LSUB \"{name}\" \"*\""), Ok));
     }
-    t.push(case(LoggedIn, "h1 CREATE \"caf\u{e9}\"", Bad));
+    t.push(case(LoggedIn, "h1 CREATE \"caf\u{e9}\"", No));
     // Valid modified UTF-7 for a control character: a name nobody may use.
     t.push(case(LoggedIn, "h1 CREATE \"&AAA-\"", No));
     t.push(case(LoggedIn, "h1 CREATE \"a&AAo-b\"", No));

@@ -376,3 +376,32 @@ async fn pipelined_commands_answer_in_order() {
     assert_eq!(tags, ["p1", "p2", "*", "p3", "p4", "p5"], "{lines:#?}");
     assert_eq!(lines[2], "* STATUS pipe (MESSAGES 1)");
 }
+
+/// Names that are not modified UTF-7 name no mailbox: NO for a mailbox
+/// argument, nothing for a LIST pattern (clients take BAD for a protocol
+/// failure). Printable ASCII other than `&` stands for itself.
+#[tokio::test]
+async fn names_outside_modified_utf7_find_nothing() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    for command in [
+        "SELECT \"&Jjo\"",
+        "STATUS \"a&\" (MESSAGES)",
+        "CREATE \"&AGE-\"",
+    ] {
+        let reply = client.status(command).await;
+        assert!(reply.starts_with("NO "), "{command}: {reply}");
+    }
+    for command in ["LIST \"\" \"&Jjo*\"", "LSUB \"\" \"&\"", "LIST \"&\" \"*\""] {
+        let lines = client.ok(command).await;
+        assert_eq!(lines.len(), 1, "{command}: {lines:?}");
+    }
+    let name = "a~!#$[}]^_`{|";
+    client.ok(&format!("CREATE \"{name}\"")).await;
+    client.ok(&format!("SELECT \"{name}\"")).await;
+    let lines = client.ok("LIST \"\" \"a~*\"").await;
+    assert_eq!(
+        lines[0],
+        format!("* LIST (\\HasNoChildren) \"/\" \"{name}\"")
+    );
+}

@@ -1183,3 +1183,35 @@ async fn empty_mailbox_and_examine() {
     assert_eq!(search(&mut c, "SUBJECT draft").await, vec![2]);
     assert_eq!(uid_search(&mut c, "UNSEEN").await, vec![2]);
 }
+
+/// FROM/TO/CC/BCC match an address as written and in its normalised
+/// form: comments and folding whitespace inside the address removed,
+/// display names decoded.
+#[tokio::test]
+async fn address_keys_match_the_normalised_address() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let message = "From: <user-from (comment)@ (comment) domain.org>\r\n\
+                   To: =?UTF-8?Q?J=C3=BCrgen?= <j (x) @example.com>\r\n\
+                   Subject: addresses\r\n\r\nbody\r\n";
+    append(&mut client, "INBOX", "", None, message).await;
+    append(
+        &mut client,
+        "INBOX",
+        "",
+        None,
+        "From: other@domain.org\r\n\r\nx\r\n",
+    )
+    .await;
+    client.ok("SELECT INBOX").await;
+    assert_eq!(search(&mut client, "FROM user-from@domain.org").await, [1]);
+    assert_eq!(
+        search(&mut client, "FROM \"(comment)\"").await,
+        [1],
+        "as written"
+    );
+    assert_eq!(search(&mut client, "TO \"j@example.com\"").await, [1]);
+    assert_eq!(search(&mut client, "TO \"rgen <j@\"").await, [1]);
+    assert_eq!(search(&mut client, "FROM domain.org").await, [1, 2]);
+    assert!(search(&mut client, "CC domain.org").await.is_empty());
+}

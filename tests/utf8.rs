@@ -10,7 +10,7 @@ async fn utf8_names_after_enable_and_mutf7_otherwise() {
     let server = TestServer::start().await;
     let mut plain = server.logged_in().await;
     // Without UTF8=ACCEPT a UTF-8 name is not modified UTF-7: refused.
-    assert!(plain.status("CREATE \"Café\"").await.starts_with("BAD"));
+    assert!(plain.status("CREATE \"Café\"").await.starts_with("NO"));
 
     let mut client = server.logged_in().await;
     let caps = client.ok("CAPABILITY").await;

@@ -9,7 +9,7 @@ use crate::session::state::State;
 const BASE_CAPABILITIES: [&str; 5] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE"];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 20] = [
+const SESSION_CAPABILITIES: [&str; 23] = [
     "IDLE",
     "NAMESPACE",
     "UNSELECT",
@@ -19,6 +19,9 @@ const SESSION_CAPABILITIES: [&str; 20] = [
     "CONDSTORE",
     "QRESYNC",
     "ESEARCH",
+    "SORT",
+    "SORT=DISPLAY",
+    "ESORT",
     "LIST-EXTENDED",
     "LIST-STATUS",
     "SPECIAL-USE",

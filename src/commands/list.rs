@@ -335,12 +335,18 @@ pub async fn xlist(s: &mut Session, xlist: LsubCommand) -> CommandResult {
 async fn run(s: &mut Session, command: ListCommand, flavor: Flavor) -> CommandResult {
     let options = Options::new(&command)?;
     let done = Done::ok(format!("{} completed", flavor.verb()));
-    let reference = wire_text(s, &command.reference)?;
-    let texts = command
+    // A reference or pattern that is not valid text matches nothing.
+    let Ok(reference) = wire_text(s, &command.reference) else {
+        return Ok(done);
+    };
+    let Ok(texts) = command
         .patterns
         .iter()
         .map(|raw| wire_text(s, raw))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return Ok(done);
+    };
     if !options.extended && texts.iter().all(String::is_empty) {
         write_root(s, flavor.verb(), &reference);
         return Ok(done);
@@ -443,11 +449,17 @@ fn write_entries(
 }
 
 pub async fn lsub(s: &mut Session, command: LsubCommand) -> CommandResult {
-    let reference = wire_text(s, &command.reference)?;
-    let pattern_text = wire_text(s, &command.pattern)?;
+    let done = Done::ok("LSUB completed");
+    // A reference or pattern that is not valid text matches nothing.
+    let (Ok(reference), Ok(pattern_text)) = (
+        wire_text(s, &command.reference),
+        wire_text(s, &command.pattern),
+    ) else {
+        return Ok(done);
+    };
     if pattern_text.is_empty() {
         write_root(s, "LSUB", &reference);
-        return Ok(Done::ok("LSUB completed"));
+        return Ok(done);
     }
     let pattern = pattern(&reference, &pattern_text)?;
     let user = user(s)?;
@@ -472,7 +484,7 @@ pub async fn lsub(s: &mut Session, command: LsubCommand) -> CommandResult {
     for superior in implied {
         write_entry(s, "LSUB", &["\\Noselect"], superior, false);
     }
-    Ok(Done::ok("LSUB completed"))
+    Ok(done)
 }
 
 #[cfg(test)]

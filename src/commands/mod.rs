@@ -15,10 +15,11 @@ mod pattern;
 mod quota;
 mod search;
 mod select;
+mod sort;
 mod store;
 mod updates;
 
-use crate::proto::response::{CommandResult, Done};
+use crate::proto::response::{CommandResult, Done, Untagged};
 use crate::proto::{CommandBody, SequenceSet, mutf7};
 use crate::session::Session;
 use crate::session::state::{Selection, State, User};
@@ -41,8 +42,9 @@ pub enum Flow {
 /// allows it.
 pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow) {
     use CommandBody::*;
-    if body.enables_condstore() {
+    if body.enables_condstore() && !s.extensions.condstore {
         s.extensions.condstore = true;
+        announce_highest_modseq(s, &body);
     }
     let result = match body {
         Capability => any::capability(s),
@@ -64,6 +66,7 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         Copy(command) => copy::transfer(s, Transfer::Copy, command).await,
         Move(command) => copy::transfer(s, Transfer::Move, command).await,
         Search(command) => search::search(s, command).await,
+        Sort(command) => sort::sort(s, command).await,
         Create(command) => mailbox::create(s, command).await,
         Delete { mailbox } => mailbox::delete(s, &mailbox).await,
         Rename(command) => mailbox::rename(s, command).await,
@@ -91,6 +94,20 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
     (result, flow)
 }
 
+/// RFC 7162 §3.1: the first CONDSTORE enabling command of a session with a
+/// mailbox selected gets `* OK [HIGHESTMODSEQ n]`, which the client would
+/// otherwise only have had from a SELECT (CONDSTORE). SELECT and EXAMINE
+/// send it in their own responses.
+fn announce_highest_modseq(s: &mut Session, body: &CommandBody) {
+    if matches!(body, CommandBody::Select(_) | CommandBody::Examine(_)) {
+        return;
+    }
+    if let Some(modseq) = s.state.selection().map(|selection| selection.modseq) {
+        let code = crate::proto::response::Code::HighestModSeq(modseq);
+        s.send(Untagged::Condition(Done::ok("Highest").with_code(code)));
+    }
+}
+
 /// STARTTLS and COMPRESS change the stream once their OK is sent.
 fn switch_on_success(result: CommandResult, flow: Flow) -> (CommandResult, Flow) {
     let flow = if result.is_ok() { flow } else { Flow::Continue };
@@ -99,12 +116,23 @@ fn switch_on_success(result: CommandResult, flow: Flow) -> (CommandResult, Flow)
 
 /// Decodes a mailbox name or LIST pattern from the wire: modified UTF-7,
 /// or plain UTF-8 once the client enabled UTF8=ACCEPT (RFC 6855 §3).
+/// Text that is neither names no mailbox: a NO, not a BAD, because the
+/// command itself is well-formed and clients take BAD for a protocol
+/// failure (some drop the connection).
 fn wire_text(s: &Session, raw: &[u8]) -> Result<String, Done> {
-    if s.extensions.utf8 {
-        String::from_utf8(raw.to_vec()).map_err(|_| Done::bad("Mailbox name is not valid UTF-8"))
+    let decoded = if s.extensions.utf8 {
+        String::from_utf8(raw.to_vec()).ok()
     } else {
-        mutf7::decode(raw).map_err(|_| Done::bad("Invalid modified UTF-7 in mailbox name"))
-    }
+        mutf7::decode(raw).ok()
+    };
+    decoded.ok_or_else(|| {
+        let encoding = if s.extensions.utf8 {
+            "UTF-8"
+        } else {
+            "modified UTF-7"
+        };
+        Done::no(format!("No such mailbox: the name is not valid {encoding}"))
+    })
 }
 
 /// A missing target mailbox is `NO [TRYCREATE]` for APPEND, COPY and MOVE

@@ -37,14 +37,17 @@ pub async fn get_quota_root(s: &mut Session, raw_name: &[u8]) -> CommandResult {
             store.quota(user.id)
         })
         .await?;
-    let response = quota_response(&quota);
+    // Without any limit there is no quota to speak of: no QUOTAROOT line
+    // either, as in Dovecot. A `* QUOTAROOT INBOX` without roots made
+    // Roundcube draw an empty 0% bar.
+    let Some(response) = quota_response(&quota) else {
+        return Ok(Done::ok("No quota"));
+    };
     s.send(Untagged::QuotaRoot {
         mailbox: name.as_str().to_owned(),
-        roots: response.iter().map(|_| ROOT.to_owned()).collect(),
+        roots: vec![ROOT.to_owned()],
     });
-    if let Some(response) = response {
-        s.send(response);
-    }
+    s.send(response);
     Ok(Done::ok("GETQUOTAROOT completed"))
 }
 

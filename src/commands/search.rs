@@ -15,50 +15,64 @@ use crate::store::{Access, DateCmp, SearchQuery, SystemFlags};
 
 pub async fn search(s: &mut Session, command: SearchCommand) -> CommandResult {
     let (uid, criteria) = (command.uid, &command.criteria);
-    let returns = command
-        .return_options
-        .as_deref()
-        .map(ReturnOptions::parse)
-        .transpose()?;
-    if let Some(charset) = &command.charset
-        && !["UTF-8", "US-ASCII"]
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(charset))
-    {
-        return Err(Done::no(format!("Unsupported charset {charset}")).with_code(Code::BadCharset));
+    let returns = ReturnOptions::parse_optional(command.return_options.as_deref())?;
+    if let Some(charset) = &command.charset {
+        check_charset(charset)?;
     }
+    let found = find(s, criteria).await?;
     let selection = selected(s)?;
-    let query = to_query(criteria, selection)?;
-    let mailbox = selection.mailbox;
-    let found = s
-        .store(Access::Read, move |store| store.search(mailbox, &query))
-        .await?;
-    let selection = selected(s)?;
-    // Only messages this session has been told about, as UIDs or numbers.
-    let mut results = Vec::with_capacity(found.len());
-    let mut highest_modseq = 0;
-    for (found_uid, modseq) in found {
-        if let Some(seq) = selection.seq_of(found_uid) {
-            results.push(if uid { found_uid } else { seq });
-            highest_modseq = highest_modseq.max(modseq);
-        }
-    }
-    // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ found.
-    let modseq = (criteria.uses_modseq() && !results.is_empty()).then_some(highest_modseq);
+    // Only messages this session has been told about, as UIDs or numbers,
+    // with their MODSEQs.
+    let matched: Vec<(u32, u64)> = found
+        .into_iter()
+        .filter_map(|(found_uid, modseq)| {
+            let seq = selection.seq_of(found_uid)?;
+            Some((if uid { found_uid } else { seq }, modseq))
+        })
+        .collect();
+    let with_modseq = criteria.uses_modseq();
     let response = match returns {
-        None => Untagged::Search {
-            numbers: results,
-            modseq,
-        },
-        Some(returns) => Untagged::Esearch(esearch(s, uid, &returns, results, modseq)),
+        None => {
+            // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ.
+            let highest = matched.iter().map(|&(_, modseq)| modseq).max();
+            Untagged::Search {
+                numbers: matched.iter().map(|&(n, _)| n).collect(),
+                modseq: highest.filter(|_| with_modseq),
+            }
+        }
+        Some(returns) => Untagged::Esearch(esearch(s, uid, &returns, &matched, with_modseq)),
     };
     s.send(response);
     let verb = if uid { "UID SEARCH" } else { "SEARCH" };
     Ok(Done::ok(format!("{verb} completed")))
 }
 
-/// RFC 4731 `SEARCH RETURN (...)` options.
-struct ReturnOptions {
+/// SEARCH's CHARSET (and SORT's): the ones whose text is UTF-8.
+pub(super) fn check_charset(charset: &str) -> Result<(), Done> {
+    if ["UTF-8", "US-ASCII"]
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(charset))
+    {
+        Ok(())
+    } else {
+        Err(Done::no(format!("Unsupported charset {charset}")).with_code(Code::BadCharset))
+    }
+}
+
+/// The UIDs (with MODSEQs, ascending) of the selected mailbox's messages
+/// that match `criteria`; the caller keeps those the session knows.
+pub(super) async fn find(s: &mut Session, criteria: &SearchKey) -> Result<Vec<(u32, u64)>, Done> {
+    let selection = selected(s)?;
+    let query = to_query(criteria, selection)?;
+    let mailbox = selection.mailbox;
+    Ok(
+        s.store(Access::Read, move |store| store.search(mailbox, &query))
+            .await?,
+    )
+}
+
+/// RFC 4731 `SEARCH RETURN (...)` options (and RFC 5267's for SORT).
+pub(super) struct ReturnOptions {
     min: bool,
     max: bool,
     count: bool,
@@ -66,6 +80,11 @@ struct ReturnOptions {
 }
 
 impl ReturnOptions {
+    /// `None` without RETURN.
+    pub(super) fn parse_optional(options: Option<&[String]>) -> Result<Option<Self>, Done> {
+        options.map(ReturnOptions::parse).transpose()
+    }
+
     /// `RETURN ()` means `RETURN (ALL)`; SAVE (RFC 5182) is not offered.
     fn parse(options: &[String]) -> Result<ReturnOptions, Done> {
         let mut returns = ReturnOptions {
@@ -93,22 +112,40 @@ impl ReturnOptions {
 
 /// `* ESEARCH (TAG "t") [UID] MIN a MAX b COUNT n ALL set [MODSEQ m]`:
 /// what RETURN asked for; MIN, MAX and ALL are left out when nothing
-/// matched (RFC 4731 §3.1).
-fn esearch(
+/// matched (RFC 4731 §3.1). `matched` holds numbers (or UIDs) with their
+/// MODSEQs, in the order to report: ascending for SEARCH, sorted for SORT
+/// (whose MIN and MAX are its first and last, RFC 5267 §3.1).
+pub(super) fn esearch(
     s: &Session,
     uid: bool,
     returns: &ReturnOptions,
-    results: Vec<u32>,
-    modseq: Option<u64>,
+    matched: &[(u32, u64)],
+    with_modseq: bool,
 ) -> Esearch {
+    let (first, last) = (matched.first(), matched.last());
+    // RFC 4731 §3.2: the MODSEQ of what is returned: of the MIN or MAX
+    // message alone, of both, or of every message matched.
+    let returned: Vec<&(u32, u64)> = if returns.all || returns.count {
+        matched.iter().collect()
+    } else {
+        [first.filter(|_| returns.min), last.filter(|_| returns.max)]
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    let modseq = returned.iter().map(|&&(_, modseq)| modseq).max();
     Esearch {
         tag: s.current_tag.clone(),
         uid,
-        min: results.first().copied().filter(|_| returns.min),
-        max: results.last().copied().filter(|_| returns.max),
-        count: returns.count.then_some(results.len()),
-        all: if returns.all { results } else { Vec::new() },
-        modseq,
+        min: first.map(|&(n, _)| n).filter(|_| returns.min),
+        max: last.map(|&(n, _)| n).filter(|_| returns.max),
+        count: returns.count.then_some(matched.len()),
+        all: if returns.all {
+            matched.iter().map(|&(n, _)| n).collect()
+        } else {
+            Vec::new()
+        },
+        modseq: modseq.filter(|_| with_modseq),
     }
 }
 

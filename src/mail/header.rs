@@ -142,8 +142,10 @@ pub(crate) fn last<'a>(fields: &[Field<'a>], name: &str) -> Option<Field<'a>> {
 
 /// HEADER.FIELDS (`keep` = true) or HEADER.FIELDS.NOT (`keep` = false):
 /// the matching fields in their original order and form (folded lines
-/// kept), followed by the blank line, which RFC 3501 includes even when no
-/// field matches.
+/// kept), followed by the blank line, which RFC 3501 §6.4.5 includes even
+/// when no field matches, "except in the case of a message which has no
+/// body and no blank line": a header block that runs to the end of the
+/// message without one.
 pub(crate) fn filter(block: &[u8], names: &[String], keep: bool) -> Vec<u8> {
     let mut out = Vec::new();
     for f in fields(block) {
@@ -157,8 +159,24 @@ pub(crate) fn filter(block: &[u8], names: &[String], keep: bool) -> Vec<u8> {
             }
         }
     }
-    out.extend_from_slice(b"\r\n");
+    if ends_with_blank_line(block) {
+        out.extend_from_slice(b"\r\n");
+    }
     out
+}
+
+/// Whether a header block has the blank line that separates it from a
+/// body (which may be empty), rather than running to its end.
+fn ends_with_blank_line(block: &[u8]) -> bool {
+    let mut pos = 0;
+    while pos < block.len() {
+        let (content_end, next) = line_at(block, pos);
+        if content_end == pos {
+            return true;
+        }
+        pos = next;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -202,8 +220,11 @@ mod tests {
         assert_eq!(f[3].raw, b"last: no newline");
         assert_eq!(
             filter(b"last: x", &["LAST".to_string()], true),
-            b"last: x\r\n\r\n"
+            b"last: x\r\n",
+            "no body and no blank line: none added"
         );
+        assert_eq!(filter(b"a: 1\n\n", &["A".to_string()], true), b"a: 1\n\r\n");
+        assert_eq!(filter(b"\r\n", &["A".to_string()], true), b"\r\n");
         assert_eq!(trim(b"  "), b"");
         assert_eq!(unfold(b" \t a\r\n\tb\nc"), b"a\tbc");
     }

@@ -15,6 +15,8 @@ mod parser;
 pub mod search_text;
 mod section;
 mod serial;
+pub mod sort_fields;
+pub mod subject;
 
 #[cfg(test)]
 mod golden_tests;
@@ -35,6 +37,7 @@ pub fn new_message(raw: &[u8], flags: Flags, internal_date: DateTime<FixedOffset
         internal_date,
         index: index_message(&raw).to_bytes(),
         search: search_text::extract(&raw),
+        sort: sort_fields::extract(&raw),
         raw,
     }
 }

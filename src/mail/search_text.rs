@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message, MessageParser, PartType};
 
+use crate::mail::address;
 use crate::store::search::SearchText;
 
 /// Nested message/rfc822 levels followed.
@@ -32,22 +33,76 @@ pub fn extract(raw: &[u8]) -> SearchText {
     text
 }
 
+/// Fields holding addresses, which SEARCH FROM/TO/CC/BCC match also in
+/// their normalised form.
+const ADDRESS_FIELDS: [&str; 6] = ["from", "sender", "reply-to", "to", "cc", "bcc"];
+
 fn header_lines(message: &Message) -> String {
     let raw = message.raw_message();
     let mut out = String::new();
     for header in message.headers() {
         let (start, end) = (header.offset_start as usize, header.offset_end as usize);
         let value = raw.get(start..end.max(start)).unwrap_or_default();
-        out.push_str(&header.name.as_str().to_lowercase());
-        out.push_str(": ");
-        out.push_str(&decode_value(value));
-        out.push('\n');
+        let name = header.name.as_str().to_lowercase();
+        push_line(&mut out, &name, &decode_value(value));
+        if ADDRESS_FIELDS.contains(&name.as_str()) {
+            let addresses = normalised_addresses(value);
+            if !addresses.is_empty() {
+                push_line(&mut out, &name, &addresses);
+            }
+        }
     }
     out
 }
 
+fn push_line(out: &mut String, name: &str, value: &str) {
+    out.push_str(name);
+    out.push_str(": ");
+    out.push_str(value);
+    out.push('\n');
+}
+
+/// The addresses of an address field as people write them, `Display Name
+/// <local@domain>`, with comments and folding whitespace gone and display
+/// names decoded, so that `<user (comment)@ (comment) example.org>` is
+/// found as `user@example.org`.
+fn normalised_addresses(raw: &[u8]) -> String {
+    let mut addresses = Vec::new();
+    for item in address::parse_list(raw) {
+        let address::Item::Mailbox {
+            name,
+            mailbox,
+            host,
+            ..
+        } = item
+        else {
+            continue;
+        };
+        let mailbox = String::from_utf8_lossy(&mailbox);
+        let spec = if host == address::MISSING_DOMAIN {
+            mailbox.into_owned()
+        } else {
+            format!("{mailbox}@{}", String::from_utf8_lossy(&host))
+        };
+        addresses.push(match name {
+            Some(name) => format!("{} <{spec}>", decode_value(&name)),
+            None => spec,
+        });
+    }
+    addresses.join(", ")
+}
+
 /// Unfolds a raw header value and decodes its encoded words.
-fn decode_value(raw: &[u8]) -> String {
+pub(crate) fn decode_value(raw: &[u8]) -> String {
+    // The parser reads up to the end of the field's line.
+    let mut owned;
+    let raw = if raw.ends_with(b"\n") {
+        raw
+    } else {
+        owned = raw.to_vec();
+        owned.extend_from_slice(b"\r\n");
+        &owned
+    };
     match MessageStream::new(raw).parse_unstructured() {
         HeaderValue::Text(text) => text.into_owned(),
         _ => String::from_utf8_lossy(raw)
@@ -141,6 +196,26 @@ mod tests {
         );
         assert_eq!(text.sent_date, NaiveDate::from_ymd_opt(2026, 2, 3));
         assert_eq!(text.body.trim(), "body");
+    }
+
+    /// SEARCH FROM/TO/CC/BCC find an address as written and as it is
+    /// meant: comments and folding whitespace removed, names decoded.
+    #[test]
+    fn address_fields_are_also_searchable_normalised() {
+        let raw = b"From: <user-from (comment)@ (comment) domain.org>\r\nTo: \"Smith, John\" <j@x.org>,\r\n =?UTF-8?Q?J=C3=BCrgen?= <jg (home) @y.org>\r\nCc: undisclosed-recipients:;\r\nSubject: <a (b)@c>\r\n\r\nbody\r\n";
+        let headers = extract(raw).headers;
+        let lines: Vec<&str> = headers.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "from: <user-from (comment)@ (comment) domain.org>",
+                "from: user-from@domain.org",
+                "to: \"Smith, John\" <j@x.org>, Jürgen <jg (home) @y.org>",
+                "to: Smith, John <j@x.org>, Jürgen <jg@y.org>",
+                "cc: undisclosed-recipients:;",
+                "subject: <a (b)@c>",
+            ]
+        );
     }
 
     #[test]

@@ -85,23 +85,24 @@ fn message_text<'a>(msg: &Node, raw: &'a [u8], text: &SectionText) -> Option<Cow
 }
 
 /// Follows a part path. Part 1 of a non-multipart message is the message
-/// itself, which has no sub-parts of its own.
+/// itself; likewise part 1 of a single (non-message) part is that part, so
+/// `n.1`, `n.1.1`, ... all name part `n`, as in Dovecot.
 fn resolve<'n>(root: &'n Node, path: &[u32]) -> Option<&'n Node> {
     let mut msg = root; // the message whose parts we are numbering
     let mut found = None;
     for (i, &n) in path.iter().enumerate() {
         let index = usize::try_from(n).ok()?.checked_sub(1)?;
-        let (part, own) = match &msg.kind {
-            NodeKind::Multipart(children) => (children.get(index)?, false),
-            _ if index == 0 => (msg, true),
+        let part = match &msg.kind {
+            NodeKind::Multipart(children) => children.get(index)?,
+            _ if index == 0 => msg,
             _ => return None,
         };
         if i + 1 < path.len() {
+            // A message part numbers the parts of its message; a multipart
+            // its children; a leaf only itself (found again as index 0).
             msg = match &part.kind {
                 NodeKind::Message(inner) => inner,
-                NodeKind::Multipart(_) if !own => part,
-                // A leaf has no sub-parts.
-                _ => return None,
+                _ => part,
             };
         }
         found = Some(part);
@@ -172,7 +173,8 @@ mod tests {
         assert_eq!(get(raw, &[1], Some(SectionText::Header)), None);
         assert_eq!(get(raw, &[1], Some(SectionText::Text)), None);
         assert_eq!(get(raw, &[2], None), None);
-        assert_eq!(get(raw, &[1, 1], None), None);
+        assert_eq!(get(raw, &[1, 1], None).as_deref(), Some("body\r\n"));
+        assert_eq!(get(raw, &[1, 2], None), None);
         assert_eq!(get(raw, &[0], None), None);
     }
 
@@ -226,7 +228,10 @@ mod tests {
             Some("Content-Type: text/html\r\n\r\n")
         );
         assert_eq!(g(&[2, 3], None), None);
-        assert_eq!(g(&[2, 1, 1], None), None);
+        // A single part's part 1 is itself, at any depth (Dovecot too).
+        assert_eq!(g(&[2, 1, 1], None).as_deref(), Some("in1"));
+        assert_eq!(g(&[1, 1, 1], None).as_deref(), Some("one"));
+        assert_eq!(g(&[2, 1, 2], None), None);
         // A message/rfc822 whose message is not multipart: n.1 is its body.
         assert_eq!(
             g(&[3], Some(SectionText::Header)).as_deref(),
@@ -282,6 +287,10 @@ mod tests {
         );
         assert_eq!(get(raw, &[], Some(SectionText::Text)).as_deref(), Some(""));
         assert_eq!(get(raw, &[1], None).as_deref(), Some(""));
+        assert_eq!(
+            get(raw, &[], Some(SectionText::HeaderFieldsNot(fields(&["x"])))).as_deref(),
+            Some("Subject: only\r\n")
+        );
         let raw = b"Subject: no newline";
         assert_eq!(
             get(raw, &[], Some(SectionText::Header)).as_deref(),
@@ -294,7 +303,8 @@ mod tests {
                 Some(SectionText::HeaderFields(fields(&["subject"])))
             )
             .as_deref(),
-            Some("Subject: no newline\r\n\r\n")
+            Some("Subject: no newline\r\n"),
+            "RFC 3501 §6.4.5: no blank line when the message has none"
         );
     }
 

@@ -73,6 +73,7 @@ pub enum CommandBody {
     Expunge,
     UidExpunge(SequenceSet),
     Search(SearchCommand),
+    Sort(SortCommand),
     Fetch(FetchCommand),
     Store(StoreCommand),
     Copy(CopyCommand),
@@ -160,6 +161,40 @@ pub struct SearchCommand {
     pub return_options: Option<Vec<String>>,
 }
 
+/// SORT and UID SORT (RFC 5256, with RFC 5957's DISPLAYFROM/DISPLAYTO and
+/// RFC 5267's RETURN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortCommand {
+    pub uid: bool,
+    /// At least one.
+    pub keys: Vec<SortKey>,
+    pub charset: String,
+    /// The top-level key list is always a `SearchKey::And`.
+    pub criteria: SearchKey,
+    /// ESORT `RETURN (...)`, upper-cased; `Some(vec![])` for `RETURN ()`.
+    pub return_options: Option<Vec<String>>,
+}
+
+/// One sort criterion; `reverse` turns its order around.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub reverse: bool,
+    pub criterion: SortCriterion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortCriterion {
+    Arrival,
+    Cc,
+    Date,
+    From,
+    Size,
+    Subject,
+    To,
+    DisplayFrom,
+    DisplayTo,
+}
+
 /// FETCH and UID FETCH (RFC 3501 §6.4.5, RFC 7162 modifiers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchCommand {
@@ -231,6 +266,7 @@ impl CommandBody {
             Expunge => "EXPUNGE",
             UidExpunge(_) => "UID EXPUNGE",
             Search(c) => pick(c.uid, "UID SEARCH", "SEARCH"),
+            Sort(c) => pick(c.uid, "UID SORT", "SORT"),
             Fetch(c) => pick(c.uid, "UID FETCH", "FETCH"),
             Store(c) => pick(c.uid, "UID STORE", "STORE"),
             Copy(c) => pick(c.uid, "UID COPY", "COPY"),
@@ -239,13 +275,15 @@ impl CommandBody {
     }
 
     /// RFC 3501 §7.4.1: no EXPUNGE response while answering FETCH, STORE
-    /// or SEARCH. Their UID forms are fine, except a UID SEARCH whose
-    /// criteria use sequence numbers (RFC 7162 §3.2.10).
+    /// or SEARCH (or SORT, which answers in sequence numbers too). Their
+    /// UID forms are fine, except one whose criteria use sequence numbers
+    /// (RFC 7162 §3.2.10).
     pub fn allows_expunge(&self) -> bool {
         match self {
             CommandBody::Fetch(c) => c.uid,
             CommandBody::Store(c) => c.uid,
             CommandBody::Search(c) => c.uid && !c.criteria.uses_sequence_numbers(),
+            CommandBody::Sort(c) => c.uid && !c.criteria.uses_sequence_numbers(),
             _ => true,
         }
     }
@@ -265,6 +303,7 @@ impl CommandBody {
             }
             CommandBody::Store(c) => c.unchanged_since.is_some(),
             CommandBody::Search(c) => c.criteria.uses_modseq(),
+            CommandBody::Sort(c) => c.criteria.uses_modseq(),
             _ => false,
         }
     }

@@ -197,6 +197,12 @@ pub enum Untagged {
         numbers: Vec<u32>,
         modseq: Option<u64>,
     },
+    /// `* SORT n... [(MODSEQ m)]` (RFC 5256; MODSEQ as for SEARCH, RFC
+    /// 7162 §3.1.5), numbers in sort order.
+    Sort {
+        numbers: Vec<u32>,
+        modseq: Option<u64>,
+    },
     /// `* ESEARCH (TAG "t") [UID] ...` (RFC 4731).
     Esearch(Esearch),
     /// `* STATUS name (ITEM value ...)`.
@@ -303,8 +309,12 @@ impl Untagged {
                 text(&encode::uid_set(uids));
             }
             Untagged::Fetch(fetch) => fetch.encode(out),
-            Untagged::Search { numbers, modseq } => {
-                text("SEARCH");
+            Untagged::Search { numbers, modseq } | Untagged::Sort { numbers, modseq } => {
+                text(if matches!(self, Untagged::Sort { .. }) {
+                    "SORT"
+                } else {
+                    "SEARCH"
+                });
                 for n in numbers {
                     text(&format!(" {n}"));
                 }
@@ -530,6 +540,20 @@ mod tests {
                     modseq: Some(9),
                 },
                 "* SEARCH 2 5 (MODSEQ 9)\r\n",
+            ),
+            (
+                Untagged::Sort {
+                    numbers: vec![5, 2, 3],
+                    modseq: None,
+                },
+                "* SORT 5 2 3\r\n",
+            ),
+            (
+                Untagged::Sort {
+                    numbers: vec![],
+                    modseq: None,
+                },
+                "* SORT\r\n",
             ),
             (
                 Untagged::Search {

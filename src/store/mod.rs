@@ -10,6 +10,7 @@ pub mod calls;
 pub mod names;
 pub mod notify;
 pub mod search;
+pub mod sort;
 pub mod sqlite;
 
 use std::ops::RangeInclusive;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use calls::Access;
 pub use search::{DateCmp, SearchQuery};
+pub use sort::{SortFields, SortRow};
 
 pub use names::{DELIMITER, MailboxName};
 
@@ -300,6 +302,8 @@ pub struct NewMessage {
     pub index: Vec<u8>,
     /// Decoded text for SEARCH.
     pub search: search::SearchText,
+    /// What SORT and THREAD read.
+    pub sort: sort::SortFields,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,6 +435,9 @@ pub trait MailStore: Send + Sync + 'static {
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged>;
     /// (UID, MODSEQ) of the messages matching `query`, ascending by UID.
     fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>>;
+    /// What SORT and THREAD need of the messages `uids` (ascending) that
+    /// still exist, in UID order.
+    fn sort_rows(&self, mailbox: MailboxId, uids: &[u32]) -> StoreResult<Vec<SortRow>>;
     /// UIDs expunged after `modseq` (QRESYNC's VANISHED (EARLIER)), within
     /// `within` when given, ascending.
     fn vanished_since(

@@ -24,6 +24,7 @@ pub mod quota;
 pub mod search;
 pub mod select;
 pub mod sequence;
+pub mod sort;
 pub mod store;
 
 pub use command::parse_command;

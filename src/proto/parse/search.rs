@@ -154,7 +154,8 @@ fn modseq(i: &[u8]) -> PResult<'_, SearchKey> {
 
 /// `search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP
 /// search-return-opt)] ")"` (options upper-cased)
-fn return_opts(i: &[u8]) -> PResult<'_, Vec<String>> {
+/// ` RETURN (...)` of SEARCH (RFC 4731) and SORT (RFC 5267).
+pub fn return_opts(i: &[u8]) -> PResult<'_, Vec<String>> {
     let (rest, _) = tag_no_case(&b" RETURN "[..])(i)?;
     expect("Invalid RETURN options", paren_list(true, atom_upper)).parse(rest)
 }
@@ -172,22 +173,29 @@ pub fn search_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
         }
         Err(_) => (rest, None),
     };
-    let (mut rest, first) = search_key(rest)?;
+    let (rest, criteria) = search_program(rest)?;
+    Ok((
+        rest,
+        CommandBody::Search(SearchCommand {
+            uid,
+            charset,
+            criteria,
+            return_options,
+        }),
+    ))
+}
+
+/// `search-key *(SP search-key)`, as one `SearchKey::And` (SEARCH, SORT
+/// and THREAD end with it).
+pub fn search_program(i: &[u8]) -> PResult<'_, SearchKey> {
+    let (mut rest, first) = search_key(i)?;
     let mut keys = vec![first];
     while let Some(after) = rest.strip_prefix(b" ") {
         let (r, key) = search_key(after)?;
         keys.push(key);
         rest = r;
     }
-    Ok((
-        rest,
-        CommandBody::Search(SearchCommand {
-            uid,
-            charset,
-            criteria: SearchKey::And(keys),
-            return_options,
-        }),
-    ))
+    Ok((rest, SearchKey::And(keys)))
 }
 
 #[cfg(test)]

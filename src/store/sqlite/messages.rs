@@ -55,6 +55,7 @@ pub fn append(
         .execute(params![body, &message.index])?;
     tx.prepare_cached("INSERT INTO search_pending (id, headers, body) VALUES (?1, ?2, ?3)")?
         .execute(params![body, &message.search.headers, &message.search.body])?;
+    super::sort::insert(tx, body, &message.sort)?;
     let date = &message.internal_date;
     tx.prepare_cached(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,

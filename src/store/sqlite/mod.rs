@@ -11,6 +11,7 @@ mod mailboxes;
 mod messages;
 mod schema;
 mod search;
+mod sort;
 mod users;
 mod wal;
 mod writer;
@@ -517,6 +518,10 @@ impl MailStore for SqliteStore {
 
     fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>> {
         self.read(|tx| search::search(tx, mailbox, query))
+    }
+
+    fn sort_rows(&self, mailbox: MailboxId, uids: &[u32]) -> StoreResult<Vec<SortRow>> {
+        self.read(|tx| sort::rows(tx, mailbox, uids))
     }
 
     fn vanished_since(

@@ -193,6 +193,27 @@ const MIGRATIONS: &[&str] = &[
                            JOIN mailboxes b ON b.id = m.mailbox_id
                           WHERE b.user_id = users.id);
     "#,
+    // 8: what SORT and THREAD read, per body (store/sort.rs), so that they
+    // never parse message octets. Bodies stored before have no row here;
+    // SORT extracts their fields from the octets.
+    r#"
+    CREATE TABLE sort_fields (
+        id INTEGER PRIMARY KEY, -- bodies.id
+        base_subject TEXT NOT NULL,
+        subject_is_reply INTEGER NOT NULL,
+        sent_at INTEGER,
+        from_mailbox TEXT NOT NULL,
+        to_mailbox TEXT NOT NULL,
+        cc_mailbox TEXT NOT NULL,
+        display_from TEXT NOT NULL,
+        display_to TEXT NOT NULL,
+        message_id TEXT,
+        refs TEXT NOT NULL -- msg-ids separated by spaces
+    ) STRICT;
+    CREATE TRIGGER bodies_sort_delete AFTER DELETE ON bodies BEGIN
+        DELETE FROM sort_fields WHERE id = old.id;
+    END;
+    "#,
 ];
 
 /// Brings the schema up to date.
