@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 mod address;
 mod bodystructure;
+mod date;
 mod envelope;
 mod header;
 mod index;

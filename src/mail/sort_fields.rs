@@ -1,10 +1,8 @@
 //! Extracts what SORT and THREAD read of a message ([`SortFields`]) from
 //! its header, once, when it is stored.
 
-use mail_parser::HeaderValue;
-use mail_parser::parsers::MessageStream;
-
 use crate::mail::address::{self, Item};
+use crate::mail::date;
 use crate::mail::header::{self, Field};
 use crate::mail::search_text::decode_value as decoded;
 use crate::mail::subject;
@@ -33,7 +31,7 @@ pub fn extract(raw: &[u8]) -> SortFields {
     SortFields {
         base_subject: subject::base_subject(&subject_text),
         subject_is_reply: subject::is_reply_or_forward(&subject_text),
-        sent_at: value("date").and_then(sent_at),
+        sent_at: value("date").and_then(date::parse),
         from: from.as_ref().map(Address::mailbox).unwrap_or_default(),
         to: to.as_ref().map(Address::mailbox).unwrap_or_default(),
         cc: cc.as_ref().map(Address::mailbox).unwrap_or_default(),
@@ -41,14 +39,6 @@ pub fn extract(raw: &[u8]) -> SortFields {
         display_to: to.as_ref().map(Address::display).unwrap_or_default(),
         message_id: value("message-id").and_then(|v| msg_ids(v).into_iter().next()),
         references,
-    }
-}
-
-/// The Date: field as UTC seconds, when it parses.
-fn sent_at(value: &[u8]) -> Option<i64> {
-    match MessageStream::new(value).parse_date() {
-        HeaderValue::DateTime(date) if date.is_valid() => Some(date.to_timestamp()),
-        _ => None,
     }
 }
 
@@ -74,29 +64,35 @@ impl Address {
     }
 }
 
-/// The first mailbox of an address list (groups are passed over).
+/// The first address of an address list as ENVELOPE lists it (RFC 5256
+/// sorts by the addr-mailbox of that structure): for a group, its start
+/// marker, whose mailbox is the group's name, as in Dovecot.
 fn first_address(value: &[u8]) -> Option<Address> {
-    address::parse_list(value).into_iter().find_map(|item| {
-        let Item::Mailbox {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    match address::parse_list(value).into_iter().next()? {
+        Item::GroupStart(group) => Some(Address {
+            name: None,
+            mailbox: text(&group),
+            host: None,
+        }),
+        Item::GroupEnd => None,
+        Item::Mailbox {
             name,
             mailbox,
             host,
             ..
-        } = item
-        else {
-            return None;
-        };
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        Some(Address {
+        } => Some(Address {
             name: name.map(|n| decoded(&n)).filter(|n| !n.trim().is_empty()),
             mailbox: if mailbox == address::MISSING_MAILBOX {
                 String::new()
             } else {
                 text(&mailbox)
             },
-            host: (host != address::MISSING_DOMAIN).then(|| text(&host)),
-        })
-    })
+            // MISSING_DOMAIN stays: the ENVELOPE shows it as the host, and
+            // Dovecot sorts by it too.
+            host: Some(text(&host)),
+        }),
+    }
 }
 
 /// The msg-ids (`<left@right>`, brackets kept) of a Message-ID,
@@ -142,8 +138,9 @@ mod tests {
         let fields = extract(raw);
         assert_eq!(fields.from, "Juergen");
         assert_eq!(fields.display_from, "Jürgen");
-        assert_eq!(fields.to, "bob");
-        assert_eq!(fields.display_to, "bob@example.com");
+        // A group first: its name, as the ENVELOPE's group marker has it.
+        assert_eq!(fields.to, "undisclosed");
+        assert_eq!(fields.display_to, "undisclosed");
         assert_eq!(fields.cc, "carol");
         assert_eq!(fields.sent_at, Some(1_770_190_200));
         assert_eq!(fields.message_id.as_deref(), Some("<m2@example.org>"));
@@ -164,7 +161,10 @@ mod tests {
         assert_eq!(fields.message_id, None);
         assert_eq!(fields.references, ["<parent@x>"], "In-Reply-To's first");
         let fields = extract(b"From: nobody\r\nMessage-ID: no brackets@x\r\n\r\n");
-        assert_eq!(fields.display_from, "nobody");
+        assert_eq!(
+            fields.display_from, "nobody@MISSING_DOMAIN",
+            "as ENVELOPE shows it"
+        );
         assert_eq!(fields.message_id, None);
     }
 }
