@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""SORT answers of letterbox and Dovecot side by side on the same messages.
+"""SORT and THREAD answers of letterbox and Dovecot side by side on the
+same messages.
 
 Starts Debian's Dovecot (dovecot-imapd) and letterbox on loopback in a
 temporary directory, APPENDs the same messages with the same INTERNALDATE
@@ -56,6 +57,8 @@ ADDRESSES = [
     "\"\" <empty@example.org>", "Group: a@x.org, b@x.org;",
 ]
 
+THREADS = ["ORDEREDSUBJECT", "REFERENCES", "REFS"]
+
 DATES = [
     "Mon, 5 Jan 2026 09:00:00 +0100", "Mon, 5 Jan 2026 07:30:00 -0100",
     "Sun, 4 Jan 2026 23:00:00 +0000", "broken", None,
@@ -79,9 +82,39 @@ def generated(count, seed=7):
         date = rng.choice(DATES)
         if date:
             headers.append("Date: " + date)
+        headers.extend(thread_headers(rng, n))
         body = "x" * rng.randrange(1, 400)
         out.append(("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode())
     return out
+
+
+def thread_headers(rng, n):
+    """Message-ID, References and In-Reply-To of generated message `n`:
+    chains to earlier messages, missing parents, duplicate and absent ids,
+    loops and references in the wrong order."""
+    headers = []
+    roll = rng.random()
+    if roll < 0.05 and n > 0:
+        headers.append(f"Message-ID: <m{rng.randrange(n)}@x>")  # duplicate
+    elif roll < 0.92:
+        headers.append(f"Message-ID: <m{n}@x>")
+    earlier = lambda: f"<m{rng.randrange(max(n, 1))}@x>"
+    kind = rng.random()
+    if kind < 0.35 and n > 0:
+        chain = sorted({rng.randrange(n) for _ in range(rng.randrange(1, 4))})
+        refs = [f"<m{k}@x>" for k in chain]
+        if rng.random() < 0.2:
+            refs.insert(0, f"<gone{rng.randrange(20)}@x>")
+        if rng.random() < 0.1:
+            refs.reverse()
+        if rng.random() < 0.05:
+            refs.append(f"<m{n}@x>")  # a loop through itself
+        headers.append("References: " + " ".join(refs))
+    elif kind < 0.5 and n > 0:
+        headers.append(f"In-Reply-To: {earlier()} (sent by someone)")
+    elif kind < 0.55:
+        headers.append(f"In-Reply-To: <gone{rng.randrange(20)}@x>")
+    return headers
 
 
 def corpus():
@@ -185,8 +218,8 @@ def fill(port, messages):
     return imap
 
 
-def answer(imap, command):
-    typ, data = imap.uid("SORT", *command.split(" ", 2))
+def answer(imap, verb, command):
+    typ, data = imap.uid(verb, *command.split(" ", 2))
     return typ, (data[0] or b"").decode()
 
 
@@ -204,32 +237,53 @@ def main():
         wait_for(ours_port)
         wait_for(peer_port)
         ours, peer = fill(ours_port, messages), fill(peer_port, messages)
-        for keys in SORTS:
+        commands = [("SORT", keys) for keys in SORTS] + [("THREAD", a) for a in THREADS]
+        for verb, first in commands:
             for criteria in ["ALL", "UNSEEN SUBJECT lunch"]:
-                command = f"{keys} UTF-8 {criteria}"
-                a, b = answer(ours, command), answer(peer, command)
+                command = f"{first} UTF-8 {criteria}"
+                a, b = answer(ours, verb, command), answer(peer, verb, command)
                 same = a == b
                 differences += not same
-                print(f"{'same' if same else 'DIFFERENT'}  UID SORT {command}")
+                print(f"{'same' if same else 'DIFFERENT'}  UID {verb} {command}")
                 if not same:
                     show(a, b, messages)
     finally:
         if server:
             server.terminate()
         subprocess.run(["dovecot", "-c", conf, "stop"], check=False)
-    print(f"{len(messages)} messages, {len(SORTS) * 2} commands, {differences} different")
+    print(f"{len(messages)} messages, {len(commands) * 2} commands, {differences} different")
     sys.exit(1 if differences else 0)
 
 
+def top_level(text):
+    """The top-level threads of a THREAD answer, as strings."""
+    threads, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c == "(":
+            start = i if depth == 0 else start
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                threads.append(text[start:i + 1])
+    return threads
+
+
 def show(ours, peer, messages):
-    """The first place the two orders part, with both messages' headers."""
-    a, b = ours[1].split(), peer[1].split()
+    """The first place the two answers part, with both messages' headers."""
+    if ours[1].startswith("(") and sorted(top_level(ours[1])) == sorted(top_level(peer[1])):
+        print("    the same threads, in another order")
+    tokens = lambda text: text.replace("(", " ( ").replace(")", " ) ").split()
+    a, b = tokens(ours[1]), tokens(peer[1])
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
-            print(f"    at position {i}: letterbox UID {x}, Dovecot UID {y}")
+            print(f"    at token {i}: letterbox {x}, Dovecot {y}")
+            print(f"      letterbox ...{' '.join(a[max(0, i - 12):i + 12])}...")
+            print(f"      Dovecot   ...{' '.join(b[max(0, i - 12):i + 12])}...")
             for uid in (x, y):
-                head = messages[int(uid) - 1].split(b"\r\n\r\n")[0][:300]
-                print(f"      {uid}: {head!r}")
+                if uid.isdigit():
+                    head = messages[int(uid) - 1].split(b"\r\n\r\n")[0][:300]
+                    print(f"      {uid}: {head!r}")
             return
     print(f"    letterbox {ours[0]} {len(a)} results, Dovecot {peer[0]} {len(b)}")
 

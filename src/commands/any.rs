@@ -9,7 +9,7 @@ use crate::session::state::State;
 const BASE_CAPABILITIES: [&str; 5] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE"];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 23] = [
+const SESSION_CAPABILITIES: [&str; 26] = [
     "IDLE",
     "NAMESPACE",
     "UNSELECT",
@@ -22,6 +22,9 @@ const SESSION_CAPABILITIES: [&str; 23] = [
     "SORT",
     "SORT=DISPLAY",
     "ESORT",
+    "THREAD=ORDEREDSUBJECT",
+    "THREAD=REFERENCES",
+    "THREAD=REFS",
     "LIST-EXTENDED",
     "LIST-STATUS",
     "SPECIAL-USE",

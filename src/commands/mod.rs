@@ -17,6 +17,7 @@ mod search;
 mod select;
 mod sort;
 mod store;
+mod thread;
 mod updates;
 
 use crate::proto::response::{CommandResult, Done, Untagged};
@@ -67,6 +68,7 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         Move(command) => copy::transfer(s, Transfer::Move, command).await,
         Search(command) => search::search(s, command).await,
         Sort(command) => sort::sort(s, command).await,
+        Thread(command) => thread::thread(s, command).await,
         Create(command) => mailbox::create(s, command).await,
         Delete { mailbox } => mailbox::delete(s, &mailbox).await,
         Rename(command) => mailbox::rename(s, command).await,

@@ -11,37 +11,14 @@ use super::search::{ReturnOptions, check_charset, esearch, find};
 use super::select::selected;
 use crate::mail::sort_fields;
 use crate::proto::response::{CommandResult, Done, Untagged};
-use crate::proto::{SortCommand, SortCriterion, SortKey};
+use crate::proto::{SearchKey, SortCommand, SortCriterion, SortKey};
 use crate::session::Session;
 use crate::store::{Access, FetchRequest, SortFields, SortRow};
 
 pub async fn sort(s: &mut Session, command: SortCommand) -> CommandResult {
     let returns = ReturnOptions::parse_optional(command.return_options.as_deref())?;
     check_charset(&command.charset)?;
-    let found = find(s, &command.criteria).await?;
-    let mailbox = selected(s)?.mailbox;
-    let uids: Vec<u32> = found.iter().map(|&(uid, _)| uid).collect();
-    let rows = s
-        .store(Access::Read, move |store| store.sort_rows(mailbox, &uids))
-        .await?;
-    let rows = with_fields(s, rows).await?;
-    let selection = selected(s)?;
-    // Only messages this session has been told about.
-    let mut messages: Vec<Message> = rows
-        .into_iter()
-        .filter_map(|(row, fields)| {
-            let seq = selection.seq_of(row.uid)?;
-            let modseq = found
-                .binary_search_by_key(&row.uid, |&(uid, _)| uid)
-                .map_or(0, |i| found[i].1);
-            Some(Message {
-                seq,
-                row,
-                fields,
-                modseq,
-            })
-        })
-        .collect();
+    let mut messages = gather(s, &command.criteria).await?;
     messages.sort_by(|a, b| compare(a, b, &command.keys));
     let uid = command.uid;
     let sorted: Vec<(u32, u64)> = messages
@@ -65,17 +42,46 @@ pub async fn sort(s: &mut Session, command: SortCommand) -> CommandResult {
     Ok(Done::ok(format!("{verb} completed")))
 }
 
-/// One message being sorted.
-struct Message {
-    seq: u32,
-    row: SortRow,
-    fields: SortFields,
-    modseq: u64,
+/// The messages matching `criteria` that this session knows, in sequence
+/// order, with what SORT and THREAD read of them.
+pub(super) async fn gather(s: &mut Session, criteria: &SearchKey) -> Result<Vec<Message>, Done> {
+    let found = find(s, criteria).await?;
+    let mailbox = selected(s)?.mailbox;
+    let uids: Vec<u32> = found.iter().map(|&(uid, _)| uid).collect();
+    let rows = s
+        .store(Access::Read, move |store| store.sort_rows(mailbox, &uids))
+        .await?;
+    let rows = with_fields(s, rows).await?;
+    let selection = selected(s)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(row, fields)| {
+            let seq = selection.seq_of(row.uid)?;
+            let modseq = found
+                .binary_search_by_key(&row.uid, |&(uid, _)| uid)
+                .map_or(0, |i| found[i].1);
+            Some(Message {
+                seq,
+                row,
+                fields,
+                modseq,
+            })
+        })
+        .collect())
+}
+
+/// One message being sorted or threaded.
+pub(super) struct Message {
+    pub seq: u32,
+    pub row: SortRow,
+    pub fields: SortFields,
+    pub modseq: u64,
 }
 
 impl Message {
-    /// RFC 5256 DATE: the sent date, else INTERNALDATE, both in UTC.
-    fn date(&self) -> i64 {
+    /// RFC 5256 DATE (and THREAD's sent date): the sent date, else
+    /// INTERNALDATE, both in UTC.
+    pub fn date(&self) -> i64 {
         self.fields.sent_at.unwrap_or(self.row.arrival)
     }
 }

@@ -18,6 +18,7 @@ mod section;
 mod serial;
 pub mod sort_fields;
 pub mod subject;
+pub mod threads;
 
 #[cfg(test)]
 mod golden_tests;

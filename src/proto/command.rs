@@ -74,6 +74,7 @@ pub enum CommandBody {
     UidExpunge(SequenceSet),
     Search(SearchCommand),
     Sort(SortCommand),
+    Thread(ThreadCommand),
     Fetch(FetchCommand),
     Store(StoreCommand),
     Copy(CopyCommand),
@@ -175,6 +176,23 @@ pub struct SortCommand {
     pub return_options: Option<Vec<String>>,
 }
 
+/// THREAD and UID THREAD (RFC 5256 §3; REFS as Dovecot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadCommand {
+    pub uid: bool,
+    pub algorithm: ThreadAlgorithm,
+    pub charset: String,
+    /// The top-level key list is always a `SearchKey::And`.
+    pub criteria: SearchKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadAlgorithm {
+    OrderedSubject,
+    References,
+    Refs,
+}
+
 /// One sort criterion; `reverse` turns its order around.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SortKey {
@@ -267,6 +285,7 @@ impl CommandBody {
             UidExpunge(_) => "UID EXPUNGE",
             Search(c) => pick(c.uid, "UID SEARCH", "SEARCH"),
             Sort(c) => pick(c.uid, "UID SORT", "SORT"),
+            Thread(c) => pick(c.uid, "UID THREAD", "THREAD"),
             Fetch(c) => pick(c.uid, "UID FETCH", "FETCH"),
             Store(c) => pick(c.uid, "UID STORE", "STORE"),
             Copy(c) => pick(c.uid, "UID COPY", "COPY"),
@@ -275,7 +294,8 @@ impl CommandBody {
     }
 
     /// RFC 3501 §7.4.1: no EXPUNGE response while answering FETCH, STORE
-    /// or SEARCH (or SORT, which answers in sequence numbers too). Their
+    /// or SEARCH (or SORT and THREAD, which answer in sequence numbers
+    /// too). Their
     /// UID forms are fine, except one whose criteria use sequence numbers
     /// (RFC 7162 §3.2.10).
     pub fn allows_expunge(&self) -> bool {
@@ -284,6 +304,7 @@ impl CommandBody {
             CommandBody::Store(c) => c.uid,
             CommandBody::Search(c) => c.uid && !c.criteria.uses_sequence_numbers(),
             CommandBody::Sort(c) => c.uid && !c.criteria.uses_sequence_numbers(),
+            CommandBody::Thread(c) => c.uid && !c.criteria.uses_sequence_numbers(),
             _ => true,
         }
     }
@@ -304,6 +325,7 @@ impl CommandBody {
             CommandBody::Store(c) => c.unchanged_since.is_some(),
             CommandBody::Search(c) => c.criteria.uses_modseq(),
             CommandBody::Sort(c) => c.criteria.uses_modseq(),
+            CommandBody::Thread(c) => c.criteria.uses_modseq(),
             _ => false,
         }
     }

@@ -230,6 +230,46 @@ pub enum Untagged {
         mailbox: String,
         roots: Vec<String>,
     },
+    /// `* THREAD (1 2)(3 (4)(5))...` (RFC 5256).
+    Thread(Vec<Thread>),
+}
+
+/// A thread of a THREAD response: a message (or, at the top, a dummy for a
+/// missing parent: `id` None) and its replies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    pub id: Option<u32>,
+    pub children: Vec<Thread>,
+}
+
+impl Thread {
+    /// `"(" thread-members / thread-nested ")"`.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(b'(');
+        self.encode_members(out);
+        out.push(b')');
+    }
+
+    /// A message followed by its one reply as `1 2`, by several as
+    /// `1 (2)(3)`; a dummy is only its replies `(2)(3)`.
+    fn encode_members(&self, out: &mut Vec<u8>) {
+        let Some(id) = self.id else {
+            self.children.iter().for_each(|c| c.encode(out));
+            return;
+        };
+        out.extend_from_slice(id.to_string().as_bytes());
+        match self.children.as_slice() {
+            [] => {}
+            [only] => {
+                out.push(b' ');
+                only.encode_members(out);
+            }
+            several => {
+                out.push(b' ');
+                several.iter().for_each(|c| c.encode(out));
+            }
+        }
+    }
 }
 
 /// The items of a flag-change FETCH response; absent ones are left out.
@@ -361,6 +401,13 @@ impl Untagged {
                     encode::astring(out, root.as_bytes());
                 }
             }
+            Untagged::Thread(threads) => {
+                text("THREAD");
+                if !threads.is_empty() {
+                    out.push(b' ');
+                }
+                threads.iter().for_each(|t| t.encode(out));
+            }
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -471,6 +518,17 @@ mod tests {
     use super::*;
     use crate::proto::types::Flag;
 
+    fn leaf(id: u32) -> Thread {
+        leaf_with(id, Vec::new())
+    }
+
+    fn leaf_with(id: u32, children: Vec<Thread>) -> Thread {
+        Thread {
+            id: Some(id),
+            children,
+        }
+    }
+
     #[test]
     fn status_lines() {
         let mut out = Vec::new();
@@ -554,6 +612,29 @@ mod tests {
                     modseq: None,
                 },
                 "* SORT\r\n",
+            ),
+            (Untagged::Thread(vec![]), "* THREAD\r\n"),
+            (
+                // RFC 5256 §4's example shape.
+                Untagged::Thread(vec![
+                    leaf_with(
+                        2,
+                        vec![leaf_with(
+                            3,
+                            vec![
+                                leaf(6),
+                                leaf_with(4, vec![leaf(23)]),
+                                leaf_with(44, vec![leaf(7), leaf(96)]),
+                            ],
+                        )],
+                    ),
+                    Thread {
+                        id: None,
+                        children: vec![leaf(8), leaf(9)],
+                    },
+                    leaf(10),
+                ]),
+                "* THREAD (2 3 (6)(4 23)(44 (7)(96)))((8)(9))(10)\r\n",
             ),
             (
                 Untagged::Search {

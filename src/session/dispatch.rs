@@ -35,8 +35,8 @@ fn needs(body: &CommandBody) -> Needs {
         | Append(_)
         | Idle
         | Compress { .. } => Needs::Authenticated,
-        Check | Close | Unselect | Expunge | UidExpunge(_) | Search(_) | Sort(_) | Fetch(_)
-        | Store(_) | Copy(_) | Move(_) => Needs::Selected,
+        Check | Close | Unselect | Expunge | UidExpunge(_) | Search(_) | Sort(_) | Thread(_)
+        | Fetch(_) | Store(_) | Copy(_) | Move(_) => Needs::Selected,
     }
 }
 

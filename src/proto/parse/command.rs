@@ -22,6 +22,7 @@ use crate::proto::parse::select::select_args;
 use crate::proto::parse::sequence::sequence_set;
 use crate::proto::parse::sort::sort_args;
 use crate::proto::parse::store::store_args;
+use crate::proto::parse::thread::thread_args;
 use crate::proto::types::{Tag, is_tag_char};
 
 /// Parses one complete framed command: its line(s) including the final CRLF,
@@ -132,19 +133,22 @@ fn command_body(i: &[u8]) -> PResult<'_, CommandBody> {
             let (r, sub) = expect("Missing UID command", atom_upper).parse(r)?;
             uid_command(r, &sub, true)
         }
-        "FETCH" | "SEARCH" | "SORT" | "STORE" | "COPY" | "MOVE" => uid_command(rest, &name, false),
+        "FETCH" | "SEARCH" | "SORT" | "THREAD" | "STORE" | "COPY" | "MOVE" => {
+            uid_command(rest, &name, false)
+        }
         _ => failure(i, "Unknown command"),
     }
 }
 
 /// The commands that may follow `UID`: COPY, MOVE, FETCH, SEARCH, SORT,
-/// STORE and (with `uid`) EXPUNGE.
+/// THREAD, STORE and (with `uid`) EXPUNGE.
 fn uid_command<'a>(i: &'a [u8], name: &str, uid: bool) -> PResult<'a, CommandBody> {
     use CommandBody as C;
     match name {
         "FETCH" => fetch_args(i, uid),
         "SEARCH" => search_args(i, uid),
         "SORT" => sort_args(i, uid),
+        "THREAD" => thread_args(i, uid),
         "STORE" => store_args(i, uid),
         "COPY" => map(|i| copy_args(i, uid), C::Copy).parse(i),
         "MOVE" => map(|i| copy_args(i, uid), C::Move).parse(i),

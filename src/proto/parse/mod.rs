@@ -26,6 +26,7 @@ pub mod select;
 pub mod sequence;
 pub mod sort;
 pub mod store;
+pub mod thread;
 
 pub use command::parse_command;
 pub use error::ParseError;
