@@ -1215,3 +1215,95 @@ async fn address_keys_match_the_normalised_address() {
     assert_eq!(search(&mut client, "FROM domain.org").await, [1, 2]);
     assert!(search(&mut client, "CC domain.org").await.is_empty());
 }
+
+/// WITHIN (RFC 5032): OLDER n and YOUNGER n compare INTERNALDATE with now.
+#[tokio::test]
+async fn older_and_younger() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let caps = client.ok("CAPABILITY").await;
+    assert!(
+        caps[0].contains(" WITHIN") && caps[0].contains(" LITERAL-"),
+        "{}",
+        caps[0]
+    );
+    append(
+        &mut client,
+        "INBOX",
+        "",
+        Some("01-Jan-2020 00:00:00 +0000"),
+        "Subject: old\r\n\r\nx\r\n",
+    )
+    .await;
+    append(&mut client, "INBOX", "", None, "Subject: new\r\n\r\nx\r\n").await;
+    client.ok("SELECT INBOX").await;
+    assert_eq!(search(&mut client, "OLDER 3600").await, [1]);
+    assert_eq!(search(&mut client, "YOUNGER 3600").await, [2]);
+    // Within about 126 years everything is young; 2020 is less than 31
+    // years ago.
+    assert_eq!(search(&mut client, "YOUNGER 4000000000").await, [1, 2]);
+    assert!(search(&mut client, "OLDER 1000000000").await.is_empty());
+    assert_eq!(search(&mut client, "NOT OLDER 3600").await, [2]);
+    assert!(client.status("SEARCH OLDER x").await.starts_with("BAD"));
+}
+
+/// SAVEDATE (RFC 8514): the date a message entered its mailbox, for FETCH
+/// and SEARCH; a copy has its own.
+#[tokio::test]
+async fn save_dates() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let caps = client.ok("CAPABILITY").await;
+    assert!(caps[0].contains(" SAVEDATE"), "{}", caps[0]);
+    append(
+        &mut client,
+        "INBOX",
+        "",
+        Some("01-Jan-2020 00:00:00 +0000"),
+        "Subject: old\r\n\r\nx\r\n",
+    )
+    .await;
+    client.ok("SELECT INBOX").await;
+    let today = chrono::Utc::now().date_naive();
+    let fetched = client.ok("FETCH 1 (SAVEDATE INTERNALDATE)").await;
+    let expected = today.format("SAVEDATE \"%d-%b-%Y ").to_string();
+    assert!(
+        fetched[0].contains(&expected) && fetched[0].contains(" +0000\""),
+        "{}",
+        fetched[0]
+    );
+    assert!(
+        fetched[0].contains("INTERNALDATE \"01-Jan-2020"),
+        "{}",
+        fetched[0]
+    );
+    let on = today.format("%d-%b-%Y").to_string();
+    assert_eq!(search(&mut client, &format!("SAVEDON {on}")).await, [1]);
+    assert_eq!(search(&mut client, &format!("SAVEDSINCE {on}")).await, [1]);
+    assert!(
+        search(&mut client, &format!("SAVEDBEFORE {on}"))
+            .await
+            .is_empty()
+    );
+    assert!(
+        search(&mut client, "SAVEDBEFORE 1-Jan-2021")
+            .await
+            .is_empty(),
+        "not the INTERNALDATE"
+    );
+    assert_eq!(search(&mut client, "SAVEDATESUPPORTED").await, [1]);
+    // COPY and MOVE give the message a save date in its new mailbox.
+    let db = rusqlite::Connection::open(server.ctx.config().database_path()).unwrap();
+    let ten_days_ago = chrono::Utc::now().timestamp() - 10 * 86_400;
+    db.execute("UPDATE messages SET added_at = ?1", [ten_days_ago])
+        .unwrap();
+    assert!(
+        search(&mut client, &format!("SAVEDON {on}"))
+            .await
+            .is_empty()
+    );
+    client.ok("CREATE Saved").await;
+    client.ok("COPY 1 Saved").await;
+    client.ok("SELECT Saved").await;
+    assert_eq!(search(&mut client, &format!("SAVEDON {on}")).await, [1]);
+}

@@ -6,10 +6,17 @@ use crate::session::state::State;
 
 /// What every state offers: enough to log in, plus what clients look for
 /// in the greeting.
-const BASE_CAPABILITIES: [&str; 5] = ["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE"];
+const BASE_CAPABILITIES: [&str; 6] = [
+    "IMAP4rev1",
+    "LITERAL+",
+    "LITERAL-",
+    "SASL-IR",
+    "ID",
+    "ENABLE",
+];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 26] = [
+const SESSION_CAPABILITIES: [&str; 28] = [
     "IDLE",
     "NAMESPACE",
     "UNSELECT",
@@ -25,6 +32,8 @@ const SESSION_CAPABILITIES: [&str; 26] = [
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
     "THREAD=REFS",
+    "WITHIN",
+    "SAVEDATE",
     "LIST-EXTENDED",
     "LIST-STATUS",
     "SPECIAL-USE",

@@ -280,6 +280,11 @@ fn write_item(
             out.extend_from_slice(b"INTERNALDATE ");
             encode::date_time(out, message.internal_date);
         }
+        FetchAttribute::SaveDate => {
+            out.extend_from_slice(b"SAVEDATE ");
+            let saved = chrono::DateTime::from_timestamp(message.saved_at, 0).unwrap_or_default();
+            encode::date_time(out, saved.fixed_offset());
+        }
         FetchAttribute::Rfc822Size => {
             out.extend_from_slice(format!("RFC822.SIZE {}", message.size).as_bytes())
         }

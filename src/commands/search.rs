@@ -149,6 +149,10 @@ pub(super) fn esearch(
     }
 }
 
+fn seconds_ago(seconds: u32) -> i64 {
+    chrono::Utc::now().timestamp() - i64::from(seconds)
+}
+
 fn text(bytes: &[u8]) -> Result<String, Done> {
     String::from_utf8(bytes.to_vec()).map_err(|_| Done::bad("Search string is not valid UTF-8"))
 }
@@ -207,11 +211,19 @@ fn to_query(key: &SearchKey, selection: &Selection) -> Result<SearchQuery, Done>
         K::Before(d) => SearchQuery::InternalDate(DateCmp::Before, *d),
         K::On(d) => SearchQuery::InternalDate(DateCmp::On, *d),
         K::Since(d) => SearchQuery::InternalDate(DateCmp::Since, *d),
+        K::SavedBefore(d) => SearchQuery::SavedDate(DateCmp::Before, *d),
+        K::SavedOn(d) => SearchQuery::SavedDate(DateCmp::On, *d),
+        K::SavedSince(d) => SearchQuery::SavedDate(DateCmp::Since, *d),
+        // Every mailbox keeps the date its messages entered it.
+        K::SaveDateSupported => SearchQuery::All,
         K::SentBefore(d) => SearchQuery::SentDate(DateCmp::Before, *d),
         K::SentOn(d) => SearchQuery::SentDate(DateCmp::On, *d),
         K::SentSince(d) => SearchQuery::SentDate(DateCmp::Since, *d),
         K::Larger(n) => SearchQuery::Larger(*n),
         K::Smaller(n) => SearchQuery::Smaller(*n),
+        // RFC 5032: OLDER n is INTERNALDATE <= now - n, YOUNGER n the rest.
+        K::Older(n) => SearchQuery::ArrivedBy(seconds_ago(*n)),
+        K::Younger(n) => not(SearchQuery::ArrivedBy(seconds_ago(*n))),
         K::From(v) => header("from", v)?,
         K::To(v) => header("to", v)?,
         K::Cc(v) => header("cc", v)?,

@@ -377,6 +377,8 @@ pub enum FetchAttribute {
     Envelope,
     Flags,
     InternalDate,
+    /// RFC 8514.
+    SaveDate,
     Rfc822,
     Rfc822Header,
     Rfc822Size,
@@ -428,6 +430,16 @@ pub enum SearchKey {
     Header(String, Vec<u8>),
     Keyword(String),
     Larger(u32),
+    /// RFC 8514: the date the message entered its mailbox.
+    SavedBefore(NaiveDate),
+    SavedOn(NaiveDate),
+    SavedSince(NaiveDate),
+    /// RFC 8514: every message, when the mailbox keeps save dates.
+    SaveDateSupported,
+    /// RFC 5032 WITHIN: INTERNALDATE at least this many seconds ago.
+    Older(u32),
+    /// RFC 5032 WITHIN: INTERNALDATE less than this many seconds ago.
+    Younger(u32),
     New,
     Not(Box<SearchKey>),
     Old,

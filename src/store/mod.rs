@@ -231,6 +231,9 @@ pub struct FetchedMessage {
     pub flags: Flags,
     pub modseq: u64,
     pub internal_date: DateTime<FixedOffset>,
+    /// When the message entered this mailbox (APPEND, COPY, MOVE,
+    /// delivery), seconds since the epoch: RFC 8514 SAVEDATE.
+    pub saved_at: i64,
     pub size: u32,
     pub index: Option<Vec<u8>>,
     pub raw: Option<Vec<u8>>,

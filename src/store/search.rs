@@ -50,8 +50,13 @@ pub enum SearchQuery {
     InternalDate(DateCmp, NaiveDate),
     /// The Date: header's date (INTERNALDATE's when there is none).
     SentDate(DateCmp, NaiveDate),
+    /// The date (UTC) the message entered its mailbox (RFC 8514).
+    SavedDate(DateCmp, NaiveDate),
     Larger(u32),
     Smaller(u32),
+    /// INTERNALDATE at or before this many seconds since the epoch (RFC
+    /// 5032 OLDER; YOUNGER is its negation).
+    ArrivedBy(i64),
     /// Case-insensitive substring of a header field's decoded value; the
     /// field name is lower-case. An empty needle matches any message that
     /// has the field.

@@ -42,11 +42,15 @@ pub fn fetch_returns_what_was_appended(store: &dyn MailStore) {
     let uid = alice.append_message("INBOX", appended);
 
     let fetched = alice.fetch_one("INBOX", uid);
+    // The save date is the time of the APPEND, not the INTERNALDATE.
+    let now = chrono::Utc::now().timestamp();
+    assert!((fetched.saved_at - now).abs() < 120, "{}", fetched.saved_at);
     let expected = FetchedMessage {
         uid,
         flags: flags(SEEN, &["$Work"]),
         modseq: alice.highest_modseq("INBOX"),
         internal_date: when,
+        saved_at: fetched.saved_at,
         size: crlf.len() as u32,
         index: Some(index.clone()),
         raw: Some(crlf.clone().into_bytes()),

@@ -120,6 +120,7 @@ pub fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute> {
         "ENVELOPE" => Some(FetchAttribute::Envelope),
         "FLAGS" => Some(FetchAttribute::Flags),
         "INTERNALDATE" => Some(FetchAttribute::InternalDate),
+        "SAVEDATE" => Some(FetchAttribute::SaveDate),
         "RFC822" => Some(FetchAttribute::Rfc822),
         "RFC822.HEADER" => Some(FetchAttribute::Rfc822Header),
         "RFC822.SIZE" => Some(FetchAttribute::Rfc822Size),

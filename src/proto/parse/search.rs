@@ -66,6 +66,7 @@ fn keyword_key(i: &[u8], depth: usize) -> PResult<'_, SearchKey> {
     };
     let simple = match name.as_str() {
         "ALL" => Some(K::All),
+        "SAVEDATESUPPORTED" => Some(K::SaveDateSupported),
         "ANSWERED" => Some(K::Answered),
         "DELETED" => Some(K::Deleted),
         "DRAFT" => Some(K::Draft),
@@ -97,9 +98,14 @@ fn keyword_key(i: &[u8], depth: usize) -> PResult<'_, SearchKey> {
         "SINCE" => date_arg(rest, K::Since),
         "SENTBEFORE" => date_arg(rest, K::SentBefore),
         "SENTON" => date_arg(rest, K::SentOn),
+        "SAVEDBEFORE" => date_arg(rest, K::SavedBefore),
+        "SAVEDON" => date_arg(rest, K::SavedOn),
+        "SAVEDSINCE" => date_arg(rest, K::SavedSince),
         "SENTSINCE" => date_arg(rest, K::SentSince),
         "LARGER" => number_arg(rest, K::Larger),
         "SMALLER" => number_arg(rest, K::Smaller),
+        "OLDER" => number_arg(rest, K::Older),
+        "YOUNGER" => number_arg(rest, K::Younger),
         "KEYWORD" => keyword_arg(rest, K::Keyword),
         "UNKEYWORD" => keyword_arg(rest, K::Unkeyword),
         "HEADER" => {
@@ -227,6 +233,8 @@ mod tests {
             K::Since(NaiveDate::from_ymd_opt(1994, 2, 1).expect("date"))
         );
         assert_eq!(key(b"LARGER 1000"), K::Larger(1000));
+        assert_eq!(key(b"older 60"), K::Older(60));
+        assert_eq!(key(b"YOUNGER 3600"), K::Younger(3600));
         assert_eq!(key(b"KEYWORD $Junk"), K::Keyword("$Junk".into()));
         let set = parse_sequence_set(b"1:5,*").expect("set");
         assert_eq!(key(b"1:5,*"), K::SequenceSet(set.clone()));

@@ -214,7 +214,8 @@ pub fn fetch(
     let mut stmt = tx.prepare_cached(
         "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, m.internal_tz, m.size,
                 CASE WHEN ?4 THEN (SELECT meta FROM body_meta WHERE id = m.body_id) END,
-                CASE WHEN ?5 THEN (SELECT raw FROM bodies WHERE id = m.body_id) END
+                CASE WHEN ?5 THEN (SELECT raw FROM bodies WHERE id = m.body_id) END,
+                m.added_at
            FROM messages m
           WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
     )?;
@@ -230,6 +231,7 @@ pub fn fetch(
                     flags: flags_from(r, 1)?,
                     modseq: r.get(3)?,
                     internal_date: internal_date(seconds, offset_minutes),
+                    saved_at: r.get(9)?,
                     size: r.get(6)?,
                     index: r.get(7)?,
                     raw: r.get(8)?,

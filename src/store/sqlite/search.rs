@@ -18,6 +18,10 @@ struct Row {
     keywords: String,
     internal_date: NaiveDate,
     sent_date: NaiveDate,
+    /// The UTC date the message entered the mailbox.
+    saved_date: NaiveDate,
+    /// INTERNALDATE, seconds since the epoch.
+    arrival: i64,
     size: u32,
     modseq: u64,
 }
@@ -33,8 +37,10 @@ enum Compiled {
     Keyword(String),
     InternalDate(DateCmp, NaiveDate),
     SentDate(DateCmp, NaiveDate),
+    SavedDate(DateCmp, NaiveDate),
     Larger(u32),
     Smaller(u32),
+    ArrivedBy(i64),
     Matches(HashSet<u32>),
     ModSeq(u64),
 }
@@ -47,13 +53,14 @@ pub fn search(
     let compiled = compile(tx, mailbox, query)?;
     let mut stmt = tx.prepare_cached(
         "SELECT m.uid, m.flags, m.keywords, m.internal_date, m.internal_tz, m.sent_date, m.size,
-                m.modseq
+                m.modseq, m.added_at
            FROM messages m
           WHERE m.mailbox_id = ?1 ORDER BY m.uid",
     )?;
     let epoch = NaiveDate::default();
     let rows = stmt.query_map([mailbox], |r| {
-        let internal = internal_date(r.get(3)?, r.get(4)?).date_naive();
+        let arrival: i64 = r.get(3)?;
+        let internal = internal_date(arrival, r.get(4)?).date_naive();
         let sent: Option<i64> = r.get(5)?;
         Ok(Row {
             uid: r.get(0)?,
@@ -64,6 +71,10 @@ pub fn search(
             sent_date: sent
                 .and_then(|days| epoch.checked_add_signed(chrono::Duration::days(days)))
                 .unwrap_or(internal),
+            arrival,
+            saved_date: chrono::DateTime::from_timestamp(r.get(8)?, 0)
+                .unwrap_or_default()
+                .date_naive(),
             size: r.get(6)?,
             modseq: r.get(7)?,
         })
@@ -171,8 +182,10 @@ fn compile_with(text: TextSearch<'_>, query: &SearchQuery) -> StoreResult<Compil
         SearchQuery::Keyword(k) => Compiled::Keyword(k.to_lowercase()),
         SearchQuery::InternalDate(cmp, date) => Compiled::InternalDate(*cmp, *date),
         SearchQuery::SentDate(cmp, date) => Compiled::SentDate(*cmp, *date),
+        SearchQuery::SavedDate(cmp, date) => Compiled::SavedDate(*cmp, *date),
         SearchQuery::Larger(n) => Compiled::Larger(*n),
         SearchQuery::Smaller(n) => Compiled::Smaller(*n),
+        SearchQuery::ArrivedBy(at) => Compiled::ArrivedBy(*at),
         SearchQuery::ModSeq(n) => Compiled::ModSeq(*n),
         SearchQuery::Body(needle) => {
             Compiled::Matches(text_matches(text, TextColumn::Body, needle)?)
@@ -200,8 +213,10 @@ fn matches(query: &Compiled, row: &Row) -> bool {
             .any(|have| have.to_lowercase() == *k),
         Compiled::InternalDate(cmp, date) => cmp.matches(row.internal_date, *date),
         Compiled::SentDate(cmp, date) => cmp.matches(row.sent_date, *date),
+        Compiled::SavedDate(cmp, date) => cmp.matches(row.saved_date, *date),
         Compiled::Larger(n) => row.size > *n,
         Compiled::Smaller(n) => row.size < *n,
+        Compiled::ArrivedBy(at) => row.arrival <= *at,
         Compiled::Matches(uids) => uids.contains(&row.uid),
         Compiled::ModSeq(n) => row.modseq >= *n,
     }
