@@ -15,21 +15,12 @@ non-ASCII text with i;unicode-casemap (titlecase), RFC 5256 asks for
 i;ascii-casemap; see docs/benchmarks.md for the ones found and why.
 """
 
-import glob
-import imaplib
 import os
-import pwd
 import random
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(REPO, "..", "shared", "corpus")
-PASSWORD = "sort compare"
+from peers import Peers, corpus, letterbox_binary
 
 SORTS = [
     "(ARRIVAL)", "(DATE)", "(REVERSE DATE)", "(SIZE)", "(SUBJECT)",
@@ -117,126 +108,18 @@ def thread_headers(rng, n):
     return headers
 
 
-def corpus():
-    files = sorted(glob.glob(os.path.join(CORPUS, "**", "*.eml"), recursive=True))
-    return [open(f, "rb").read() for f in files]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port):
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
-
-
-def start_dovecot(work, port):
-    try:
-        pwd.getpwnam("sortcmp")
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "sortcmp"], check=True)
-    mail = os.path.join(work, "dovecot-mail")
-    os.makedirs(mail)
-    shutil.chown(mail, "sortcmp", "sortcmp")
-    with open(os.path.join(work, "users"), "w") as f:
-        f.write(f"alice:{{PLAIN}}{PASSWORD}::::::\n")
-    conf = os.path.join(work, "dovecot.conf")
-    with open(conf, "w") as f:
-        f.write(f"""base_dir = {work}/dovecot-run
-state_dir = {work}/dovecot-state
-log_path = {work}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-passdb {{
-  driver = passwd-file
-  args = {work}/users
-}}
-userdb {{
-  driver = static
-  args = uid=sortcmp gid=sortcmp home={mail}/%u
-}}
-mail_location = maildir:{mail}/%u
-service imap-login {{
-  inet_listener imap {{
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-""")
-    subprocess.run(["dovecot", "-c", conf], check=True)
-    return conf
-
-
-def start_letterbox(binary, work, port):
-    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    conf = os.path.join(work, "letterbox.toml")
-    with open(conf, "w") as f:
-        f.write(f"""data_dir = "{work}/letterbox-data"
-[imap]
-listen = ["127.0.0.1:{port}"]
-[imaps]
-listen = []
-[tls]
-cert = "{cert}"
-key = "{key}"
-[auth]
-allow_plaintext = true
-[log]
-level = "warn"
-""")
-    subprocess.run([binary, "--config", conf, "user", "add", "alice"],
-                   input=PASSWORD.encode(), check=True, stdout=subprocess.DEVNULL)
-    return subprocess.Popen([binary, "--config", conf, "serve"], stdout=subprocess.DEVNULL)
-
-
-def fill(port, messages):
-    imap = imaplib.IMAP4("127.0.0.1", port)
-    imap.login("alice", PASSWORD)
-    for n, raw in enumerate(messages):
-        # INTERNALDATEs one hour apart, some equal, so ARRIVAL has ties.
-        stamp = time.gmtime(1_767_225_600 + 3600 * (n // 2))
-        date = imaplib.Time2Internaldate(time.mktime(stamp) - time.timezone)
-        typ, _ = imap.append("INBOX", None, date, raw)
-        assert typ == "OK", typ
-    imap.select("INBOX")
-    return imap
-
-
 def answer(imap, verb, command):
     typ, data = imap.uid(verb, *command.split(" ", 2))
     return typ, (data[0] or b"").decode()
 
 
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "target", "debug", "letterbox")
     messages = corpus() + generated(300)
     work = tempfile.mkdtemp(prefix="sort-compare-")
     os.chmod(work, 0o755)
-    ours_port, peer_port = free_port(), free_port()
-    conf = start_dovecot(work, peer_port)
-    server = None
     differences = 0
-    try:
-        server = start_letterbox(binary, work, ours_port)
-        wait_for(ours_port)
-        wait_for(peer_port)
-        ours, peer = fill(ours_port, messages), fill(peer_port, messages)
+    with Peers(letterbox_binary(sys.argv), work) as peers:
+        ours, peer = peers.fill(messages)
         commands = [("SORT", keys) for keys in SORTS] + [("THREAD", a) for a in THREADS]
         for verb, first in commands:
             for criteria in ["ALL", "UNSEEN SUBJECT lunch"]:
@@ -247,10 +130,6 @@ def main():
                 print(f"{'same' if same else 'DIFFERENT'}  UID {verb} {command}")
                 if not same:
                     show(a, b, messages)
-    finally:
-        if server:
-            server.terminate()
-        subprocess.run(["dovecot", "-c", conf, "stop"], check=False)
     print(f"{len(messages)} messages, {len(commands) * 2} commands, {differences} different")
     sys.exit(1 if differences else 0)
 

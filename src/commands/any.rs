@@ -16,7 +16,7 @@ const BASE_CAPABILITIES: [&str; 6] = [
 ];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 28] = [
+const SESSION_CAPABILITIES: [&str; 29] = [
     "IDLE",
     "NAMESPACE",
     "UNSELECT",
@@ -29,6 +29,7 @@ const SESSION_CAPABILITIES: [&str; 28] = [
     "SORT",
     "SORT=DISPLAY",
     "ESORT",
+    "BINARY",
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
     "THREAD=REFS",

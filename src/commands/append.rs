@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use super::{flags, mailbox_name, user};
-use crate::mail::new_message;
+use crate::mail::{new_message, new_message_exact};
 use crate::proto::AppendCommand;
 use crate::proto::response::{Code, CommandResult, Done};
 use crate::session::Session;
@@ -11,7 +11,7 @@ use crate::store::{Access, StoreError};
 
 pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     let name = mailbox_name(s, &command.mailbox)?;
-    let message = command.message;
+    let (message, binary) = (command.message, command.binary);
     if message.is_empty() {
         return Err(Done::no("Refusing to store an empty message"));
     }
@@ -23,7 +23,11 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     let user = user(s)?;
     let outcome = s
         .store(Access::Write, move |store| {
-            let message = new_message(&message, flags, internal_date);
+            let message = if binary {
+                new_message_exact(message, flags, internal_date)
+            } else {
+                new_message(&message, flags, internal_date)
+            };
             // CRLF conversion can grow a message past the limit.
             if message.raw.len() as u64 > limit {
                 return Err(StoreError::Refused(format!(

@@ -10,7 +10,7 @@ use super::flags::wire_flags;
 use super::resolve;
 use super::select::selected;
 use super::updates::see_new_uids;
-use crate::mail::MessageIndex;
+use crate::mail::{MessageIndex, UnknownCte};
 use crate::proto::response::{Code, CommandResult, Done, Untagged, flag_list};
 use crate::proto::{FetchAttribute, FetchCommand, Section, SectionText, encode};
 use crate::session::Session;
@@ -133,6 +133,8 @@ fn needs_index(attribute: &FetchAttribute) -> bool {
             | FetchAttribute::Body
             | FetchAttribute::BodyStructure
             | FetchAttribute::BodySection { .. }
+            | FetchAttribute::Binary { .. }
+            | FetchAttribute::BinarySize { .. }
             | FetchAttribute::Rfc822Header
             | FetchAttribute::Rfc822Text
     )
@@ -145,6 +147,8 @@ fn needs_raw(attribute: &FetchAttribute) -> bool {
             | FetchAttribute::Rfc822Header
             | FetchAttribute::Rfc822Text
             | FetchAttribute::BodySection { .. }
+            | FetchAttribute::Binary { .. }
+            | FetchAttribute::BinarySize { .. }
     )
 }
 
@@ -155,6 +159,7 @@ fn sets_seen(attribute: &FetchAttribute) -> bool {
         FetchAttribute::Rfc822
             | FetchAttribute::Rfc822Text
             | FetchAttribute::BodySection { peek: false, .. }
+            | FetchAttribute::Binary { peek: false, .. }
     )
 }
 
@@ -233,13 +238,21 @@ async fn write_response(
         _ => None,
     };
     let raw = message.raw.as_deref().unwrap_or_default();
+    let decoded = decode_binaries(attributes, index.as_ref(), raw, message.uid)?;
     s.out
         .extend_from_slice(format!("* {seq} FETCH (").as_bytes());
-    for (i, attribute) in attributes.iter().enumerate() {
+    for (i, (attribute, decoded)) in attributes.iter().zip(&decoded).enumerate() {
         if i > 0 {
             s.out.push(b' ');
         }
-        write_item(&mut s.out, attribute, message, index.as_ref(), raw, recent);
+        let item = Item {
+            message,
+            index: index.as_ref(),
+            raw,
+            decoded: decoded.as_deref(),
+            recent,
+        };
+        write_item(&mut s.out, attribute, &item);
         if s.out.len() > FLUSH_AT {
             s.flush().await.map_err(|_| Done::bad("Connection lost"))?;
         }
@@ -258,14 +271,56 @@ async fn write_response(
     Ok(())
 }
 
-fn write_item(
-    out: &mut Vec<u8>,
-    attribute: &FetchAttribute,
-    message: &FetchedMessage,
+/// The decoded part behind each BINARY and BINARY.SIZE item (`None` for
+/// other items), worked out before the response starts so that a part we
+/// cannot decode fails the FETCH instead of leaving half a response.
+fn decode_binaries(
+    attributes: &[FetchAttribute],
     index: Option<&MessageIndex>,
     raw: &[u8],
+    uid: u32,
+) -> Result<Vec<Option<Vec<u8>>>, Done> {
+    attributes
+        .iter()
+        .map(|attribute| {
+            let (FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part }) =
+                attribute
+            else {
+                return Ok(None);
+            };
+            let Some(index) = index else {
+                return Ok(Some(Vec::new()));
+            };
+            match index.binary(raw, part) {
+                // No such part: empty, as for BODY[part].
+                Ok(data) => Ok(Some(data.unwrap_or_default())),
+                Err(UnknownCte) => Err(Done::no(format!(
+                    "UID {uid}: cannot decode the Content-Transfer-Encoding of that part"
+                ))
+                .with_code(Code::UnknownCte)),
+            }
+        })
+        .collect()
+}
+
+/// What one message offers to the items of its FETCH response.
+struct Item<'a> {
+    message: &'a FetchedMessage,
+    index: Option<&'a MessageIndex>,
+    raw: &'a [u8],
+    /// The decoded part, for BINARY and BINARY.SIZE.
+    decoded: Option<&'a [u8]>,
     recent: bool,
-) {
+}
+
+fn write_item(out: &mut Vec<u8>, attribute: &FetchAttribute, item: &Item<'_>) {
+    let Item {
+        message,
+        index,
+        raw,
+        decoded,
+        recent,
+    } = *item;
     let whole = |text| Section {
         part: Vec::new(),
         text,
@@ -327,13 +382,43 @@ fn write_item(
             out.push(b' ');
             write_section_data(out, index, raw, section, *partial);
         }
+        FetchAttribute::Binary { part, partial, .. } => {
+            out.extend_from_slice(format!("BINARY[{}]", part_path(part)).as_bytes());
+            if let Some((origin, _)) = partial {
+                out.extend_from_slice(format!("<{origin}>").as_bytes());
+            }
+            out.push(b' ');
+            encode::binary_literal(out, cut(decoded.unwrap_or_default(), *partial));
+        }
+        FetchAttribute::BinarySize { part } => {
+            let size = decoded.map_or(0, <[u8]>::len);
+            out.extend_from_slice(format!("BINARY.SIZE[{}] {size}", part_path(part)).as_bytes());
+        }
+    }
+}
+
+/// `1.2.3`.
+fn part_path(part: &[u32]) -> String {
+    let parts: Vec<String> = part.iter().map(u32::to_string).collect();
+    parts.join(".")
+}
+
+/// The `<origin.count>` window of `data` (RFC 3501 §6.4.5: an origin past
+/// the end gives nothing).
+fn cut(data: &[u8], partial: Option<(u32, u32)>) -> &[u8] {
+    match partial {
+        Some((origin, count)) => {
+            let start = (origin as usize).min(data.len());
+            let end = start.saturating_add(count as usize).min(data.len());
+            &data[start..end]
+        }
+        None => data,
     }
 }
 
 /// Echoes the section as requested, e.g. `1.2.HEADER.FIELDS (From To)`.
 fn write_section_spec(out: &mut Vec<u8>, section: &Section) {
-    let parts: Vec<String> = section.part.iter().map(u32::to_string).collect();
-    out.extend_from_slice(parts.join(".").as_bytes());
+    out.extend_from_slice(part_path(&section.part).as_bytes());
     let Some(text) = &section.text else {
         return;
     };
@@ -372,13 +457,5 @@ fn write_section_data(
     let data = index
         .and_then(|i| i.section(raw, section))
         .unwrap_or(Cow::Borrowed(&[]));
-    let data: Cow<[u8]> = match partial {
-        Some((origin, count)) => {
-            let start = (origin as usize).min(data.len());
-            let end = start.saturating_add(count as usize).min(data.len());
-            Cow::Owned(data[start..end].to_vec())
-        }
-        None => data,
-    };
-    encode::literal(out, &data);
+    encode::literal(out, cut(&data, partial));
 }

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::mail::binary::{self, UnknownCte};
 use crate::mail::section::{self, Node};
 use crate::mail::{bodystructure, envelope, parser, serial};
 use crate::proto::Section;
@@ -62,6 +63,12 @@ impl MessageIndex {
     /// not exist or `raw` is not the indexed message.
     pub fn section<'a>(&self, raw: &'a [u8], section: &Section) -> Option<Cow<'a, [u8]>> {
         section::extract(&self.root, raw, section)
+    }
+
+    /// BINARY[part] (RFC 3516): the part with its transfer encoding
+    /// undone; `Ok(None)` when there is no such part.
+    pub fn binary(&self, raw: &[u8], part: &[u32]) -> Result<Option<Vec<u8>>, UnknownCte> {
+        binary::extract(&self.root, raw, part)
     }
 
     /// Compact serialisation for a SQLite BLOB.

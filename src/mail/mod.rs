@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 mod address;
+mod binary;
 mod bodystructure;
 mod date;
 mod envelope;
@@ -23,6 +24,7 @@ pub mod threads;
 #[cfg(test)]
 mod golden_tests;
 
+pub use binary::UnknownCte;
 pub use index::{MessageIndex, index_message};
 
 use chrono::{DateTime, FixedOffset};
@@ -33,7 +35,17 @@ use crate::store::{Flags, NewMessage};
 /// index and the SEARCH text. Parsing is slow: call this off the async
 /// threads.
 pub fn new_message(raw: &[u8], flags: Flags, internal_date: DateTime<FixedOffset>) -> NewMessage {
-    let raw = to_crlf(raw).into_owned();
+    new_message_exact(to_crlf(raw).into_owned(), flags, internal_date)
+}
+
+/// As [`new_message`], keeping the octets exactly as given: for a message
+/// APPENDed as a literal8 (RFC 3516 §4.4), whose binary parts a line-end
+/// conversion would corrupt.
+pub fn new_message_exact(
+    raw: Vec<u8>,
+    flags: Flags,
+    internal_date: DateTime<FixedOffset>,
+) -> NewMessage {
     NewMessage {
         flags,
         internal_date,

@@ -149,6 +149,8 @@ pub struct AppendCommand {
     pub flags: Vec<Flag>,
     pub internal_date: Option<DateTime<FixedOffset>>,
     pub message: Vec<u8>,
+    /// Sent as a literal8 (RFC 3516): binary octets, stored exactly.
+    pub binary: bool,
 }
 
 /// SEARCH and UID SEARCH (RFC 3501 §6.4.4, RFC 4731 ESEARCH).
@@ -392,6 +394,17 @@ pub enum FetchAttribute {
         section: Section,
         /// `<origin.count>`.
         partial: Option<(u32, u32)>,
+    },
+    /// RFC 3516 `BINARY[part]<partial>`: the part decoded.
+    Binary {
+        peek: bool,
+        /// Part path; empty for the whole message.
+        part: Vec<u32>,
+        partial: Option<(u32, u32)>,
+    },
+    /// RFC 3516 `BINARY.SIZE[part]`.
+    BinarySize {
+        part: Vec<u32>,
     },
 }
 

@@ -57,6 +57,18 @@ pub fn literal(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
+/// Writes decoded BINARY data (RFC 3516 §4.3): as a `literal8`
+/// (`~{n}`) when it holds a NUL, which only that form can carry, else as a
+/// plain literal, so a client sees at once whether NULs are inside.
+pub fn binary_literal(out: &mut Vec<u8>, s: &[u8]) {
+    if s.contains(&0) {
+        out.extend_from_slice(format!("~{{{}}}\r\n", s.len()).as_bytes());
+        out.extend_from_slice(s);
+    } else {
+        literal(out, s);
+    }
+}
+
 /// Writes `s` between double quotes, escaping `"` and `\`. The caller makes
 /// sure `s` has no CR, LF or NUL.
 fn quoted(out: &mut Vec<u8>, s: &[u8]) {

@@ -69,6 +69,8 @@ pub enum Code {
     OverQuota,
     NoPerm,
     ExpungeIssued,
+    /// RFC 3516: BINARY of a part whose encoding we cannot undo.
+    UnknownCte,
 }
 
 impl fmt::Display for Code {
@@ -86,6 +88,7 @@ impl fmt::Display for Code {
             Code::NonExistent => f.write_str("NONEXISTENT"),
             Code::AlreadyExists => f.write_str("ALREADYEXISTS"),
             Code::ServerBug => f.write_str("SERVERBUG"),
+            Code::UnknownCte => f.write_str("UNKNOWN-CTE"),
             Code::TooBig => f.write_str("TOOBIG"),
             Code::Limit => f.write_str("LIMIT"),
             Code::ClientBug => f.write_str("CLIENTBUG"),

@@ -42,9 +42,14 @@ pub fn append_args(i: &[u8]) -> PResult<'_, CommandBody> {
         }
         _ => (rest, None),
     };
-    let (rest, message) = expect(
+    let (rest, (message, binary)) = expect(
         "Missing message literal",
-        alt((message_literal, literal8, utf8_data)),
+        alt((
+            message_literal.map(|m| (m, false)),
+            literal8.map(|m| (m, true)),
+            // RFC 6855's UTF8 data is text in literal8 clothing.
+            utf8_data.map(|m| (m, false)),
+        )),
     )
     .parse(rest)?;
     Ok((
@@ -54,6 +59,7 @@ pub fn append_args(i: &[u8]) -> PResult<'_, CommandBody> {
             flags,
             internal_date,
             message,
+            binary,
         }),
     ))
 }
@@ -71,6 +77,7 @@ mod tests {
                 flags,
                 internal_date,
                 message,
+                binary,
                 ..
             }),
         )) = append_args(b" x (\\Seen) \" 5-Nov-2020 10:00:00 +0100\" ~{3}\r\na\0b")
@@ -80,6 +87,7 @@ mod tests {
         assert_eq!(flags, vec![Flag::Seen]);
         assert!(internal_date.is_some());
         assert_eq!(message, b"a\0b");
+        assert!(binary, "a literal8 is kept exactly");
         assert!(append_args(b" x \"abc\"").is_err());
     }
 }

@@ -366,6 +366,7 @@ mod tests {
                     flags: vec![],
                     internal_date: None,
                     message: v("Hi\r\nyou"),
+                    binary: false,
                 }),
             ),
             (
@@ -375,6 +376,7 @@ mod tests {
                     flags: vec![Flag::Seen, Flag::Draft],
                     internal_date: Some(appended),
                     message: v("abc"),
+                    binary: false,
                 }),
             ),
             (
@@ -384,11 +386,12 @@ mod tests {
                     flags: vec![],
                     internal_date: None,
                     message: b"a\0b".to_vec(),
+                    binary: true,
                 }),
             ),
             (
                 v("a APPEND {4}\r\nSent () {0}\r\n\r\n"),
-                C::Append(AppendCommand { mailbox: v("Sent"), flags: vec![], internal_date: None, message: vec![] }),
+                C::Append(AppendCommand { mailbox: v("Sent"), flags: vec![], internal_date: None, message: vec![], binary: false }),
             ),
             (v("a IDLE\r\n"), C::Idle),
             (v("a COMPRESS deflate\r\n"), C::Compress { mechanism: "DEFLATE".into() }),

@@ -98,6 +98,27 @@ pub fn section(i: &[u8]) -> PResult<'_, Section> {
     Ok((rest, spec))
 }
 
+/// `section-binary = "[" [section-part] "]"` (RFC 3516)
+fn section_binary(i: &[u8]) -> PResult<'_, Vec<u32>> {
+    let (mut rest, _) = tag(&b"["[..])(i)?;
+    let mut part = Vec::new();
+    if rest.first() != Some(&b']') {
+        loop {
+            let (r, n) = expect("Invalid section part", nz_number).parse(rest)?;
+            part.push(n);
+            match r.strip_prefix(b".") {
+                Some(after) => rest = after,
+                None => {
+                    rest = r;
+                    break;
+                }
+            }
+        }
+    }
+    let (rest, _) = expect("Expected ']'", tag(&b"]"[..])).parse(rest)?;
+    Ok((rest, part))
+}
+
 /// `partial = "<" number "." nz-number ">"`
 fn partial(i: &[u8]) -> PResult<'_, (u32, u32)> {
     let (rest, _) = tag(&b"<"[..])(i)?;
@@ -113,7 +134,9 @@ fn partial(i: &[u8]) -> PResult<'_, (u32, u32)> {
 
 /// `fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER"
 /// / ".SIZE" / ".TEXT"] / "BODY" ["STRUCTURE"] / "UID" / "MODSEQ" /
-/// "BODY" section [partial] / "BODY.PEEK" section [partial]`
+/// "BODY" section [partial] / "BODY.PEEK" section [partial]`, and RFC
+/// 3516's `"BINARY" [".PEEK"] section-binary [partial] / "BINARY.SIZE"
+/// section-binary`
 pub fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute> {
     let (rest, w) = expect("Invalid fetch attribute", word).parse(i)?;
     let simple = match w.as_str() {
@@ -135,6 +158,23 @@ pub fn fetch_att(i: &[u8]) -> PResult<'_, FetchAttribute> {
         return Ok((rest, att));
     }
     let peek = match w.as_str() {
+        "BINARY.SIZE" => {
+            let (rest, part) = expect("Invalid section", section_binary).parse(rest)?;
+            return Ok((rest, FetchAttribute::BinarySize { part }));
+        }
+        "BINARY" | "BINARY.PEEK" => {
+            let (rest, part) = expect("Invalid section", section_binary).parse(rest)?;
+            let (rest, partial) = opt(partial).parse(rest)?;
+            let peek = w == "BINARY.PEEK";
+            return Ok((
+                rest,
+                FetchAttribute::Binary {
+                    peek,
+                    part,
+                    partial,
+                },
+            ));
+        }
         "BODY" => false,
         "BODY.PEEK" => true,
         _ => return failure(i, "Unknown fetch attribute"),
@@ -311,6 +351,48 @@ mod tests {
         assert!(fetch_att(b"BODY[]<0.0>").is_err());
         assert!(fetch_att(b"BODY[]<1>").is_err());
         assert!(fetch_att(b"FOO").is_err());
+    }
+
+    #[test]
+    fn binary_attributes() {
+        assert_eq!(
+            fetch_att(b"BINARY[]"),
+            Ok((
+                &b""[..],
+                Binary {
+                    peek: false,
+                    part: vec![],
+                    partial: None
+                }
+            ))
+        );
+        assert_eq!(
+            fetch_att(b"binary.peek[1.2]<5.10>"),
+            Ok((
+                &b""[..],
+                Binary {
+                    peek: true,
+                    part: vec![1, 2],
+                    partial: Some((5, 10))
+                }
+            ))
+        );
+        assert_eq!(
+            fetch_att(b"BINARY.SIZE[3]"),
+            Ok((&b""[..], BinarySize { part: vec![3] }))
+        );
+        // section-binary holds part numbers only.
+        for bad in [
+            &b"BINARY"[..],
+            b"BINARY[HEADER]",
+            b"BINARY[1.MIME]",
+            b"BINARY[1.]",
+            b"BINARY[0]",
+            b"BINARY.SIZE",
+            b"BINARY.SIZE[1.TEXT]",
+        ] {
+            assert!(fetch_att(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
