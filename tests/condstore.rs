@@ -324,7 +324,7 @@ async fn esearch_return_options() {
     assert_eq!(client.line().await, "e3 OK SEARCH completed");
     assert!(
         client
-            .status("SEARCH RETURN (SAVE) ALL")
+            .status("SEARCH RETURN (RELEVANCY) ALL")
             .await
             .starts_with("BAD")
     );

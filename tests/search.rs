@@ -1307,3 +1307,156 @@ async fn save_dates() {
     client.ok("SELECT Saved").await;
     assert_eq!(search(&mut client, &format!("SAVEDON {on}")).await, [1]);
 }
+
+/// SAVEDATE after MOVE: the moved message's save date is the move's.
+#[tokio::test]
+async fn save_date_after_move() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    append(&mut client, "INBOX", "", None, "Subject: m\r\n\r\nx\r\n").await;
+    let db = rusqlite::Connection::open(server.ctx.config().database_path()).unwrap();
+    let ten_days_ago = chrono::Utc::now().timestamp() - 10 * 86_400;
+    db.execute("UPDATE messages SET added_at = ?1", [ten_days_ago])
+        .unwrap();
+    client.ok("SELECT INBOX").await;
+    let on = chrono::Utc::now()
+        .date_naive()
+        .format("%d-%b-%Y")
+        .to_string();
+    assert!(
+        search(&mut client, &format!("SAVEDON {on}"))
+            .await
+            .is_empty()
+    );
+    client.ok("CREATE Moved").await;
+    client.ok("MOVE 1 Moved").await;
+    client.ok("SELECT Moved").await;
+    assert_eq!(search(&mut client, &format!("SAVEDON {on}")).await, [1]);
+    let old = chrono::DateTime::from_timestamp(ten_days_ago, 0)
+        .unwrap()
+        .date_naive()
+        .format("%d-%b-%Y")
+        .to_string();
+    assert!(
+        search(&mut client, &format!("SAVEDON {old}"))
+            .await
+            .is_empty()
+    );
+}
+
+/// The untagged lines of a command that must succeed (tagged line dropped).
+async fn untagged(client: &mut Client, command: &str) -> Vec<String> {
+    let mut lines = client.ok(command).await;
+    lines.pop();
+    lines
+}
+
+/// SEARCHRES (RFC 5182): `SEARCH RETURN (SAVE)` keeps its result as `$`
+/// for FETCH, STORE, COPY, MOVE, SEARCH and UID EXPUNGE, in UID and
+/// sequence-number commands alike.
+#[tokio::test]
+async fn saved_search_result_across_commands() {
+    let server = TestServer::start().await;
+    let mut client = server.logged_in().await;
+    let caps = client.ok("CAPABILITY").await;
+    assert!(caps[0].contains(" SEARCHRES"), "{}", caps[0]);
+    for (n, flags) in ["", "\\Flagged", "", "\\Flagged", "\\Flagged"]
+        .iter()
+        .enumerate()
+    {
+        let message = format!("Subject: {}\r\n\r\nbody\r\n", 5 - n);
+        append(&mut client, "INBOX", flags, None, &message).await;
+    }
+    client.ok("CREATE Other").await;
+    client.ok("SELECT INBOX").await;
+    // Before any SAVE, `$` names nothing.
+    assert!(untagged(&mut client, "FETCH $ UID").await.is_empty());
+    assert!(search(&mut client, "$").await.is_empty());
+
+    // SAVE alone: no ESEARCH, only the tagged OK.
+    assert!(
+        untagged(&mut client, "SEARCH RETURN (SAVE) FLAGGED")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        untagged(&mut client, "FETCH $ (UID)").await,
+        [
+            "* 2 FETCH (UID 2)",
+            "* 4 FETCH (UID 4)",
+            "* 5 FETCH (UID 5)"
+        ]
+    );
+    assert_eq!(untagged(&mut client, "UID FETCH $ (FLAGS)").await.len(), 3);
+    assert_eq!(search(&mut client, "$").await, [2, 4, 5]);
+    assert_eq!(search(&mut client, "NOT $").await, [1, 3]);
+    assert_eq!(search(&mut client, "OR $ 1").await, [1, 2, 4, 5]);
+    assert_eq!(uid_search(&mut client, "UID $").await, [2, 4, 5]);
+    client.ok("STORE $ +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(search(&mut client, "SEEN").await, [2, 4, 5]);
+    let copied = client.ok("UID COPY $ Other").await;
+    assert!(
+        copied.last().unwrap().contains("[COPYUID ") && copied.last().unwrap().contains(" 2,4:5 "),
+        "{copied:?}"
+    );
+
+    // An expunged message leaves the saved result; the rest renumber.
+    client.ok("STORE 4 +FLAGS.SILENT (\\Deleted)").await;
+    client.ok("EXPUNGE").await;
+    assert_eq!(search(&mut client, "$").await, [2, 4]);
+    assert_eq!(uid_search(&mut client, "$").await, [2, 5]);
+
+    // With MIN (or MAX) and nothing wider, only that message is kept.
+    let min = untagged(&mut client, "SEARCH RETURN (SAVE MIN) FLAGGED").await;
+    assert!(min.len() == 1 && min[0].ends_with(") MIN 2"), "{min:?}");
+    assert_eq!(search(&mut client, "$").await, [2]);
+    untagged(&mut client, "SEARCH RETURN (SAVE MIN MAX) ALL").await;
+    assert_eq!(search(&mut client, "$").await, [1, 4]);
+    // COUNT (or ALL) saves everything found.
+    untagged(&mut client, "SEARCH RETURN (SAVE MAX COUNT) ALL").await;
+    assert_eq!(search(&mut client, "$").await, [1, 2, 3, 4]);
+
+    // SORT RETURN (SAVE) too; MIN is the first in sort order.
+    untagged(&mut client, "SORT RETURN (SAVE MIN) (SUBJECT) UTF-8 ALL").await;
+    // Subjects now: 1 "5", 2 "4", 3 "3", 4 "1": the least is message 4.
+    assert_eq!(search(&mut client, "$").await, [4]);
+
+    // Pipelined: the FETCH sees what the SEARCH before it saved.
+    client
+        .send(b"p1 SEARCH RETURN (SAVE) UNSEEN\r\np2 FETCH $ (UID)\r\n")
+        .await;
+    assert_eq!(client.line().await, "p1 OK SEARCH completed");
+    assert_eq!(client.line().await, "* 1 FETCH (UID 1)");
+    assert_eq!(client.line().await, "* 3 FETCH (UID 3)");
+    assert_eq!(client.line().await, "p2 OK FETCH completed");
+
+    // A SEARCH with SAVE that fails leaves `$` empty (RFC 5182 §2.1).
+    let failed = client
+        .status("SEARCH RETURN (SAVE) CHARSET KOI8-R FROM x")
+        .await;
+    assert!(failed.starts_with("NO [BADCHARSET"), "{failed}");
+    assert!(untagged(&mut client, "FETCH $ UID").await.is_empty());
+
+    // MOVE and UID EXPUNGE with `$`.
+    untagged(&mut client, "SEARCH RETURN (SAVE) SUBJECT 3").await;
+    let moved = untagged(&mut client, "MOVE $ Other").await;
+    assert!(
+        moved.len() == 2
+            && moved[0].starts_with("* OK [COPYUID ")
+            && moved[0].ends_with(" 3 4] Moved"),
+        "{moved:?}"
+    );
+    assert_eq!(moved[1], "* 3 EXPUNGE");
+    client.ok("STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    untagged(&mut client, "SEARCH RETURN (SAVE) DELETED").await;
+    assert_eq!(
+        untagged(&mut client, "UID EXPUNGE $").await,
+        ["* 1 EXPUNGE"]
+    );
+    assert_eq!(uid_search(&mut client, "ALL").await, [2, 5]);
+    // `$` stands alone; a new SELECT forgets it.
+    assert!(client.status("FETCH 1,$ UID").await.starts_with("BAD"));
+    untagged(&mut client, "SEARCH RETURN (SAVE) ALL").await;
+    client.ok("SELECT INBOX").await;
+    assert!(untagged(&mut client, "FETCH $ UID").await.is_empty());
+}

@@ -16,7 +16,7 @@ const BASE_CAPABILITIES: [&str; 6] = [
 ];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 29] = [
+const SESSION_CAPABILITIES: [&str; 30] = [
     "IDLE",
     "NAMESPACE",
     "UNSELECT",
@@ -26,6 +26,7 @@ const SESSION_CAPABILITIES: [&str; 29] = [
     "CONDSTORE",
     "QRESYNC",
     "ESEARCH",
+    "SEARCHRES",
     "SORT",
     "SORT=DISPLAY",
     "ESORT",

@@ -17,7 +17,7 @@ pub enum Transfer {
 }
 
 pub async fn transfer(s: &mut Session, kind: Transfer, command: CopyCommand) -> CommandResult {
-    let (uid, set) = (command.uid, &command.sequence_set);
+    let (uid, set) = (command.uid, &command.messages);
     let target = mailbox_name(s, &command.mailbox)?;
     see_new_uids(s, set, uid).await?;
     let selection = selected(s)?;

@@ -12,7 +12,7 @@ use super::select::selected;
 use super::updates::see_new_uids;
 use crate::mail::{MessageIndex, UnknownCte};
 use crate::proto::response::{Code, CommandResult, Done, Untagged, flag_list};
-use crate::proto::{FetchAttribute, FetchCommand, Section, SectionText, encode};
+use crate::proto::{FetchAttribute, FetchCommand, MessageSet, Section, SectionText, encode};
 use crate::session::Session;
 use crate::store::{Access, FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
@@ -25,9 +25,9 @@ const RAW_BATCH_BYTES: u64 = 16 * 1024 * 1024;
 const FLUSH_AT: usize = 1024 * 1024;
 
 pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
-    see_new_uids(s, &command.sequence_set, command.uid).await?;
+    see_new_uids(s, &command.messages, command.uid).await?;
     let selection = selected(s)?;
-    let targets = resolve(selection, &command.sequence_set, command.uid)?;
+    let targets = resolve(selection, &command.messages, command.uid)?;
     let (mailbox, read_only) = (selection.mailbox, selection.read_only);
     // A repeated item adds nothing but memory: keep the first of each.
     let mut attributes: Vec<FetchAttribute> = Vec::with_capacity(command.attributes.len());
@@ -50,7 +50,10 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         }
         // `*` reaches past the last UID still present, so `1:*` covers
         // every UID that was ever expunged (what the client means).
-        let ranges = command.sequence_set.ranges(u32::MAX);
+        let ranges = match &command.messages {
+            MessageSet::Numbers(set) => set.ranges(u32::MAX),
+            MessageSet::Saved => selected(s)?.saved.iter().map(|&uid| uid..=uid).collect(),
+        };
         let vanished = s
             .store(Access::Read, move |store| {
                 store.vanished_since(mailbox, since, Some(&ranges))

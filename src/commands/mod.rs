@@ -21,7 +21,7 @@ mod thread;
 mod updates;
 
 use crate::proto::response::{CommandResult, Done, Untagged};
-use crate::proto::{CommandBody, SequenceSet, mutf7};
+use crate::proto::{CommandBody, MessageSet, mutf7};
 use crate::session::Session;
 use crate::session::state::{Selection, State, User};
 use crate::store::MailboxName;
@@ -162,6 +162,13 @@ fn user(s: &Session) -> Result<User, Done> {
 }
 
 /// Resolves a sequence or UID set against the session's view.
-fn resolve(selection: &Selection, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, Done> {
-    selection.resolve(set, uid).map_err(Done::bad)
+fn resolve(
+    selection: &Selection,
+    messages: &MessageSet,
+    uid: bool,
+) -> Result<Vec<(u32, u32)>, Done> {
+    match messages {
+        MessageSet::Numbers(set) => selection.resolve(set, uid).map_err(Done::bad),
+        MessageSet::Saved => Ok(selection.saved_messages()),
+    }
 }

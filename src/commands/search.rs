@@ -14,6 +14,15 @@ use crate::session::state::Selection;
 use crate::store::{Access, DateCmp, SearchQuery, SystemFlags};
 
 pub async fn search(s: &mut Session, command: SearchCommand) -> CommandResult {
+    let saving = saves(command.return_options.as_deref());
+    let outcome = search_and_answer(s, command).await;
+    if saving && outcome.is_err() {
+        forget_saved(s);
+    }
+    outcome
+}
+
+async fn search_and_answer(s: &mut Session, command: SearchCommand) -> CommandResult {
     let (uid, criteria) = (command.uid, &command.criteria);
     let returns = ReturnOptions::parse_optional(command.return_options.as_deref())?;
     if let Some(charset) = &command.charset {
@@ -21,28 +30,43 @@ pub async fn search(s: &mut Session, command: SearchCommand) -> CommandResult {
     }
     let found = find(s, criteria).await?;
     let selection = selected(s)?;
-    // Only messages this session has been told about, as UIDs or numbers,
+    // Only messages this session has been told about, as (UID, number)
     // with their MODSEQs.
-    let matched: Vec<(u32, u64)> = found
+    let known: Vec<(u32, u32, u64)> = found
         .into_iter()
         .filter_map(|(found_uid, modseq)| {
             let seq = selection.seq_of(found_uid)?;
-            Some((if uid { found_uid } else { seq }, modseq))
+            Some((found_uid, if uid { found_uid } else { seq }, modseq))
         })
         .collect();
+    let matched: Vec<(u32, u64)> = known.iter().map(|&(_, n, m)| (n, m)).collect();
+    if let Some(returns) = &returns {
+        let uids: Vec<u32> = known.iter().map(|&(uid, _, _)| uid).collect();
+        save(s, returns, &uids);
+    }
     let with_modseq = criteria.uses_modseq();
     let response = match returns {
-        None => {
+        // RFC 5182 §2.1: SAVE alone answers with the tagged OK only.
+        Some(returns) if returns.only_saves() => None,
+        None => Some({
             // RFC 7162 §3.1.5: a MODSEQ criterion adds the highest MODSEQ.
             let highest = matched.iter().map(|&(_, modseq)| modseq).max();
             Untagged::Search {
                 numbers: matched.iter().map(|&(n, _)| n).collect(),
                 modseq: highest.filter(|_| with_modseq),
             }
-        }
-        Some(returns) => Untagged::Esearch(esearch(s, uid, &returns, &matched, with_modseq)),
+        }),
+        Some(returns) => Some(Untagged::Esearch(esearch(
+            s,
+            uid,
+            &returns,
+            &matched,
+            with_modseq,
+        ))),
     };
-    s.send(response);
+    if let Some(response) = response {
+        s.send(response);
+    }
     let verb = if uid { "UID SEARCH" } else { "SEARCH" };
     Ok(Done::ok(format!("{verb} completed")))
 }
@@ -71,12 +95,54 @@ pub(super) async fn find(s: &mut Session, criteria: &SearchKey) -> Result<Vec<(u
     )
 }
 
-/// RFC 4731 `SEARCH RETURN (...)` options (and RFC 5267's for SORT).
+/// True when RETURN asks for SAVE (RFC 5182), whatever else it holds.
+pub(super) fn saves(options: Option<&[String]>) -> bool {
+    options.is_some_and(|o| o.iter().any(|o| o.eq_ignore_ascii_case("SAVE")))
+}
+
+/// RFC 5182 §2.1: a SEARCH (or SORT) with SAVE that fails leaves `$`
+/// empty, so a pipelined `FETCH $` after it touches nothing.
+pub(super) fn forget_saved(s: &mut Session) {
+    if let Some(selection) = s.state.selection_mut() {
+        selection.saved.clear();
+    }
+}
+
+/// Keeps what SAVE asked for as `$` (RFC 5182 §2.4): the MIN and/or MAX
+/// message alone when RETURN asks for no more than those, else every
+/// message matched. `uids` are in the order reported (sorted, for SORT),
+/// so MIN and MAX are the first and the last.
+pub(super) fn save(s: &mut Session, returns: &ReturnOptions, uids: &[u32]) {
+    if !returns.save {
+        return;
+    }
+    let mut saved: Vec<u32> = if returns.all || returns.count || !(returns.min || returns.max) {
+        uids.to_vec()
+    } else {
+        [
+            uids.first().filter(|_| returns.min),
+            uids.last().filter(|_| returns.max),
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect()
+    };
+    saved.sort_unstable();
+    saved.dedup();
+    if let Some(selection) = s.state.selection_mut() {
+        selection.saved = saved;
+    }
+}
+
+/// RFC 4731 `SEARCH RETURN (...)` options (and RFC 5267's for SORT), with
+/// RFC 5182's SAVE.
 pub(super) struct ReturnOptions {
     min: bool,
     max: bool,
     count: bool,
     all: bool,
+    save: bool,
 }
 
 impl ReturnOptions {
@@ -85,13 +151,19 @@ impl ReturnOptions {
         options.map(ReturnOptions::parse).transpose()
     }
 
-    /// `RETURN ()` means `RETURN (ALL)`; SAVE (RFC 5182) is not offered.
+    /// True when nothing but SAVE was asked for: no ESEARCH response.
+    pub(super) fn only_saves(&self) -> bool {
+        self.save && !(self.min || self.max || self.count || self.all)
+    }
+
+    /// `RETURN ()` means `RETURN (ALL)`.
     fn parse(options: &[String]) -> Result<ReturnOptions, Done> {
         let mut returns = ReturnOptions {
             min: false,
             max: false,
             count: false,
             all: options.is_empty(),
+            save: false,
         };
         for option in options {
             match option.to_ascii_uppercase().as_str() {
@@ -99,6 +171,7 @@ impl ReturnOptions {
                 "MAX" => returns.max = true,
                 "COUNT" => returns.count = true,
                 "ALL" => returns.all = true,
+                "SAVE" => returns.save = true,
                 other => {
                     return Err(Done::bad(format!(
                         "Unsupported SEARCH RETURN option {other}"
@@ -234,6 +307,7 @@ fn to_query(key: &SearchKey, selection: &Selection) -> Result<SearchQuery, Done>
         K::Text(v) => SearchQuery::Text(text(v)?),
         K::Uid(set) => SearchQuery::Uids(set.ranges(selection.last_uid())),
         K::SequenceSet(set) => SearchQuery::Uids(sequence_ranges(set, selection)),
+        K::Saved => SearchQuery::Uids(selection.saved.iter().map(|&uid| uid..=uid).collect()),
         K::ModSeq(n) => SearchQuery::ModSeq(*n),
         K::Not(inner) => not(to_query(inner, selection)?),
         K::Or(a, b) => SearchQuery::Or(

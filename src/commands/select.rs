@@ -6,7 +6,7 @@ use super::flags::{send_flags, wire_flags};
 use super::updates::report_expunges;
 use super::{mailbox_name, resolve, user};
 use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
-use crate::proto::{QresyncParams, SelectCommand, SequenceSet};
+use crate::proto::{MessageSet, QresyncParams, SelectCommand};
 use crate::session::Session;
 use crate::session::state::{Selection, State};
 use crate::store::{Access, Expunged, SelectedMailbox, SystemFlags};
@@ -70,7 +70,7 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
     }
     s.state = State::Selected(
         user,
-        Selection {
+        Box::new(Selection {
             mailbox: mailbox.id,
             name: mailbox.name,
             read_only,
@@ -82,7 +82,8 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
             own_modseqs: Vec::new(),
             pending_expunges: Vec::new(),
             watcher,
-        },
+            saved: Vec::new(),
+        }),
     );
     let (code, verb) = if read_only {
         (Code::ReadOnly, "EXAMINE")
@@ -151,7 +152,7 @@ pub fn unselect(s: &mut Session) -> CommandResult {
 /// EXPUNGE, or UID EXPUNGE (RFC 4315) when `uids` restricts it: removes
 /// `\Deleted` messages and reports each removal with the sequence number
 /// it has at the moment the response is sent.
-pub async fn expunge(s: &mut Session, uids: Option<&SequenceSet>) -> CommandResult {
+pub async fn expunge(s: &mut Session, uids: Option<&MessageSet>) -> CommandResult {
     let selection = selected(s)?;
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));

@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::search::{ReturnOptions, check_charset, esearch, find};
+use super::search::{ReturnOptions, check_charset, esearch, find, forget_saved, save, saves};
 use super::select::selected;
 use crate::mail::sort_fields;
 use crate::proto::response::{CommandResult, Done, Untagged};
@@ -16,6 +16,15 @@ use crate::session::Session;
 use crate::store::{Access, FetchRequest, SortFields, SortRow};
 
 pub async fn sort(s: &mut Session, command: SortCommand) -> CommandResult {
+    let saving = saves(command.return_options.as_deref());
+    let outcome = sort_and_answer(s, command).await;
+    if saving && outcome.is_err() {
+        forget_saved(s);
+    }
+    outcome
+}
+
+async fn sort_and_answer(s: &mut Session, command: SortCommand) -> CommandResult {
     let returns = ReturnOptions::parse_optional(command.return_options.as_deref())?;
     check_charset(&command.charset)?;
     let mut messages = gather(s, &command.criteria).await?;
@@ -25,19 +34,33 @@ pub async fn sort(s: &mut Session, command: SortCommand) -> CommandResult {
         .iter()
         .map(|m| (if uid { m.row.uid } else { m.seq }, m.modseq))
         .collect();
+    if let Some(returns) = &returns {
+        let uids: Vec<u32> = messages.iter().map(|m| m.row.uid).collect();
+        save(s, returns, &uids);
+    }
     let with_modseq = command.criteria.uses_modseq();
     let response = match returns {
-        None => Untagged::Sort {
+        // RFC 5182 §2.1: SAVE alone answers with the tagged OK only.
+        Some(returns) if returns.only_saves() => None,
+        None => Some(Untagged::Sort {
             numbers: sorted.iter().map(|&(n, _)| n).collect(),
             modseq: sorted
                 .iter()
                 .map(|&(_, modseq)| modseq)
                 .max()
                 .filter(|_| with_modseq),
-        },
-        Some(returns) => Untagged::Esearch(esearch(s, uid, &returns, &sorted, with_modseq)),
+        }),
+        Some(returns) => Some(Untagged::Esearch(esearch(
+            s,
+            uid,
+            &returns,
+            &sorted,
+            with_modseq,
+        ))),
     };
-    s.send(response);
+    if let Some(response) = response {
+        s.send(response);
+    }
     let verb = if uid { "UID SORT" } else { "SORT" };
     Ok(Done::ok(format!("{verb} completed")))
 }

@@ -11,12 +11,12 @@ use crate::session::Session;
 use crate::store::{Access, FlagChange};
 
 pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
-    see_new_uids(s, &command.sequence_set, command.uid).await?;
+    see_new_uids(s, &command.messages, command.uid).await?;
     let selection = selected(s)?;
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
     }
-    let targets = resolve(selection, &command.sequence_set, command.uid)?;
+    let targets = resolve(selection, &command.messages, command.uid)?;
     let mailbox = selection.mailbox;
     let flags = flags::from_command(&command.flags, false)?;
     let change = match command.mode {

@@ -5,7 +5,7 @@
 //! changes.
 
 use super::flags::{send_flags, wire_flags};
-use crate::proto::SequenceSet;
+use crate::proto::MessageSet;
 use crate::proto::response::{Done, FetchFlags, Untagged};
 use crate::session::state::Selection;
 use crate::session::{End, Session};
@@ -155,8 +155,9 @@ fn expunge_responses(selection: &mut Selection, uids: &[u32], qresync: bool) -> 
 /// messages are announced so that the command reaches them, as Dovecot
 /// does; otherwise they would be skipped as nonexistent. No EXPUNGE is
 /// sent here (RFC 3501 §7.4.1).
-pub async fn see_new_uids(s: &mut Session, set: &SequenceSet, uid: bool) -> Result<(), Done> {
-    let Some(selection) = s.state.selection() else {
+pub async fn see_new_uids(s: &mut Session, messages: &MessageSet, uid: bool) -> Result<(), Done> {
+    // `$` names messages this session has seen already.
+    let (Some(selection), MessageSet::Numbers(set)) = (s.state.selection(), messages) else {
         return Ok(());
     };
     if uid

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::proto::types::{Flag, SequenceSet, StatusItem, Tag};
+use crate::proto::types::{Flag, MessageSet, SequenceSet, StatusItem, Tag};
 
 /// RFC 2971 ID field/value pairs (`NIL` values are `None`).
 pub type IdParams = Vec<(Vec<u8>, Option<Vec<u8>>)>;
@@ -71,7 +71,7 @@ pub enum CommandBody {
     Close,
     Unselect,
     Expunge,
-    UidExpunge(SequenceSet),
+    UidExpunge(MessageSet),
     Search(SearchCommand),
     Sort(SortCommand),
     Thread(ThreadCommand),
@@ -219,7 +219,7 @@ pub enum SortCriterion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchCommand {
     pub uid: bool,
-    pub sequence_set: SequenceSet,
+    pub messages: MessageSet,
     /// Macros ALL/FAST/FULL are expanded.
     pub attributes: Vec<FetchAttribute>,
     pub changed_since: Option<u64>,
@@ -231,7 +231,7 @@ pub struct FetchCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreCommand {
     pub uid: bool,
-    pub sequence_set: SequenceSet,
+    pub messages: MessageSet,
     pub mode: StoreMode,
     pub silent: bool,
     pub flags: Vec<Flag>,
@@ -242,7 +242,7 @@ pub struct StoreCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyCommand {
     pub uid: bool,
-    pub sequence_set: SequenceSet,
+    pub messages: MessageSet,
     pub mailbox: Vec<u8>,
 }
 
@@ -469,6 +469,8 @@ pub enum SearchKey {
     Text(Vec<u8>),
     To(Vec<u8>),
     Uid(SequenceSet),
+    /// `$` (RFC 5182), alone or as `UID $`: the saved result.
+    Saved,
     Unanswered,
     Undeleted,
     Undraft,
@@ -517,13 +519,16 @@ mod tests {
         }]);
         let fetch = CommandBody::Fetch(FetchCommand {
             uid: true,
-            sequence_set: set.clone(),
+            messages: MessageSet::Numbers(set),
             attributes: vec![FetchAttribute::Flags],
             changed_since: None,
             vanished: false,
         });
         assert_eq!(fetch.name(), "UID FETCH");
-        assert_eq!(CommandBody::UidExpunge(set).name(), "UID EXPUNGE");
+        assert_eq!(
+            CommandBody::UidExpunge(MessageSet::Saved).name(),
+            "UID EXPUNGE"
+        );
         assert_eq!(CommandBody::Noop.name(), "NOOP");
         assert_eq!(CommandBody::StartTls.name(), "STARTTLS");
     }

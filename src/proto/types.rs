@@ -83,6 +83,14 @@ impl SeqRange {
     }
 }
 
+/// The messages a command names: a sequence set, or `$`, what the last
+/// `SEARCH RETURN (SAVE)` kept (RFC 5182).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageSet {
+    Numbers(SequenceSet),
+    Saved,
+}
+
 /// A sequence set as sent by the client (never expanded into elements).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SequenceSet(pub Vec<SeqRange>);

@@ -35,6 +35,9 @@ pub struct Selection {
     pub pending_expunges: Vec<u32>,
     /// Wakes the session (in IDLE) when the mailbox changes.
     pub watcher: tokio::sync::watch::Receiver<u64>,
+    /// Ascending UIDs kept by `SEARCH RETURN (SAVE)`, named by `$` (RFC
+    /// 5182); empty at SELECT, expunged messages leave it.
+    pub saved: Vec<u32>,
 }
 
 impl Selection {
@@ -52,6 +55,15 @@ impl Selection {
     /// The sequence number of a UID in this session's view.
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
         self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
+    }
+
+    /// The saved result's messages still in the view, as ascending
+    /// (sequence number, UID) pairs.
+    pub fn saved_messages(&self) -> Vec<(u32, u32)> {
+        self.saved
+            .iter()
+            .filter_map(|&uid| Some((self.seq_of(uid)?, uid)))
+            .collect()
     }
 
     /// Resolves a sequence set (or, with `uid`, a UID set) into ascending
@@ -108,6 +120,8 @@ impl Selection {
         for uid in expunged {
             self.recent.remove(uid);
         }
+        self.saved
+            .retain(|uid| expunged.binary_search(uid).is_err());
         reported
     }
 }
@@ -116,7 +130,8 @@ impl Selection {
 pub enum State {
     NotAuthenticated,
     Authenticated(User),
-    Selected(User, Selection),
+    /// Boxed, so that a session without a mailbox selected stays small.
+    Selected(User, Box<Selection>),
     Logout,
 }
 
@@ -168,6 +183,7 @@ mod tests {
             own_modseqs: Vec::new(),
             pending_expunges: Vec::new(),
             watcher: tokio::sync::watch::channel(1).1,
+            saved: Vec::new(),
         }
     }
 

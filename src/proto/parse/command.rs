@@ -19,7 +19,7 @@ use crate::proto::parse::mailbox::{create_args, one_mailbox, rename_args, status
 use crate::proto::parse::quota::{getquota_args, setquota_args};
 use crate::proto::parse::search::search_args;
 use crate::proto::parse::select::select_args;
-use crate::proto::parse::sequence::sequence_set;
+use crate::proto::parse::sequence::message_set;
 use crate::proto::parse::sort::sort_args;
 use crate::proto::parse::store::store_args;
 use crate::proto::parse::thread::thread_args;
@@ -154,7 +154,7 @@ fn uid_command<'a>(i: &'a [u8], name: &str, uid: bool) -> PResult<'a, CommandBod
         "MOVE" => map(|i| copy_args(i, uid), C::Move).parse(i),
         "EXPUNGE" if uid => {
             let (r, _) = sp(i)?;
-            let (r, set) = sequence_set(r)?;
+            let (r, set) = message_set(r)?;
             Ok((r, C::UidExpunge(set)))
         }
         _ if uid => failure(i, "Unknown UID command"),
@@ -172,12 +172,16 @@ mod tests {
         StatusCommand, StoreCommand, StoreMode,
     };
     use crate::proto::parse::sequence::parse_sequence_set;
-    use crate::proto::types::{Flag, SequenceSet, StatusItem};
+    use crate::proto::types::{Flag, MessageSet, SequenceSet, StatusItem};
     use CommandBody as C;
     use chrono::{NaiveDate, TimeZone};
 
     fn set(s: &str) -> SequenceSet {
         parse_sequence_set(s.as_bytes()).expect("test set")
+    }
+
+    fn msgs(s: &str) -> MessageSet {
+        MessageSet::Numbers(set(s))
     }
 
     fn v(s: &str) -> Vec<u8> {
@@ -199,7 +203,7 @@ mod tests {
     fn fetch(uid: bool, s: &str, attributes: Vec<F>) -> CommandBody {
         C::Fetch(FetchCommand {
             uid,
-            sequence_set: set(s),
+            messages: msgs(s),
             attributes,
             changed_since: None,
             vanished: false,
@@ -399,7 +403,7 @@ mod tests {
             (v("a CLOSE\r\n"), C::Close),
             (v("a UNSELECT\r\n"), C::Unselect),
             (v("a EXPUNGE\r\n"), C::Expunge),
-            (v("a UID EXPUNGE 1:3,5\r\n"), C::UidExpunge(set("1:3,5"))),
+            (v("a UID EXPUNGE 1:3,5\r\n"), C::UidExpunge(msgs("1:3,5"))),
             (v("a SEARCH ALL\r\n"), search(false, None, vec![K::All])),
             (
                 v("a SEARCH CHARSET UTF-8 OR FROM \"a\" (SUBJECT {3}\r\nfoo SINCE 1-Feb-1994) NOT 1:5\r\n"),
@@ -506,7 +510,7 @@ mod tests {
                 v("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0 VANISHED)\r\n"),
                 C::Fetch(FetchCommand {
                     uid: true,
-                    sequence_set: set("1:*"),
+                    messages: msgs("1:*"),
                     attributes: vec![F::Flags],
                     changed_since: Some(0),
                     vanished: true,
@@ -556,7 +560,7 @@ mod tests {
                 v("a STORE 1 +FLAGS (\\Seen)\r\n"),
                 C::Store(StoreCommand {
                     uid: false,
-                    sequence_set: set("1"),
+                    messages: msgs("1"),
                     mode: StoreMode::Add,
                     silent: false,
                     flags: vec![Flag::Seen],
@@ -567,7 +571,7 @@ mod tests {
                 v("a UID STORE 1:2 -FLAGS.SILENT \\Deleted $Junk\r\n"),
                 C::Store(StoreCommand {
                     uid: true,
-                    sequence_set: set("1:2"),
+                    messages: msgs("1:2"),
                     mode: StoreMode::Remove,
                     silent: true,
                     flags: vec![Flag::Deleted, Flag::Keyword("$Junk".into())],
@@ -578,7 +582,7 @@ mod tests {
                 v("a STORE 1 (UNCHANGEDSINCE 5) FLAGS ()\r\n"),
                 C::Store(StoreCommand {
                     uid: false,
-                    sequence_set: set("1"),
+                    messages: msgs("1"),
                     mode: StoreMode::Replace,
                     silent: false,
                     flags: vec![],
@@ -587,19 +591,19 @@ mod tests {
             ),
             (
                 v("a COPY 1:3 Trash\r\n"),
-                C::Copy(CopyCommand { uid: false, sequence_set: set("1:3"), mailbox: v("Trash") }),
+                C::Copy(CopyCommand { uid: false, messages: msgs("1:3"), mailbox: v("Trash") }),
             ),
             (
                 v("a UID COPY 5 \"Deleted Items\"\r\n"),
-                C::Copy(CopyCommand { uid: true, sequence_set: set("5"), mailbox: v("Deleted Items") }),
+                C::Copy(CopyCommand { uid: true, messages: msgs("5"), mailbox: v("Deleted Items") }),
             ),
             (
                 v("a MOVE 1 Archive\r\n"),
-                C::Move(CopyCommand { uid: false, sequence_set: set("1"), mailbox: v("Archive") }),
+                C::Move(CopyCommand { uid: false, messages: msgs("1"), mailbox: v("Archive") }),
             ),
             (
                 v("a uid move 1:* {7}\r\nArchive\r\n"),
-                C::Move(CopyCommand { uid: true, sequence_set: set("1:*"), mailbox: v("Archive") }),
+                C::Move(CopyCommand { uid: true, messages: msgs("1:*"), mailbox: v("Archive") }),
             ),
         ];
         cases.push((

@@ -4,19 +4,19 @@ use crate::proto::command::CopyCommand;
 use crate::proto::parse::core::sp;
 use crate::proto::parse::error::PResult;
 use crate::proto::parse::mailbox_name::mailbox;
-use crate::proto::parse::sequence::sequence_set;
+use crate::proto::parse::sequence::message_set;
 
 /// `copy = "COPY" SP sequence-set SP mailbox` (and MOVE)
 pub fn copy_args(i: &[u8], uid: bool) -> PResult<'_, CopyCommand> {
     let (rest, _) = sp(i)?;
-    let (rest, sequence_set) = sequence_set(rest)?;
+    let (rest, messages) = message_set(rest)?;
     let (rest, _) = sp(rest)?;
     let (rest, mailbox) = mailbox(rest)?;
     Ok((
         rest,
         CopyCommand {
             uid,
-            sequence_set,
+            messages,
             mailbox,
         },
     ))

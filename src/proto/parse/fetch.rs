@@ -8,7 +8,7 @@ use nom::combinator::{cut, opt};
 use crate::proto::command::{CommandBody, FetchAttribute, FetchCommand, Section, SectionText};
 use crate::proto::parse::core::{astring_utf8, number, number64, nz_number, paren_list, sp};
 use crate::proto::parse::error::{PResult, error, expect, failure};
-use crate::proto::parse::sequence::sequence_set;
+use crate::proto::parse::sequence::message_set;
 
 /// Letters, digits and dots: the name part of a fetch attribute or of a
 /// section text (`BODY.PEEK`, `RFC822.SIZE`, `HEADER.FIELDS.NOT`).
@@ -262,7 +262,7 @@ fn fetch_modifier_list(i: &[u8]) -> PResult<'_, (Option<u64>, bool)> {
 /// (input starts at the SP after the command name)
 pub fn fetch_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
     let (rest, _) = sp(i)?;
-    let (rest, sequence_set) = sequence_set(rest)?;
+    let (rest, messages) = message_set(rest)?;
     let (rest, _) = sp(rest)?;
     let (rest, attributes) = expect("Missing fetch attributes", fetch_atts).parse(rest)?;
     let (rest, modifiers) = opt(fetch_modifiers).parse(rest)?;
@@ -271,7 +271,7 @@ pub fn fetch_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
         rest,
         CommandBody::Fetch(FetchCommand {
             uid,
-            sequence_set,
+            messages,
             attributes,
             changed_since,
             vanished,

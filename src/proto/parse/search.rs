@@ -11,7 +11,8 @@ use crate::proto::parse::core::{
 };
 use crate::proto::parse::datetime::date;
 use crate::proto::parse::error::{PResult, expect, failure};
-use crate::proto::parse::sequence::sequence_set;
+use crate::proto::parse::sequence::{message_set, sequence_set};
+use crate::proto::types::MessageSet;
 
 /// Deepest nesting of `(`, `NOT` and `OR` accepted in one search program.
 pub const MAX_SEARCH_DEPTH: usize = 64;
@@ -36,7 +37,17 @@ fn search_key_at(i: &[u8], depth: usize) -> PResult<'_, SearchKey> {
             let (rest, set) = sequence_set(i)?;
             Ok((rest, SearchKey::SequenceSet(set)))
         }
+        Some(b'$') => saved(i),
         _ => keyword_key(i, depth),
+    }
+}
+
+/// `$` (RFC 5182) as a search key, alone or after `UID`: the saved
+/// result is a set of messages either way.
+fn saved(i: &[u8]) -> PResult<'_, SearchKey> {
+    match message_set(i)? {
+        (rest, MessageSet::Saved) => Ok((rest, SearchKey::Saved)),
+        _ => failure(i, "Invalid sequence set"),
     }
 }
 
@@ -117,6 +128,9 @@ fn keyword_key(i: &[u8], depth: usize) -> PResult<'_, SearchKey> {
         }
         "UID" => {
             let (r, _) = sp(rest)?;
+            if r.first() == Some(&b'$') {
+                return saved(r);
+            }
             let (r, set) = sequence_set(r)?;
             Ok((r, K::Uid(set)))
         }
@@ -239,6 +253,10 @@ mod tests {
         let set = parse_sequence_set(b"1:5,*").expect("set");
         assert_eq!(key(b"1:5,*"), K::SequenceSet(set.clone()));
         assert_eq!(key(b"UID 1:5,*"), K::Uid(set));
+        // RFC 5182: `$` alone or after UID is the saved result.
+        assert_eq!(key(b"$"), K::Saved);
+        assert_eq!(key(b"UID $"), K::Saved);
+        assert_eq!(key(b"NOT $"), K::Not(Box::new(K::Saved)));
         assert_eq!(key(b"MODSEQ 7"), K::ModSeq(7));
         assert_eq!(
             key(b"MODSEQ \"/flags/\\\\draft\" all 620162338"),
@@ -267,6 +285,9 @@ mod tests {
             b"UID",
             b"MODSEQ \"x\" bogus 1",
             b"HEADER Subject",
+            b"$1",
+            b"$,2",
+            b"UID $:3",
         ] {
             assert!(
                 search_key(bad).is_err(),

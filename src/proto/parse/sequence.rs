@@ -8,7 +8,7 @@ use nom::sequence::preceded;
 
 use crate::proto::parse::core::nz_number;
 use crate::proto::parse::error::{PResult, expect, failure};
-use crate::proto::types::{SeqNum, SeqRange, SequenceSet};
+use crate::proto::types::{MessageSet, SeqNum, SeqRange, SequenceSet};
 
 /// `seq-number = nz-number / "*"`
 pub fn seq_number(i: &[u8]) -> PResult<'_, SeqNum> {
@@ -57,6 +57,22 @@ pub fn sequence_set(i: &[u8]) -> PResult<'_, SequenceSet> {
     Ok((rest, SequenceSet(ranges)))
 }
 
+/// `sequence-set =/ seq-last-command`, `seq-last-command = "$"` (RFC
+/// 5182): `$` stands alone, as in Dovecot; `1,$` is not a set.
+pub fn message_set(i: &[u8]) -> PResult<'_, MessageSet> {
+    if let Some(rest) = i.strip_prefix(b"$") {
+        if rest
+            .first()
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'*' | b':' | b','))
+        {
+            return failure(rest, "Invalid sequence set");
+        }
+        return Ok((rest, MessageSet::Saved));
+    }
+    let (rest, set) = sequence_set(i)?;
+    Ok((rest, MessageSet::Numbers(set)))
+}
+
 /// Parses a whole byte string as a `sequence-set`.
 pub fn parse_sequence_set(input: &[u8]) -> Option<SequenceSet> {
     match sequence_set(input) {
@@ -72,6 +88,30 @@ mod tests {
 
     fn r(start: SeqNum, end: SeqNum) -> SeqRange {
         SeqRange { start, end }
+    }
+
+    #[test]
+    fn saved_result_marker() {
+        assert_eq!(
+            message_set(b"$ rest"),
+            Ok((&b" rest"[..], MessageSet::Saved))
+        );
+        assert_eq!(message_set(b"$"), Ok((&b""[..], MessageSet::Saved)));
+        assert_eq!(
+            message_set(b"2:3"),
+            Ok((
+                &b""[..],
+                MessageSet::Numbers(SequenceSet(vec![r(Value(2), Value(3))]))
+            ))
+        );
+        // `$` stands alone.
+        for bad in [&b"$,1"[..], b"$:4", b"$1", b"1,$", b"$*"] {
+            assert!(
+                message_set(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

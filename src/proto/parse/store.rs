@@ -8,7 +8,7 @@ use nom::combinator::{cut, opt};
 use crate::proto::command::{CommandBody, StoreCommand, StoreMode};
 use crate::proto::parse::core::{atom, number64, paren_list, sp};
 use crate::proto::parse::error::{PResult, expect, failure};
-use crate::proto::parse::sequence::sequence_set;
+use crate::proto::parse::sequence::message_set;
 use crate::proto::types::Flag;
 
 /// `flag = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" / "\Draft" /
@@ -82,7 +82,7 @@ fn store_att_flags(i: &[u8]) -> PResult<'_, (StoreMode, bool, Vec<Flag>)> {
 /// (input starts at the SP after the command name)
 pub fn store_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
     let (rest, _) = sp(i)?;
-    let (rest, sequence_set) = sequence_set(rest)?;
+    let (rest, messages) = message_set(rest)?;
     let (rest, unchanged_since) = opt(unchanged_since).parse(rest)?;
     let (rest, _) = sp(rest)?;
     let (rest, (mode, silent, flags)) = store_att_flags(rest)?;
@@ -90,7 +90,7 @@ pub fn store_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
         rest,
         CommandBody::Store(StoreCommand {
             uid,
-            sequence_set,
+            messages,
             mode,
             silent,
             flags,
@@ -103,6 +103,7 @@ pub fn store_args(i: &[u8], uid: bool) -> PResult<'_, CommandBody> {
 mod tests {
     use super::*;
     use crate::proto::parse::sequence::parse_sequence_set;
+    use crate::proto::types::MessageSet;
 
     #[test]
     fn flags() {
@@ -129,14 +130,14 @@ mod tests {
 
     #[test]
     fn store_forms() {
-        let set = parse_sequence_set(b"1:3").expect("set");
+        let set = MessageSet::Numbers(parse_sequence_set(b"1:3").expect("set"));
         assert_eq!(
             store_args(b" 1:3 +FLAGS.SILENT \\Seen \\Flagged", false),
             Ok((
                 &b""[..],
                 CommandBody::Store(StoreCommand {
                     uid: false,
-                    sequence_set: set.clone(),
+                    messages: set.clone(),
                     mode: StoreMode::Add,
                     silent: true,
                     flags: vec![Flag::Seen, Flag::Flagged],
@@ -150,7 +151,7 @@ mod tests {
                 &b""[..],
                 CommandBody::Store(StoreCommand {
                     uid: true,
-                    sequence_set: set,
+                    messages: set,
                     mode: StoreMode::Remove,
                     silent: false,
                     flags: vec![],
