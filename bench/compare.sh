@@ -226,6 +226,7 @@ run mixed-100 --scenario mixed --clients 100 --seconds "$seconds"
 run append-10 --scenario append --clients 10 --seconds "$seconds"
 run "initial-sync-$big" --scenario initial-sync --repeats 3
 run "search-$big" --scenario search --repeats 3
+run "sort-thread-$big" --scenario sort-thread --repeats 5
 # Memory per session from freshly started servers, so that what earlier
 # scenarios left in the allocators does not hide the cost of a session.
 wanted "idle-memory-$idlers" && { stop_both; start_ours; start_peer; }

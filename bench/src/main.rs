@@ -51,6 +51,9 @@ enum Scenario {
     Mixed,
     InitialSync,
     Search,
+    /// SORT (DATE), SORT (SUBJECT), THREAD REFERENCES and THREAD REFS of
+    /// the large mailbox.
+    SortThread,
     Append,
     IdleMemory,
     IdleLatency,
@@ -91,7 +94,7 @@ struct RunArgs {
     /// Run time (mixed, append).
     #[arg(long, default_value_t = 30)]
     seconds: u64,
-    /// Repetitions (initial-sync, search, idle-latency rounds).
+    /// Repetitions (initial-sync, search, sort-thread, idle-latency rounds).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
     /// Connections (idle-memory, idle-latency idlers).
@@ -142,6 +145,7 @@ async fn run(args: RunArgs) {
         Scenario::Mixed => scenarios::mixed(&setup, args.clients, duration, args.seed).await,
         Scenario::InitialSync => scenarios::initial_sync(&setup, args.repeats).await,
         Scenario::Search => scenarios::search(&setup, args.repeats).await,
+        Scenario::SortThread => scenarios::sort_thread(&setup, args.repeats).await,
         Scenario::Append => scenarios::append(&setup, args.clients, duration, args.seed).await,
         Scenario::IdleMemory => scenarios::idle_memory(&setup, args.connections).await,
         Scenario::IdleLatency => {
@@ -213,6 +217,7 @@ fn figures(scenario: &str) -> Vec<(&'static str, bool, Getter)> {
         "idle-latency",
         "initial-sync",
         "search",
+        "sort-thread",
     ]
     .into_iter()
     .find(|k| scenario.starts_with(k))
@@ -251,6 +256,20 @@ fn figures(scenario: &str) -> Vec<(&'static str, bool, Getter)> {
             }),
             ("SUBJECT p50 ms", false, |v| command(v, "SUBJECT", "p50_ms")),
             ("FROM p50 ms", false, |v| command(v, "FROM", "p50_ms")),
+        ],
+        "sort-thread" => vec![
+            ("SORT (DATE) p50 ms", false, |v| {
+                command(v, "SORT (DATE)", "p50_ms")
+            }),
+            ("SORT (SUBJECT) p50 ms", false, |v| {
+                command(v, "SORT (SUBJECT)", "p50_ms")
+            }),
+            ("THREAD REFERENCES p50 ms", false, |v| {
+                command(v, "THREAD REFERENCES", "p50_ms")
+            }),
+            ("THREAD REFS p50 ms", false, |v| {
+                command(v, "THREAD REFS", "p50_ms")
+            }),
         ],
         _ => vec![("errors + 1", false, errors)],
     }

@@ -258,6 +258,30 @@ pub async fn search(setup: &Setup, repeats: usize) -> Summary {
     r.summary("search", start.elapsed(), setup.memory())
 }
 
+/// Server-side sorted and threaded views of the large mailbox, as a webmail
+/// asks for them (Roundcube: UID SORT for a sorted list, UID THREAD REFS
+/// for its thread view). The first run of each is counted as well: a
+/// server that builds its sort data lazily pays for it there.
+pub async fn sort_thread(setup: &Setup, repeats: usize) -> Summary {
+    let mut r = Recorder::default();
+    let start = Instant::now();
+    let commands: [(&'static str, &str); 4] = [
+        ("SORT (DATE)", "UID SORT (DATE) UTF-8 ALL"),
+        ("SORT (SUBJECT)", "UID SORT (SUBJECT) UTF-8 ALL"),
+        ("THREAD REFERENCES", "UID THREAD REFERENCES UTF-8 ALL"),
+        ("THREAD REFS", "UID THREAD REFS UTF-8 ALL"),
+    ];
+    if let Ok(mut c) = setup.login(&setup.big_user).await {
+        let _ = c.command("SELECT INBOX").await;
+        for _ in 0..repeats {
+            for (name, command) in commands {
+                let _ = timed(&mut r, name, c.command(command)).await;
+            }
+        }
+    }
+    r.summary("sort-thread", start.elapsed(), setup.memory())
+}
+
 /// APPEND throughput: every client appends to its own INBOX; each
 /// acknowledgement means the message is durable on the server.
 pub async fn append(setup: &Setup, clients: usize, duration: Duration, seed: u64) -> Summary {
