@@ -346,6 +346,10 @@ pub struct Limits {
     pub auth_timeout_secs: u64,
     /// Seconds allowed for a TLS handshake.
     pub tls_handshake_timeout_secs: u64,
+    /// Messages whose sort fields the server keeps in memory for SORT and
+    /// THREAD, over all mailboxes (a few hundred octets each); 0 keeps
+    /// none, and every SORT reads them from the store.
+    pub sort_cache_messages: usize,
 }
 
 impl Default for Limits {
@@ -362,6 +366,7 @@ impl Default for Limits {
             preauth_timeout_secs: 60,
             auth_timeout_secs: 30 * 60,
             tls_handshake_timeout_secs: 10,
+            sort_cache_messages: 250_000,
         }
     }
 }

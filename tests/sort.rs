@@ -43,7 +43,11 @@ const MESSAGES: [(&str, &str); 6] = [
 ];
 
 async fn mailbox() -> (TestServer, Client) {
-    let server = TestServer::start().await;
+    mailbox_on(TestServer::start().await).await
+}
+
+/// MESSAGES in INBOX of `server`, selected.
+async fn mailbox_on(server: TestServer) -> (TestServer, Client) {
     let mut client = server.logged_in().await;
     for (date, message) in MESSAGES {
         client
@@ -206,10 +210,12 @@ async fn esort_returns() {
 }
 
 /// Messages stored before the sort fields were kept (schema 7) are sorted
-/// the same, from their octets.
+/// the same, from their octets. (No sort cache: the server would not read
+/// the store again.)
 #[tokio::test]
 async fn messages_without_stored_fields_sort_the_same() {
-    let (server, mut client) = mailbox().await;
+    let server = TestServer::start_with(|c| c.limits.sort_cache_messages = 0).await;
+    let (server, mut client) = mailbox_on(server).await;
     let keys = [
         "(SUBJECT)",
         "(DATE)",
@@ -231,4 +237,48 @@ async fn messages_without_stored_fields_sort_the_same() {
             "{k}"
         );
     }
+    // The first SORT kept what it extracted: the octets are read once.
+    let kept: i64 = db
+        .query_row("SELECT COUNT(*) FROM sort_fields", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 6);
+}
+
+/// The server keeps sort fields and recent orders in memory: a message
+/// that arrives or goes between two SORTs is still placed (or left out)
+/// as the RFC says, for this session and another one.
+#[tokio::test]
+async fn sorting_again_after_changes() {
+    let (server, mut client) = mailbox().await;
+    let by_subject = "SORT (SUBJECT) UTF-8 ALL";
+    assert_eq!(sort(&mut client, by_subject).await, [3, 4, 1, 2, 6, 5]);
+    assert_eq!(sort(&mut client, by_subject).await, [3, 4, 1, 2, 6, 5]);
+    // Another session appends a message that sorts first.
+    let mut other = server.logged_in().await;
+    let first = "Subject: Aardvark\r\n\r\nx\r\n";
+    other
+        .ok(&format!("APPEND INBOX {{{}+}}\r\n{first}", first.len()))
+        .await;
+    client.ok("NOOP").await;
+    assert_eq!(sort(&mut client, by_subject).await, [7, 3, 4, 1, 2, 6, 5]);
+    assert_eq!(
+        sort(&mut client, "UID SORT (SUBJECT) UTF-8 ALL").await,
+        [7, 3, 4, 1, 2, 6, 5]
+    );
+    // An expunge renumbers; the order follows.
+    client.ok("STORE 3 +FLAGS.SILENT (\\Deleted)").await;
+    client.ok("EXPUNGE").await;
+    assert_eq!(sort(&mut client, by_subject).await, [6, 3, 1, 2, 5, 4]);
+    assert_eq!(
+        sort(&mut client, "UID SORT (SUBJECT) UTF-8 ALL").await,
+        [7, 4, 1, 2, 6, 5]
+    );
+    // A session that selected earlier sorts with its own numbers.
+    other.ok("SELECT INBOX").await;
+    assert_eq!(sort(&mut other, by_subject).await, [6, 3, 1, 2, 5, 4]);
+    // REVERSE turns the subjects around, not the ties (by number).
+    assert_eq!(
+        sort(&mut other, "SORT (REVERSE SUBJECT) UTF-8 ALL").await,
+        [4, 1, 2, 5, 3, 6]
+    );
 }

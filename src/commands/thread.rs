@@ -16,10 +16,10 @@ pub async fn thread(s: &mut Session, command: ThreadCommand) -> CommandResult {
     let messages: Vec<threads::Message> = found
         .iter()
         .map(|m| threads::Message {
-            id: if command.uid { m.row.uid } else { m.seq },
+            id: if command.uid { m.entry.uid } else { m.seq },
             seq: m.seq,
             date: m.date(),
-            fields: &m.fields,
+            fields: &m.entry.fields,
         })
         .collect();
     let algorithm = match command.algorithm {

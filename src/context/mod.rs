@@ -7,6 +7,7 @@
 
 pub mod limits;
 pub mod metrics;
+pub mod sort_cache;
 
 use std::sync::{Arc, RwLock};
 
@@ -20,6 +21,7 @@ use crate::store::calls::StoreCalls;
 use crate::tls::ReloadableTls;
 use limits::ConnectionLimiter;
 use metrics::Metrics;
+use sort_cache::SortCache;
 
 pub struct ServerContext {
     /// The configuration; SIGHUP swaps in a re-read one (see `reload`).
@@ -43,6 +45,8 @@ pub struct ServerContext {
     pub connection_slots: Arc<ConnectionLimiter<AddressKey>>,
     /// Connections not logged in yet, per address.
     pub unauthenticated_slots: Arc<ConnectionLimiter<AddressKey>>,
+    /// What SORT and THREAD read of each message, for every session.
+    pub sort_cache: SortCache,
 }
 
 impl ServerContext {
@@ -74,6 +78,7 @@ impl ServerContext {
                 usize::MAX,
                 limits.max_unauthenticated_per_ip,
             ),
+            sort_cache: SortCache::new(limits.sort_cache_messages),
             config: RwLock::new(Arc::new(config)),
         })
     }

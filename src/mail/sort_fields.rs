@@ -29,7 +29,9 @@ pub fn extract(raw: &[u8]) -> SortFields {
         references
     };
     SortFields {
-        base_subject: subject::base_subject(&subject_text),
+        // Folded once here: SORT and THREAD compare it under
+        // i;ascii-casemap, and nothing shows it.
+        base_subject: subject::base_subject(&subject_text).to_ascii_uppercase(),
         subject_is_reply: subject::is_reply_or_forward(&subject_text),
         sent_at: value("date").and_then(date::parse),
         from: from.as_ref().map(Address::mailbox).unwrap_or_default(),

@@ -2,7 +2,9 @@
 //! REFERENCES) and Dovecot's REFS (REFERENCES without subject merging,
 //! threads ordered by their newest message), over the stored sort fields.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap as HashMap;
 
 pub use crate::proto::response::Thread;
 use crate::store::SortFields;
@@ -36,9 +38,15 @@ fn sent_order(m: &Message) -> (i64, u32) {
     (m.date, m.seq)
 }
 
-/// ASCII upper case: base subjects are compared with i;ascii-casemap.
-fn subject_key(m: &Message) -> String {
-    m.fields.base_subject.to_ascii_uppercase()
+/// ASCII upper case: base subjects are compared with i;ascii-casemap (and
+/// stored so, but for messages kept before that).
+fn subject_key<'a>(m: &Message<'a>) -> Cow<'a, str> {
+    let subject = m.fields.base_subject.as_str();
+    if subject.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(subject.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(subject)
+    }
 }
 
 /// ORDEREDSUBJECT: messages sorted by base subject and sent date; each
@@ -46,9 +54,9 @@ fn subject_key(m: &Message) -> String {
 /// order of their first message's sent date.
 fn ordered_subject(messages: &[Message]) -> Vec<Thread> {
     let mut sorted: Vec<&Message> = messages.iter().collect();
-    sorted.sort_by_key(|m| (subject_key(m), sent_order(m)));
+    sorted.sort_by_cached_key(|m| (subject_key(m), sent_order(m)));
     let mut threads: Vec<((i64, u32), Thread)> = Vec::new();
-    let mut last_subject: Option<String> = None;
+    let mut last_subject: Option<Cow<str>> = None;
     for m in sorted {
         let key = subject_key(m);
         let leaf = Thread {
@@ -78,7 +86,7 @@ struct Forest<'m, 'f> {
     nodes: Vec<Node>,
 }
 
-impl Forest<'_, '_> {
+impl<'m, 'f> Forest<'m, 'f> {
     fn add(&mut self) -> usize {
         self.nodes.push(Node::default());
         self.nodes.len() - 1
@@ -110,7 +118,7 @@ impl Forest<'_, '_> {
 
     /// The message that stands for a container when sorting and merging:
     /// its own, or a dummy's first child's.
-    fn representative(&self, node: usize) -> Option<&Message<'_>> {
+    fn representative(&self, node: usize) -> Option<&'m Message<'f>> {
         let n = &self.nodes[node];
         match n.message {
             Some(m) => Some(&self.messages[m]),
@@ -172,7 +180,7 @@ fn references(messages: &[Message], algorithm: Algorithm) -> Vec<Thread> {
         messages,
         nodes: Vec::new(),
     };
-    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut ids: HashMap<&str, usize> = HashMap::default();
     // (1) link every message under its references.
     for (index, m) in messages.iter().enumerate() {
         let mut previous: Option<usize> = None;
@@ -231,7 +239,8 @@ fn references(messages: &[Message], algorithm: Algorithm) -> Vec<Thread> {
                 }
                 (date, seq)
             };
-            roots.sort_by_key(|&r| newest(&forest, r));
+            // Worked out once per thread, not once per comparison.
+            roots.sort_by_cached_key(|&r| newest(&forest, r));
         }
         _ => {
             roots = merge_subjects(&mut forest, roots);
@@ -242,15 +251,15 @@ fn references(messages: &[Message], algorithm: Algorithm) -> Vec<Thread> {
 }
 
 /// (5) Threads whose roots share a base subject become one.
-fn merge_subjects(forest: &mut Forest, roots: Vec<usize>) -> Vec<usize> {
-    let subject = |forest: &Forest, node: usize| -> Option<(String, bool)> {
+fn merge_subjects<'f>(forest: &mut Forest<'_, 'f>, roots: Vec<usize>) -> Vec<usize> {
+    let subject = |forest: &Forest<'_, 'f>, node: usize| -> Option<(Cow<'f, str>, bool)> {
         let m = forest.representative(node)?;
         let key = subject_key(m);
         (!key.is_empty()).then_some((key, m.fields.subject_is_reply))
     };
     let is_dummy = |forest: &Forest, node: usize| forest.nodes[node].message.is_none();
     // (A) the container that represents each subject.
-    let mut table: HashMap<String, usize> = HashMap::new();
+    let mut table: HashMap<Cow<'f, str>, usize> = HashMap::default();
     for &root in &roots {
         let Some((key, reply)) = subject(forest, root) else {
             continue;
@@ -270,7 +279,7 @@ fn merge_subjects(forest: &mut Forest, roots: Vec<usize>) -> Vec<usize> {
         }
     }
     // (B) merge the others into it.
-    let mut replaced: HashMap<usize, usize> = HashMap::new();
+    let mut replaced: HashMap<usize, usize> = HashMap::default();
     for &root in &roots {
         if forest.nodes[root].parent.is_some() {
             continue; // already placed under a new dummy

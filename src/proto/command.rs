@@ -494,6 +494,15 @@ impl SearchKey {
             }
     }
 
+    /// True for criteria that are just `ALL`.
+    pub fn is_all(&self) -> bool {
+        match self {
+            SearchKey::All => true,
+            SearchKey::And(keys) => keys.len() == 1 && keys[0].is_all(),
+            _ => false,
+        }
+    }
+
     /// True when the criteria contain a MODSEQ key (RFC 7162 §3.1.5).
     pub fn uses_modseq(&self) -> bool {
         self.any(&|key| matches!(key, SearchKey::ModSeq(_)))

@@ -441,6 +441,12 @@ pub trait MailStore: Send + Sync + 'static {
     /// What SORT and THREAD need of the messages `uids` (ascending) that
     /// still exist, in UID order.
     fn sort_rows(&self, mailbox: MailboxId, uids: &[u32]) -> StoreResult<Vec<SortRow>>;
+    /// Keeps the fields of messages stored before they were kept (rows
+    /// `sort_rows` gave without fields), extracted by the caller from
+    /// their octets, so that SORT reads them only once. Fields already
+    /// stored stay; UIDs that are gone are skipped.
+    fn keep_sort_fields(&self, mailbox: MailboxId, fields: &[(u32, SortFields)])
+    -> StoreResult<()>;
     /// UIDs expunged after `modseq` (QRESYNC's VANISHED (EARLIER)), within
     /// `within` when given, ascending.
     fn vanished_since(

@@ -5,7 +5,8 @@
 /// The sort and thread keys of one message's header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SortFields {
-    /// The RFC 5256 §2.1 base subject ("" without a Subject field).
+    /// The RFC 5256 §2.1 base subject ("" without a Subject field), with
+    /// ASCII letters upper-cased (stored before 2026-12-04: as written).
     pub base_subject: String,
     /// Whether extracting the base subject removed a reply or forward
     /// indication (THREAD merges such messages under their original).

@@ -16,6 +16,7 @@ pub mod modseq;
 pub mod quota;
 pub mod search;
 pub mod select;
+pub mod sort;
 pub mod uids;
 pub mod users;
 pub mod watch;
@@ -188,6 +189,10 @@ macro_rules! conformance_suite {
                     size_criteria_are_strict,
                     uid_modseq_and_boolean_criteria,
                     search_sees_only_the_searched_mailbox,
+                }
+                sort {
+                    sort_rows_report_the_stored_fields_in_uid_order,
+                    kept_sort_fields_never_replace_stored_ones,
                 }
                 concurrency {
                     concurrent_appends_get_distinct_ascending_uids,

@@ -524,6 +524,15 @@ impl MailStore for SqliteStore {
         self.read(|tx| sort::rows(tx, mailbox, uids))
     }
 
+    fn keep_sort_fields(
+        &self,
+        mailbox: MailboxId,
+        fields: &[(u32, SortFields)],
+    ) -> StoreResult<()> {
+        // Lost to a power cut, they are extracted again: no fsync needed.
+        self.write_relaxed(|tx| sort::keep(tx, mailbox, fields))
+    }
+
     fn vanished_since(
         &self,
         mailbox: MailboxId,

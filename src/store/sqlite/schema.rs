@@ -194,8 +194,8 @@ const MIGRATIONS: &[&str] = &[
                           WHERE b.user_id = users.id);
     "#,
     // 8: what SORT and THREAD read, per body (store/sort.rs), so that they
-    // never parse message octets. Bodies stored before have no row here;
-    // SORT extracts their fields from the octets.
+    // never parse message octets. Bodies stored before have no row here
+    // until the first SORT that meets them extracts and keeps their fields.
     r#"
     CREATE TABLE sort_fields (
         id INTEGER PRIMARY KEY, -- bodies.id
@@ -213,6 +213,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER bodies_sort_delete AFTER DELETE ON bodies BEGIN
         DELETE FROM sort_fields WHERE id = old.id;
     END;
+    "#,
+    // 9: base subjects kept upper-cased, so SORT (SUBJECT) compares them
+    // as stored. SQLite's upper() folds ASCII letters only: exactly
+    // i;ascii-casemap.
+    r#"
+    UPDATE sort_fields SET base_subject = upper(base_subject);
     "#,
 ];
 
@@ -289,6 +295,27 @@ mod tests {
         );
         migrate(&mut conn).unwrap();
         assert_eq!(usage(&conn), [(100, 1), (0, 0)]);
+    }
+
+    /// Version 9 folds ASCII letters of the stored base subjects, and no
+    /// other character.
+    #[test]
+    fn version_9_folds_base_subjects_as_ascii_casemap() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&MIGRATIONS[..8].concat()).unwrap();
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute(
+            "INSERT INTO sort_fields (id, base_subject, subject_is_reply, from_mailbox, to_mailbox,
+                                      cc_mailbox, display_from, display_to, refs)
+             VALUES (1, 'Grüße aus café zürich', 0, '', '', '', '', '', '')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let folded: String = conn
+            .query_row("SELECT base_subject FROM sort_fields", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(folded, "GRüßE AUS CAFé ZüRICH");
     }
 
     /// A version-1 database keeps its ENVELOPE data and sent dates.
