@@ -14,12 +14,9 @@ use crate::session::state::Selection;
 use crate::store::{Access, DateCmp, SearchQuery, SystemFlags};
 
 pub async fn search(s: &mut Session, command: SearchCommand) -> CommandResult {
-    let saving = saves(command.return_options.as_deref());
+    let options = command.return_options.clone();
     let outcome = search_and_answer(s, command).await;
-    if saving && outcome.is_err() {
-        forget_saved(s);
-    }
-    outcome
+    settle_saved(s, options.as_deref(), outcome)
 }
 
 async fn search_and_answer(s: &mut Session, command: SearchCommand) -> CommandResult {
@@ -95,17 +92,22 @@ pub(super) async fn find(s: &mut Session, criteria: &SearchKey) -> Result<Vec<(u
     )
 }
 
-/// True when RETURN asks for SAVE (RFC 5182), whatever else it holds.
-pub(super) fn saves(options: Option<&[String]>) -> bool {
-    options.is_some_and(|o| o.iter().any(|o| o.eq_ignore_ascii_case("SAVE")))
-}
-
-/// RFC 5182 §2.1: a SEARCH (or SORT) with SAVE that fails leaves `$`
-/// empty, so a pipelined `FETCH $` after it touches nothing.
-pub(super) fn forget_saved(s: &mut Session) {
-    if let Some(selection) = s.state.selection_mut() {
+/// RFC 5182 §2.1: a SEARCH (or SORT) whose RETURN asks for SAVE and that
+/// fails leaves `$` empty, so a pipelined `FETCH $` after it touches
+/// nothing. Returns `outcome`.
+pub(super) fn settle_saved(
+    s: &mut Session,
+    options: Option<&[String]>,
+    outcome: CommandResult,
+) -> CommandResult {
+    let saving = options.is_some_and(|o| o.iter().any(|o| o.eq_ignore_ascii_case("SAVE")));
+    if saving
+        && outcome.is_err()
+        && let Some(selection) = s.state.selection_mut()
+    {
         selection.saved.clear();
     }
+    outcome
 }
 
 /// Keeps what SAVE asked for as `$` (RFC 5182 §2.4): the MIN and/or MAX

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::search::{ReturnOptions, check_charset, esearch, find, forget_saved, save, saves};
+use super::search::{ReturnOptions, check_charset, esearch, find, save, settle_saved};
 use super::select::selected;
 use crate::context::sort_cache::SortEntry;
 use crate::mail::sort_fields;
@@ -19,12 +19,9 @@ use crate::session::Session;
 use crate::store::{Access, FetchRequest};
 
 pub async fn sort(s: &mut Session, command: SortCommand) -> CommandResult {
-    let saving = saves(command.return_options.as_deref());
+    let options = command.return_options.clone();
     let outcome = sort_and_answer(s, command).await;
-    if saving && outcome.is_err() {
-        forget_saved(s);
-    }
-    outcome
+    settle_saved(s, options.as_deref(), outcome)
 }
 
 async fn sort_and_answer(s: &mut Session, command: SortCommand) -> CommandResult {
