@@ -382,18 +382,31 @@ fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String>
         UserCommand::AppPassword(command) => app_password_command(store, command)?,
         UserCommand::List => {
             println!(
-                "{:<32} {:>9} {:>9} {:>12}",
-                "USER", "MAILBOXES", "MESSAGES", "BYTES"
+                "{:<32} {:>9} {:>9} {:>12} {:>9} {:>9}",
+                "USER", "MAILBOXES", "MESSAGES", "BYTES", "STORAGE%", "MESSAGE%"
             );
             for user in store.list_users().map_err(|e| e.to_string())? {
                 println!(
-                    "{:<32} {:>9} {:>9} {:>12}",
-                    user.name, user.mailboxes, user.messages, user.bytes
+                    "{:<32} {:>9} {:>9} {:>12} {:>9} {:>9}",
+                    user.name,
+                    user.mailboxes,
+                    user.messages,
+                    user.bytes,
+                    percent_of(user.bytes, user.limits.bytes),
+                    percent_of(user.messages, user.limits.messages),
                 );
             }
         }
     }
     Ok(())
+}
+
+/// Usage as a share of its limit, `-` without one.
+fn percent_of(used: u64, limit: Option<u64>) -> String {
+    match limit.filter(|&l| l > 0) {
+        Some(limit) => format!("{:.0}%", used as f64 * 100.0 / limit as f64),
+        None => "-".into(),
+    }
 }
 
 fn app_password_command(store: &SqliteStore, command: AppPasswordCommand) -> Result<(), String> {

@@ -70,14 +70,40 @@ pub struct MetricsConfig {
 }
 
 /// Default per-user quota (RFC 9208); `letterbox quota set` overrides it
-/// per user. 0 means unlimited.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// per user. 0 means unlimited. And the warnings put in a user's INBOX as
+/// their usage crosses a share of a limit (`quota_warning`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct QuotaConfig {
     /// Storage per user, in MiB.
     pub storage_mb: u64,
     /// Messages per user.
     pub messages: u64,
+    /// Shares of a limit, in percent, whose crossing gets a warning; empty
+    /// for none.
+    pub warn_at_percent: Vec<u8>,
+    /// The warning's From, Subject and text; `{user}`, `{resource}`
+    /// (storage or message count), `{percent}`, `{used}` and `{limit}` are
+    /// filled in.
+    pub warning_from: String,
+    pub warning_subject: String,
+    pub warning_body: String,
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        QuotaConfig {
+            storage_mb: 0,
+            messages: 0,
+            warn_at_percent: vec![80, 95],
+            warning_from: "Mail server <postmaster>".into(),
+            warning_subject: "Your mailbox is {percent}% full".into(),
+            warning_body: "Your mailbox has reached {percent}% of its {resource} limit: \
+                           {used} of {limit}.\n\nPlease delete or archive messages you no \
+                           longer need (and empty the Trash) before new mail is refused.\n"
+                .into(),
+        }
+    }
 }
 
 impl QuotaConfig {

@@ -33,6 +33,7 @@ pub mod mail;
 pub mod memory;
 pub mod migrate;
 pub mod proto;
+pub mod quota_warning;
 pub mod server;
 pub mod session;
 pub mod store;

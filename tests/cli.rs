@@ -95,6 +95,25 @@ fn user_add_passwd_list_del() {
     let output = letterbox(&config).args(["user", "list"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.lines().any(|l| l.starts_with("bob ")), "{stdout}");
+    // Usage as a share of each limit: none yet, then a message limit.
+    let columns = |stdout: &str| -> Vec<String> {
+        let line = stdout.lines().find(|l| l.starts_with("bob ")).unwrap();
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    assert!(stdout.starts_with("USER"), "{stdout}");
+    let header: Vec<&str> = stdout.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header[4..], ["STORAGE%", "MESSAGE%"]);
+    assert_eq!(columns(&stdout)[4..], ["-", "-"]);
+    let output = letterbox(&config)
+        .args(["quota", "set", "bob", "--messages", "4"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let output = letterbox(&config).args(["user", "list"]).output().unwrap();
+    assert_eq!(
+        columns(&String::from_utf8_lossy(&output.stdout))[4..],
+        ["-", "0%"]
+    );
 
     let output = letterbox(&config)
         .args(["user", "del", "bob"])

@@ -173,3 +173,127 @@ async fn deliver_over_quota_exits_73() {
     assert_eq!(refused.status.code(), Some(73));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("quota"));
 }
+
+/// The subjects of the quota warnings in INBOX, oldest first.
+async fn warnings(client: &mut Client) -> Vec<String> {
+    client.ok("SELECT INBOX").await;
+    let lines = client
+        .ok("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT AUTO-SUBMITTED)])")
+        .await;
+    lines
+        .iter()
+        .filter(|l| l.contains("Auto-Submitted: auto-generated"))
+        .map(|l| {
+            let subject = l.split("Subject: ").nth(1).unwrap_or_default();
+            subject.split("\r\n").next().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
+/// A warning in INBOX when an APPEND crosses 80% or 95% of a limit, once
+/// per crossing, and again after a cleanup went back below.
+#[tokio::test]
+async fn a_warning_for_each_threshold_crossed() {
+    let server = TestServer::start_with(|c| c.quota.messages = 10).await;
+    let mut client = server.logged_in().await;
+    for _ in 0..7 {
+        assert!(append(&mut client, "INBOX").await.starts_with("OK"));
+    }
+    assert!(warnings(&mut client).await.is_empty(), "70%");
+    assert!(append(&mut client, "INBOX").await.starts_with("OK"));
+    assert_eq!(warnings(&mut client).await, ["Your mailbox is 80% full"]);
+    // The warning itself is the ninth message; the tenth crosses 95%.
+    assert!(append(&mut client, "Archive").await.starts_with("OK"));
+    assert_eq!(
+        warnings(&mut client).await,
+        ["Your mailbox is 80% full", "Your mailbox is 95% full"]
+    );
+    let text = client.ok("FETCH 10 BODY.PEEK[TEXT]").await;
+    assert!(
+        text[0].contains("95% of its message count limit: 10 messages of 10 messages"),
+        "{text:?}"
+    );
+    // Full now (the warnings are kept all the same): no more warnings.
+    assert!(
+        append(&mut client, "INBOX")
+            .await
+            .starts_with("NO [OVERQUOTA]")
+    );
+    assert_eq!(warnings(&mut client).await.len(), 2);
+    // A cleanup to 5 messages (of 11: the warnings are past the limit),
+    // then back up to 8: 80% warns again, once.
+    client.ok("STORE 1:6 +FLAGS.SILENT (\\Deleted)").await;
+    client.ok("EXPUNGE").await;
+    for _ in 0..3 {
+        assert!(append(&mut client, "INBOX").await.starts_with("OK"));
+    }
+    assert_eq!(
+        warnings(&mut client).await,
+        [
+            "Your mailbox is 80% full",
+            "Your mailbox is 95% full",
+            "Your mailbox is 80% full"
+        ]
+    );
+    // No thresholds, no warnings.
+    let quiet = TestServer::start_with(|c| {
+        c.quota.messages = 2;
+        c.quota.warn_at_percent = vec![];
+    })
+    .await;
+    let mut client = quiet.logged_in().await;
+    for _ in 0..2 {
+        assert!(append(&mut client, "INBOX").await.starts_with("OK"));
+    }
+    assert!(warnings(&mut client).await.is_empty());
+}
+
+/// Storage crossed by a delivery over LMTP, with the template from the
+/// config.
+#[tokio::test]
+async fn a_delivery_that_crosses_the_storage_threshold_warns() {
+    let server = TestServer::start_with(|c| {
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+        c.quota.warning_subject = "{user}: {resource} at {percent}%".into();
+        c.quota.warning_body = "{used} of {limit}".into();
+    })
+    .await;
+    server
+        .store
+        .set_quota(
+            USER,
+            QuotaOverride {
+                bytes: Some(4096),
+                messages: None,
+            },
+        )
+        .unwrap();
+    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap())
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let body = "x".repeat(3400);
+    write
+        .write_all(
+            format!(
+                "LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<{USER}>\r\nDATA\r\nSubject: big\r\n\r\n{body}\r\n.\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut line = String::new();
+    while !line.starts_with("250 2.0.0") && !line.starts_with('5') {
+        line.clear();
+        reader.read_line(&mut line).await.unwrap();
+    }
+    assert!(line.starts_with("250 2.0.0"), "{line}");
+    let mut client = server.logged_in().await;
+    assert_eq!(
+        warnings(&mut client).await,
+        [format!("{USER}: storage at 80%")]
+    );
+    let text = client.ok("FETCH 2 BODY.PEEK[TEXT]").await;
+    assert!(text[0].contains(" KiB of 4.0 KiB"), "{text:?}");
+}

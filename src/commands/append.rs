@@ -6,6 +6,7 @@ use super::{flags, mailbox_name, user};
 use crate::mail::{new_message, new_message_exact};
 use crate::proto::AppendCommand;
 use crate::proto::response::{Code, CommandResult, Done};
+use crate::quota_warning;
 use crate::session::Session;
 use crate::store::{Access, StoreError};
 
@@ -19,7 +20,8 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     let internal_date = command
         .internal_date
         .unwrap_or_else(|| Utc::now().fixed_offset());
-    let limit = s.ctx.config().limits.max_message_size;
+    let config = s.ctx.config();
+    let limit = config.limits.max_message_size;
     let user = user(s)?;
     let outcome = s
         .store(Access::Write, move |store| {
@@ -34,7 +36,9 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
                     "Message is larger than {limit} octets"
                 )));
             }
-            store.append(user.id, &name, message)
+            let outcome = store.append(user.id, &name, message)?;
+            quota_warning::after_new_mail(store, &config.quota, user.id, &user.name);
+            Ok(outcome)
         })
         .await
         .map_err(super::try_create)?;

@@ -34,7 +34,9 @@ pub struct SortEntry {
     pub fields: SortFields,
 }
 
-/// A mailbox instance: its id and UIDVALIDITY.
+/// A mailbox instance: its id and UIDVALIDITY. The store never gives an
+/// id or a UIDVALIDITY twice, so no other mailbox, of this user or another,
+/// can ever meet these entries (a backend must keep that true).
 pub type MailboxKey = (MailboxId, u32);
 
 pub struct SortCache {

@@ -5,6 +5,7 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::mail::new_message;
+use crate::quota_warning;
 use crate::store::{AppendOutcome, Flags, MailStore, MailboxName, StoreError, UserRecord};
 
 /// A recipient resolved to a user, with the mailbox a `+tag` asked for.
@@ -125,9 +126,11 @@ pub fn deliver(
     let destination = wanted
         .and_then(|name| existing_mailbox(store, user.id, &name))
         .unwrap_or(inbox);
-    store
+    let outcome = store
         .append(user.id, &destination, message)
-        .map_err(DeliveryError::from)
+        .map_err(DeliveryError::from)?;
+    quota_warning::after_new_mail(store, &config.quota, user.id, &user.name);
+    Ok(outcome)
 }
 
 /// The user's selectable mailbox with this name (exact, else the only one

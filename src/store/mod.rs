@@ -70,6 +70,14 @@ pub struct Quota {
     pub limits: QuotaLimits,
 }
 
+/// A user's quota now, and the lowest usage since the last look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaSinceLastLook {
+    pub now: Quota,
+    pub lowest_bytes: u64,
+    pub lowest_messages: u64,
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The RFC 6154 special-use attributes.
@@ -346,6 +354,11 @@ pub trait MailStore: Send + Sync + 'static {
     /// Usage and effective limits (the user's override, else the default).
     fn quota(&self, user: UserId) -> StoreResult<Quota>;
     /// Changes a user's quota override (see [`QuotaOverride`]).
+    /// The user's quota and the lowest usage since the previous call
+    /// (expunges lower it, appends do not), which then starts again from
+    /// today's usage: what the quota warnings need to see a threshold
+    /// crossed upward exactly once.
+    fn look_at_quota(&self, user: UserId) -> StoreResult<QuotaSinceLastLook>;
     fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()>;
     fn list_users(&self) -> StoreResult<Vec<UserSummary>>;
 

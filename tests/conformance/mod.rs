@@ -177,6 +177,7 @@ macro_rules! conformance_suite {
                     appends_are_refused_beyond_any_limit,
                     a_copy_beyond_the_limit_is_refused_whole,
                     moving_within_the_account_needs_no_room,
+                    a_look_at_quota_reports_the_lowest_usage_since_the_last,
                 }
                 search {
                     text_matches_substrings_not_words,

@@ -163,3 +163,33 @@ pub fn moving_within_the_account_needs_no_room(store: &dyn MailStore) {
     assert_eq!(moved.uids.len(), 2);
     assert_eq!(alice.usage().0, 2);
 }
+
+/// What the quota warnings read: the lowest usage since the last look,
+/// lowered by whatever removes mail, and started again at each look.
+pub fn a_look_at_quota_reports_the_lowest_usage_since_the_last(store: &dyn MailStore) {
+    let alice = Account::create(store, "alice");
+    let lowest = |store: &dyn MailStore| {
+        let look = store.look_at_quota(alice.id).unwrap();
+        (
+            (look.lowest_messages, look.lowest_bytes),
+            (look.now.used_messages, look.now.used_bytes),
+        )
+    };
+    assert_eq!(lowest(store), ((0, 0), (0, 0)));
+    let uids = alice.append_numbered("INBOX", 3);
+    let size = alice.usage().1 / 3;
+    // Appends raise usage, not the lowest mark.
+    assert_eq!(lowest(store), ((0, 0), (3, 3 * size)));
+    // The look started again from today's usage.
+    assert_eq!(lowest(store), ((3, 3 * size), (3, 3 * size)));
+    // An expunge, a deleted mailbox: lower; appends after: the mark stays.
+    alice.expunge("INBOX", &uids[..2]);
+    alice.append_numbered("Archive", 2);
+    alice.delete_mailbox("Archive");
+    alice.append_numbered("INBOX", 1);
+    assert_eq!(lowest(store), ((1, size), (2, 2 * size)));
+    // Each user has their own.
+    let bob = Account::create(store, "bob");
+    bob.append_numbered("INBOX", 1);
+    assert_eq!(lowest(store), ((2, 2 * size), (2, 2 * size)));
+}

@@ -314,6 +314,11 @@ impl MailStore for SqliteStore {
         self.read(|tx| users::quota(tx, user, self.default_quota()))
     }
 
+    fn look_at_quota(&self, user: UserId) -> StoreResult<QuotaSinceLastLook> {
+        // A write: two looks at once must not both see the same crossing.
+        self.write_relaxed(|tx| users::look_at_quota(tx, user, self.default_quota()))
+    }
+
     fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()> {
         self.write(|tx| users::set_quota(tx, name, change))
     }

@@ -220,6 +220,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     UPDATE sort_fields SET base_subject = upper(base_subject);
     "#,
+    // 10: the lowest usage since the quota warnings last looked (they warn
+    // when usage crosses a threshold upward, also after a cleanup went
+    // below it in between); starting at today's usage, so an upgrade warns
+    // nobody for what they already knew.
+    r#"
+    ALTER TABLE users ADD COLUMN lowest_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN lowest_messages INTEGER NOT NULL DEFAULT 0;
+    UPDATE users SET lowest_bytes = used_bytes, lowest_messages = used_messages;
+    DROP TRIGGER messages_usage_delete;
+    CREATE TRIGGER messages_usage_delete AFTER DELETE ON messages BEGIN
+        UPDATE users SET used_bytes = used_bytes - OLD.size,
+                         used_messages = used_messages - 1,
+                         lowest_bytes = min(lowest_bytes, used_bytes - OLD.size),
+                         lowest_messages = min(lowest_messages, used_messages - 1)
+         WHERE id = (SELECT user_id FROM mailboxes WHERE id = OLD.mailbox_id);
+    END;
+    "#,
 ];
 
 /// Brings the schema up to date.
@@ -316,6 +333,28 @@ mod tests {
             .query_row("SELECT base_subject FROM sort_fields", [], |r| r.get(0))
             .unwrap();
         assert_eq!(folded, "GRüßE AUS CAFé ZüRICH");
+    }
+
+    /// Version 10 starts the lowest usage at today's, so an upgrade warns
+    /// nobody about what they had already.
+    #[test]
+    fn version_10_starts_the_lowest_usage_at_the_usage() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&MIGRATIONS[..9].concat()).unwrap();
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        conn.execute(
+            "INSERT INTO users (id, name, password_hash, created_at, used_bytes, used_messages)
+             VALUES (1, 'u', 'h', 0, 5000, 7)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let lowest: (i64, i64) = conn
+            .query_row("SELECT lowest_bytes, lowest_messages FROM users", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(lowest, (5000, 7));
     }
 
     /// A version-1 database keeps its ENVELOPE data and sent dates.

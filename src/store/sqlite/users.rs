@@ -102,6 +102,31 @@ pub fn quota(tx: &Connection, user: UserId, defaults: QuotaLimits) -> StoreResul
     )?)
 }
 
+/// The quota and the lowest usage since the last look, which starts again
+/// from today's usage.
+pub fn look_at_quota(
+    tx: &Connection,
+    user: UserId,
+    defaults: QuotaLimits,
+) -> StoreResult<QuotaSinceLastLook> {
+    let now = quota(tx, user, defaults)?;
+    let (lowest_bytes, lowest_messages): (u64, u64) = tx.query_row(
+        "SELECT lowest_bytes, lowest_messages FROM users WHERE id = ?1",
+        [user],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    tx.execute(
+        "UPDATE users SET lowest_bytes = used_bytes, lowest_messages = used_messages
+          WHERE id = ?1",
+        [user],
+    )?;
+    Ok(QuotaSinceLastLook {
+        now,
+        lowest_bytes: lowest_bytes.min(now.used_bytes),
+        lowest_messages: lowest_messages.min(now.used_messages),
+    })
+}
+
 /// Refuses with `OverQuota` when adding `bytes` in `messages` messages
 /// would exceed the user's limits (RFC 9208 §5).
 pub fn check_quota(
