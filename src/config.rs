@@ -51,6 +51,52 @@ pub struct Config {
     pub metrics: MetricsConfig,
     #[serde(default)]
     pub control: ControlConfig,
+    #[serde(default)]
+    pub autoconfig: AutoconfigConfig,
+}
+
+/// Client autoconfiguration over HTTP: Thunderbird's autoconfig, Outlook's
+/// autodiscover and an Apple configuration profile, from the host names
+/// and ports here; off unless `listen` is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoconfigConfig {
+    pub listen: Vec<SocketAddr>,
+    /// HTTPS with the IMAP certificate; plain HTTP (behind the sysadmin's
+    /// proxy) otherwise.
+    pub tls: bool,
+    /// The host name mail clients connect to (the certificate's name).
+    pub imap_host: String,
+    /// The provider's name as clients show it; default: the domain.
+    pub display_name: String,
+    /// The office's outgoing (submission) server, which letterbox is not;
+    /// empty announces none.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `STARTTLS` (port 587) or `SSL` (port 465).
+    pub smtp_security: SmtpSecurity,
+}
+
+impl Default for AutoconfigConfig {
+    fn default() -> Self {
+        AutoconfigConfig {
+            listen: Vec::new(),
+            tls: false,
+            imap_host: String::new(),
+            display_name: String::new(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    #[serde(rename = "STARTTLS")]
+    Starttls,
+    #[serde(rename = "SSL")]
+    Ssl,
 }
 
 /// The control socket `letterbox auth status|unblock` talk to (mode 0600).
@@ -537,6 +583,7 @@ impl Config {
             quota: QuotaConfig::default(),
             metrics: MetricsConfig::default(),
             control: ControlConfig::default(),
+            autoconfig: AutoconfigConfig::default(),
         }
     }
 
@@ -560,6 +607,13 @@ impl Config {
         let listens = !self.imap.listen.is_empty() || !self.imaps.listen.is_empty();
         if listens && self.tls.is_none() {
             return invalid("[tls] cert and key are required when a listener is configured");
+        }
+        let autoconfig = &self.autoconfig;
+        if !autoconfig.listen.is_empty() && autoconfig.imap_host.trim().is_empty() {
+            return invalid("autoconfig.imap_host is required when autoconfig.listen is set");
+        }
+        if autoconfig.tls && !autoconfig.listen.is_empty() && self.tls.is_none() {
+            return invalid("autoconfig.tls needs [tls] cert and key");
         }
         let l = &self.limits;
         if l.max_command_line < 1024 {
@@ -772,6 +826,21 @@ mod tests {
             let text = format!("{MINIMAL}\n[auth]\n{bad}\n");
             assert!(Config::parse(&text).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn autoconfig_needs_a_host_name_and_tls_files() {
+        let with = |extra: &str| Config::parse(&format!("{MINIMAL}\n[autoconfig]\n{extra}\n"));
+        assert!(
+            with("listen = [\"127.0.0.1:8080\"]").is_err(),
+            "no imap_host"
+        );
+        let config =
+            with("listen = [\"127.0.0.1:8080\"]\nimap_host = \"mail.example.org\"").unwrap();
+        assert_eq!(config.autoconfig.smtp_port, 587);
+        assert_eq!(config.autoconfig.smtp_security, SmtpSecurity::Starttls);
+        assert!(with("smtp_security = \"SSL\"").is_ok());
+        assert!(with("smtp_security = \"TLS\"").is_err());
     }
 
     #[test]

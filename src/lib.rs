@@ -21,6 +21,7 @@
 //!   [`memory`]: allocator settings.
 
 pub mod auth;
+pub mod autoconfig;
 pub mod cli;
 pub mod commands;
 pub mod config;

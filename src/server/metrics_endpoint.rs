@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+use super::http::{Response, read_request, write_response};
 
 /// Serves `GET /metrics` (anything else is 404) until `stop`.
 pub async fn serve(
@@ -24,26 +25,15 @@ pub async fn serve(
         };
         let body = render();
         tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut request = String::new();
-            let mut reader = BufReader::new(read).take(8192);
-            let read = reader.read_line(&mut request);
-            if tokio::time::timeout(Duration::from_secs(5), read)
-                .await
-                .is_err()
-            {
-                return;
-            }
-            let response = if request.starts_with("GET /metrics ") {
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            } else {
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_string()
+            let (read, write) = stream.into_split();
+            let response = match read_request(read).await {
+                Some(request) if request.method == "GET" && request.path == "/metrics" => {
+                    Response::ok("text/plain; version=0.0.4", body)
+                }
+                Some(_) => Response::error("404 Not Found"),
+                None => return,
             };
-            let _ = write.write_all(response.as_bytes()).await;
+            write_response(write, &response).await;
         });
     }
 }

@@ -4,6 +4,7 @@
 //! implicit-TLS listeners (993) finish a TLS handshake first. A failure in
 //! one connection never ends an accept loop.
 
+pub mod http;
 mod metrics_endpoint;
 mod retention;
 
@@ -32,6 +33,7 @@ pub struct Server {
     imaps: Vec<TcpListener>,
     lmtp: Vec<LmtpListener>,
     metrics: Option<TcpListener>,
+    autoconfig: Vec<TcpListener>,
     control: Option<tokio::net::UnixListener>,
 }
 
@@ -77,6 +79,7 @@ impl Server {
             Some(addr) => bind_all(&[addr]).await?.pop(),
             None => None,
         };
+        let autoconfig = bind_all(&config.autoconfig.listen).await?;
         let control_path = config.control_socket_path();
         // Without it only `letterbox auth` is lost: not worth refusing mail.
         let control = crate::control::bind(&control_path)
@@ -94,8 +97,17 @@ impl Server {
             imaps,
             lmtp,
             metrics,
+            autoconfig,
             control,
         })
+    }
+
+    /// The bound autoconfig addresses.
+    pub fn autoconfig_addrs(&self) -> Vec<SocketAddr> {
+        self.autoconfig
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
     }
 
     /// The bound metrics address, when configured.
@@ -169,6 +181,10 @@ impl Server {
         if let Some(control) = self.control {
             let ctx = Arc::clone(&self.ctx);
             tokio::spawn(crate::control::serve(control, ctx, stop_rx.clone()));
+        }
+        for listener in self.autoconfig {
+            let ctx = Arc::clone(&self.ctx);
+            tokio::spawn(crate::autoconfig::serve(listener, ctx, stop_rx.clone()));
         }
         if let Some(listener) = self.metrics {
             let ctx = Arc::clone(&self.ctx);

@@ -34,6 +34,8 @@ pub struct TestServer {
     pub lmtp: Option<SocketAddr>,
     /// The metrics address, when the config asked for one.
     pub metrics: Option<SocketAddr>,
+    /// The autoconfig address, when the config asked for one.
+    pub autoconfig: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub store: Arc<SqliteStore>,
     pub cert_path: std::path::PathBuf,
@@ -93,6 +95,7 @@ impl TestServer {
         let imaps = server.imaps_addrs()[0];
         let lmtp = server.lmtp_addrs().first().copied();
         let metrics = server.metrics_addr();
+        let autoconfig = server.autoconfig_addrs().first().copied();
         let ctx = server.context();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
@@ -103,6 +106,7 @@ impl TestServer {
             imaps,
             lmtp,
             metrics,
+            autoconfig,
             dir,
             store,
             cert_path: tls_files.cert,
