@@ -51,5 +51,27 @@ async fn metrics_count_what_happened() {
         .parse()
         .unwrap();
     assert!(store_memory > 0, "{response}");
+    assert!(
+        response
+            .lines()
+            .any(|l| l == "letterbox_sort_cache_messages 0"),
+        "{response}"
+    );
     assert!(get(&server, "/other").await.starts_with("HTTP/1.1 404"));
+    // A SORT fills the sort cache with the mailbox's messages.
+    for subject in ["b", "a"] {
+        let message = format!("Subject: {subject}\r\n\r\nx\r\n");
+        client
+            .ok(&format!("APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+            .await;
+    }
+    client.ok("SELECT INBOX").await;
+    client.ok("SORT (SUBJECT) UTF-8 ALL").await;
+    let response = get(&server, "/metrics").await;
+    assert!(
+        response
+            .lines()
+            .any(|l| l == "letterbox_sort_cache_messages 2"),
+        "{response}"
+    );
 }

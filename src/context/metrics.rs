@@ -20,6 +20,8 @@ pub struct Gauges {
     pub penalised_addresses: usize,
     /// What the store says it holds in memory.
     pub store_memory: Option<u64>,
+    /// Messages whose sort fields the sort cache holds.
+    pub sort_cache_messages: usize,
 }
 
 #[derive(Default)]
@@ -86,6 +88,7 @@ impl Metrics {
             logged_in,
             penalised_addresses,
             store_memory,
+            sort_cache_messages,
         } = gauges;
         let mut out = String::new();
 
@@ -134,6 +137,9 @@ impl Metrics {
         ));
         out.push_str(&format!(
             "# TYPE letterbox_auth_locked_addresses gauge\nletterbox_auth_locked_addresses {penalised_addresses}\n"
+        ));
+        out.push_str(&format!(
+            "# TYPE letterbox_sort_cache_messages gauge\nletterbox_sort_cache_messages {sort_cache_messages}\n"
         ));
         if let Some(bytes) = store_memory {
             out.push_str(&format!(

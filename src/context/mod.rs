@@ -133,6 +133,7 @@ impl ServerContext {
             logged_in: self.user_slots.active(),
             penalised_addresses: self.guard.penalised_addresses(),
             store_memory: self.store.direct().memory_used(),
+            sort_cache_messages: self.sort_cache.len(),
         })
     }
 }
