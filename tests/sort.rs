@@ -282,3 +282,29 @@ async fn sorting_again_after_changes() {
         [4, 1, 2, 5, 3, 6]
     );
 }
+
+/// A session that has not yet been told of a new message sorts without
+/// it; another session that has must still get it (the server keeps
+/// orders, and they must be kept for what was really sorted).
+#[tokio::test]
+async fn a_kept_order_never_hides_a_message_another_session_knows() {
+    let (server, mut behind) = mailbox().await;
+    let mut other = server.logged_in().await;
+    other.ok("SELECT INBOX").await;
+    let first = "Subject: Aardvark\r\n\r\nx\r\n";
+    other
+        .ok(&format!("APPEND INBOX {{{}+}}\r\n{first}", first.len()))
+        .await;
+    other.ok("NOOP").await;
+    let sort_undeleted = "SORT (SUBJECT) UTF-8 UNDELETED";
+    // `behind` hears of message 7 only after this command.
+    assert_eq!(sort(&mut behind, sort_undeleted).await, [3, 4, 1, 2, 6, 5]);
+    assert_eq!(
+        sort(&mut other, sort_undeleted).await,
+        [7, 3, 4, 1, 2, 6, 5]
+    );
+    assert_eq!(
+        sort(&mut behind, sort_undeleted).await,
+        [7, 3, 4, 1, 2, 6, 5]
+    );
+}

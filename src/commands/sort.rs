@@ -27,9 +27,12 @@ pub async fn sort(s: &mut Session, command: SortCommand) -> CommandResult {
 async fn sort_and_answer(s: &mut Session, command: SortCommand) -> CommandResult {
     let returns = ReturnOptions::parse_optional(command.return_options.as_deref())?;
     check_charset(&command.charset)?;
-    let found = matching(s, &command.criteria).await?;
-    let uids: Vec<u32> = found.iter().map(|&(uid, _)| uid).collect();
+    let mut found = matching(s, &command.criteria).await?;
     let selection = selected(s)?;
+    // Only what this session knows is sorted, so that is what a kept
+    // order is kept for: another session may know more of the same set.
+    found.retain(|&(uid, _)| selection.seq_of(uid).is_some());
+    let uids: Vec<u32> = found.iter().map(|&(uid, _)| uid).collect();
     let mailbox = (selection.mailbox, selection.uidvalidity);
     let order = match s.ctx.sort_cache.order(mailbox, &command.keys, &uids) {
         Some(order) => order,
