@@ -213,3 +213,28 @@ async fn autoconfig_over_tls_with_the_imap_certificate() {
     let body = String::from_utf8(output.stdout).unwrap();
     assert!(body.contains("<hostname>localhost</hostname>"), "{body}");
 }
+
+/// A flood of idle connections takes at most 256 slots; past that a
+/// connection is closed unanswered, and the listener serves again once
+/// the flood goes.
+#[tokio::test]
+async fn idle_connections_cannot_pile_up() {
+    let server = server().await;
+    let addr = server.autoconfig.unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..256 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut extra = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /mail/config-v1.1.xml HTTP/1.1\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let _ = extra.read_to_end(&mut answer).await;
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    drop(idle);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (status, _) = get(addr, "/mail/config-v1.1.xml").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+}

@@ -15,11 +15,16 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::context::ServerContext;
 use crate::server::http::{Request, Response, read_request, write_response};
 use documents::Address;
+
+/// Requests answered at once; past that a connection is closed unanswered,
+/// so a flood of idle connections cannot pile up tasks (each also has its
+/// handshake and read timeouts).
+const CONCURRENT: usize = 256;
 
 /// Serves `listener` until `stop`, over TLS when `[autoconfig] tls`.
 pub async fn serve(
@@ -27,6 +32,7 @@ pub async fn serve(
     ctx: Arc<ServerContext>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let slots = Arc::new(Semaphore::new(CONCURRENT));
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -36,8 +42,12 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            continue;
+        };
         let ctx = Arc::clone(&ctx);
         tokio::spawn(async move {
+            let _slot = slot;
             if !ctx.config().autoconfig.tls {
                 exchange(stream, &ctx).await;
                 return;
