@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::context::ServerContext;
-use crate::server::http::{Request, Response, read_request, write_response};
+use crate::server::http::{Request, Response, accept, read_request, write_response};
 use documents::Address;
 
 /// Requests answered at once; past that a connection is closed unanswered,
@@ -33,15 +33,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(CONCURRENT));
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
+    while let Some(stream) = accept(&listener, &mut stop).await {
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
             continue;
         };

@@ -52,7 +52,7 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         // every UID that was ever expunged (what the client means).
         let ranges = match &command.messages {
             MessageSet::Numbers(set) => set.ranges(u32::MAX),
-            MessageSet::Saved => selected(s)?.saved.iter().map(|&uid| uid..=uid).collect(),
+            MessageSet::Saved => selected(s)?.saved_ranges(),
         };
         let vanished = s
             .store(Access::Read, move |store| {

@@ -309,7 +309,7 @@ fn to_query(key: &SearchKey, selection: &Selection) -> Result<SearchQuery, Done>
         K::Text(v) => SearchQuery::Text(text(v)?),
         K::Uid(set) => SearchQuery::Uids(set.ranges(selection.last_uid())),
         K::SequenceSet(set) => SearchQuery::Uids(sequence_ranges(set, selection)),
-        K::Saved => SearchQuery::Uids(selection.saved.iter().map(|&uid| uid..=uid).collect()),
+        K::Saved => SearchQuery::Uids(selection.saved_ranges()),
         K::ModSeq(n) => SearchQuery::ModSeq(*n),
         K::Not(inner) => not(to_query(inner, selection)?),
         K::Or(a, b) => SearchQuery::Or(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::search::{ReturnOptions, check_charset, esearch, find, save, settle_saved};
 use super::select::selected;
 use crate::context::sort_cache::SortEntry;
-use crate::mail::sort_fields;
+use crate::mail::{sort_fields, subject};
 use crate::proto::response::{CommandResult, Done, Untagged};
 use crate::proto::{SearchKey, SortCommand, SortCriterion, SortKey};
 use crate::session::Session;
@@ -350,10 +350,9 @@ struct CaseMapped<'a> {
 
 impl<'a> CaseMapped<'a> {
     fn new(text: &'a str) -> CaseMapped<'a> {
-        let folded = if text.bytes().any(|b| b.is_ascii_lowercase()) {
-            Cow::Owned(text.to_ascii_uppercase().into_bytes())
-        } else {
-            Cow::Borrowed(text.as_bytes())
+        let folded = match subject::ascii_casemap(text) {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
         };
         // Zero padding puts a shorter text first, as comparing them does.
         let mut prefix = [0u8; 16];

@@ -6,6 +6,19 @@
 //! The steps work on byte positions inside one collapsed string, never
 //! copying it, so that a subject of thousands of markers costs linear time.
 
+use std::borrow::Cow;
+
+/// `text` under i;ascii-casemap (RFC 4790 §9.2): ASCII letters
+/// upper-cased, everything else as it is; borrowed when nothing changes
+/// (base subjects are stored folded already).
+pub fn ascii_casemap(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(text.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// The base subject of a Subject value that is already unfolded and
 /// RFC 2047-decoded. Not case-folded: SORT compares it with
 /// i;ascii-casemap.

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::mail::subject;
 pub use crate::proto::response::Thread;
 use crate::store::SortFields;
 
@@ -41,12 +42,7 @@ fn sent_order(m: &Message) -> (i64, u32) {
 /// ASCII upper case: base subjects are compared with i;ascii-casemap (and
 /// stored so, but for messages kept before that).
 fn subject_key<'a>(m: &Message<'a>) -> Cow<'a, str> {
-    let subject = m.fields.base_subject.as_str();
-    if subject.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(subject.to_ascii_uppercase())
-    } else {
-        Cow::Borrowed(subject)
-    }
+    subject::ascii_casemap(&m.fields.base_subject)
 }
 
 /// ORDEREDSUBJECT: messages sorted by base subject and sent date; each

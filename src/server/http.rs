@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 /// Request line and headers, at most.
 const MAX_HEAD: u64 = 8 * 1024;
@@ -53,6 +55,21 @@ impl Response {
             status,
             content_type: "text/plain; charset=utf-8",
             body: format!("{status}\n").into_bytes(),
+        }
+    }
+}
+
+/// The next connection, or `None` once `stop` is set. A failed accept
+/// (out of descriptors) is retried after a pause rather than spun on.
+pub async fn accept(listener: &TcpListener, stop: &mut watch::Receiver<bool>) -> Option<TcpStream> {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return None,
+        };
+        match accepted {
+            Ok((stream, _)) => return Some(stream),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
 }

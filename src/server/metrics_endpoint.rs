@@ -1,12 +1,10 @@
 //! `GET /metrics` on an optional, normally loopback-only address: the
 //! text that `context::metrics` renders.
 
-use std::time::Duration;
-
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::http::{Response, read_request, write_response};
+use super::http::{Response, accept, read_request, write_response};
 
 /// Serves `GET /metrics` (anything else is 404) until `stop`.
 pub async fn serve(
@@ -14,15 +12,7 @@ pub async fn serve(
     render: impl Fn() -> String + Send + 'static,
     mut stop: watch::Receiver<bool>,
 ) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = async { let _ = stop.wait_for(|stop| *stop).await; } => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
+    while let Some(stream) = accept(&listener, &mut stop).await {
         let body = render();
         tokio::spawn(async move {
             let (read, write) = stream.into_split();

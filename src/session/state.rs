@@ -57,6 +57,11 @@ impl Selection {
         self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
     }
 
+    /// The saved result as UID ranges, for the store.
+    pub fn saved_ranges(&self) -> Vec<std::ops::RangeInclusive<u32>> {
+        self.saved.iter().map(|&uid| uid..=uid).collect()
+    }
+
     /// The saved result's messages still in the view, as ascending
     /// (sequence number, UID) pairs.
     pub fn saved_messages(&self) -> Vec<(u32, u32)> {
