@@ -39,6 +39,21 @@ async fn get(addr: SocketAddr, target: &str) -> (String, String) {
     .await
 }
 
+/// What `curl -sS --fail ARGS` printed; the transfer must succeed.
+async fn curl(args: Vec<String>) -> String {
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["-sS", "--fail"])
+            .args(args)
+            .output()
+            .expect("curl is installed")
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// The text of every element named `name`, in document order.
 fn texts(doc: &roxmltree::Document, name: &str) -> Vec<String> {
     doc.descendants()
@@ -93,24 +108,14 @@ async fn outlook_autodiscover_with_curl() {
   </Request>
 </Autodiscover>"#;
     let url = format!("http://{addr}/Autodiscover/Autodiscover.xml");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("curl")
-            .args([
-                "-sS",
-                "--fail",
-                "-H",
-                "Content-Type: text/xml",
-                "--data-binary",
-                request,
-            ])
-            .arg(url)
-            .output()
-            .expect("curl is installed")
-    })
-    .await
-    .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let body = String::from_utf8(output.stdout).unwrap();
+    let body = curl(vec![
+        "-H".into(),
+        "Content-Type: text/xml".into(),
+        "--data-binary".into(),
+        request.into(),
+        url,
+    ])
+    .await;
     let doc = roxmltree::Document::parse(&body).unwrap();
     assert_eq!(doc.root_element().tag_name().name(), "Autodiscover");
     assert_eq!(texts(&doc, "Type"), ["IMAP", "IMAP", "SMTP"]);
@@ -163,21 +168,7 @@ assert mail["PayloadUUID"] != p["PayloadUUID"]
 print("ok")
 "#;
     let output = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new("python3")
-            .args(["-c", check])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(body.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        run_with_stdin(Command::new("python3").args(["-c", check]), body.as_bytes())
     })
     .await
     .unwrap();
@@ -198,19 +189,8 @@ async fn autoconfig_over_tls_with_the_imap_certificate() {
         "https://localhost:{}/mail/config-v1.1.xml?emailaddress=a@localhost",
         server.autoconfig.unwrap().port()
     );
-    let cert = server.cert_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("curl")
-            .args(["-sS", "--fail", "--cacert"])
-            .arg(cert)
-            .arg(url)
-            .output()
-            .expect("curl is installed")
-    })
-    .await
-    .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let body = String::from_utf8(output.stdout).unwrap();
+    let cert = server.cert_path.display().to_string();
+    let body = curl(vec!["--cacert".into(), cert, url]).await;
     assert!(body.contains("<hostname>localhost</hostname>"), "{body}");
 }
 

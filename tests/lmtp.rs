@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 use letterbox::config::LmtpListen;
@@ -222,18 +221,15 @@ fn deliver(server: &TestServer, args: &[&str], stdin: &[u8], config_extra: &str)
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_letterbox"))
-        .arg("--config")
-        .arg(&config)
-        .arg("deliver")
-        .args(args)
-        .env_remove("SENDER")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_letterbox"))
+            .arg("--config")
+            .arg(&config)
+            .arg("deliver")
+            .args(args)
+            .env_remove("SENDER"),
+        stdin,
+    );
     (
         output.status.code().unwrap(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -151,22 +151,13 @@ async fn deliver_over_quota_exits_73() {
     )
     .unwrap();
     let deliver = || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_letterbox"))
-            .arg("--config")
-            .arg(&config)
-            .args(["deliver", "--to", USER])
-            .stdin(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"Subject: q\n\nx\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
+        run_with_stdin(
+            std::process::Command::new(env!("CARGO_BIN_EXE_letterbox"))
+                .arg("--config")
+                .arg(&config)
+                .args(["deliver", "--to", USER]),
+            b"Subject: q\n\nx\n",
+        )
     };
     assert_eq!(deliver().status.code(), Some(0));
     let refused = deliver();

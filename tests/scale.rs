@@ -48,20 +48,14 @@ async fn thousands_of_idle_sessions_all_notified() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_letterbox");
-    let mut add = Command::new(bin)
-        .args(["--config"])
-        .arg(&config)
-        .args(["user", "add", USER])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    let add = run_with_stdin(
+        Command::new(bin)
+            .args(["--config"])
+            .arg(&config)
+            .args(["user", "add", USER]),
+        format!("{PASSWORD}\n").as_bytes(),
+    );
+    assert!(add.status.success(), "{add:?}");
     let mut server = Command::new(bin)
         .args(["--config"])
         .arg(&config)

@@ -359,3 +359,19 @@ fn literal_size(line: &[u8]) -> Option<usize> {
     let open = line.iter().rposition(|&b| b == b'{')?;
     std::str::from_utf8(&line[open + 1..]).ok()?.parse().ok()
 }
+
+/// Runs `command` with `input` on its standard input and returns its
+/// status and captured output. Blocking: from async code, call it inside
+/// `spawn_blocking` (or accept the wait, as short commands do).
+pub fn run_with_stdin(command: &mut std::process::Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
