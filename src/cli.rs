@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::auth::{hash_password, random_password};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::control;
-use crate::server::Server;
+use crate::server::{Server, Service};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{MailStore, StoreError, calls};
 use crate::tls;
@@ -521,11 +521,10 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
         let server = Server::bind(config, store, acceptor)
             .await
             .map_err(|e| e.to_string())?;
-        for addr in server.imap_addrs() {
-            announce(json_logs, "imap", addr, "IMAP (STARTTLS)");
-        }
-        for addr in server.imaps_addrs() {
-            announce(json_logs, "imaps", addr, "IMAPS (implicit TLS)");
+        for service in Service::ALL {
+            for addr in server.addrs(service) {
+                announce(json_logs, service, addr);
+            }
         }
         tokio::spawn(reload_on_sighup(server.context(), config_path));
         // systemd Type=notify: ready once listeners are bound and the store
@@ -544,9 +543,15 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
 /// Tells whoever started the server where it listens: a line on stdout
 /// for people, or with JSON logs an event on the log stream (stderr), so
 /// that a collector reading both streams sees one JSON object per line.
-fn announce(json_logs: bool, listener: &str, addr: std::net::SocketAddr, what: &str) {
+fn announce(json_logs: bool, service: Service, addr: std::net::SocketAddr) {
+    let what = match service {
+        Service::Imap => "IMAP (STARTTLS)",
+        Service::Imaps => "IMAPS (implicit TLS)",
+        Service::Pop3 => "POP3 (STLS)",
+        Service::Pop3s => "POP3S (implicit TLS)",
+    };
     if json_logs {
-        tracing::info!(listener, address = %addr, "serving {what}");
+        tracing::info!(listener = service.name(), address = %addr, "serving {what}");
     } else {
         println!("{what} on {addr}");
     }

@@ -25,6 +25,12 @@ pub struct Config {
     pub imap: ListenConfig,
     #[serde(default)]
     pub imaps: ListenConfig,
+    /// POP3 (RFC 1939) with STLS, INBOX only: for devices that know no IMAP.
+    #[serde(default)]
+    pub pop3: ListenConfig,
+    /// POP3 over implicit TLS (995).
+    #[serde(default)]
+    pub pop3s: ListenConfig,
     /// Required as soon as any listener is configured.
     pub tls: Option<TlsConfig>,
     #[serde(default)]
@@ -567,6 +573,14 @@ impl Config {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 1993))],
                 ..ListenConfig::default()
             },
+            pop3: ListenConfig {
+                listen: vec![SocketAddr::from(([127, 0, 0, 1], 1110))],
+                ..ListenConfig::default()
+            },
+            pop3s: ListenConfig {
+                listen: vec![SocketAddr::from(([127, 0, 0, 1], 1995))],
+                ..ListenConfig::default()
+            },
             tls: Some(TlsConfig {
                 cert: data_dir.join("dev-cert.pem"),
                 key: data_dir.join("dev-key.pem"),
@@ -604,7 +618,9 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return invalid("data_dir must not be empty");
         }
-        let listens = !self.imap.listen.is_empty() || !self.imaps.listen.is_empty();
+        let listens = [&self.imap, &self.imaps, &self.pop3, &self.pop3s]
+            .iter()
+            .any(|l| !l.listen.is_empty());
         if listens && self.tls.is_none() {
             return invalid("[tls] cert and key are required when a listener is configured");
         }

@@ -9,12 +9,14 @@
 //!   commands each state allows), output and timers, STARTTLS.
 //! - [`commands`]: RFC semantics of each command, grouped by area.
 //! - [`context`]: what sessions, LMTP and background tasks share (config,
-//!   store calls, TLS, passwords, login guard, connection slots, metrics).
+//!   store calls, TLS, passwords, login guard, connection slots, metrics)
+//!   and logging in, the same for IMAP and POP3.
 //! - [`store`]: the [`store::MailStore`] trait in IMAP terms and its SQLite
 //!   backend; nothing else touches SQL.
 //! - [`server`]: listeners, accept loops, shutdown.
 //! - [`delivery`]: recipient addresses to users, storing delivered mail;
 //!   [`lmtp`]: RFC 2033 LMTP for MTAs.
+//! - [`pop3`]: POP3 sessions (INBOX only) for devices that know no IMAP.
 //! - [`migrate`]: `import` (Maildir, mbox) and `export`.
 //! - [`auth`]: argon2id hashes and SASL PLAIN; [`tls`]: certificates;
 //!   [`config`]: the TOML file; [`mail`]: message octets; [`cli`]: commands;
@@ -33,6 +35,7 @@ pub mod lmtp;
 pub mod mail;
 pub mod memory;
 pub mod migrate;
+pub mod pop3;
 pub mod proto;
 pub mod quota_warning;
 pub mod server;

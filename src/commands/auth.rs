@@ -1,16 +1,13 @@
 //! STARTTLS, LOGIN and AUTHENTICATE PLAIN.
 
 use super::capabilities;
-use std::sync::Arc;
 
-use crate::auth::guard::GuardEvent;
 use crate::auth::sasl;
-use crate::context::ServerContext;
+use crate::context::login::{Attempt, LoginError, log_in};
 use crate::proto::response::{Code, CommandResult, Done};
 use crate::proto::{AuthenticateCommand, LoginCommand};
 use crate::session::Session;
 use crate::session::state::{State, User};
-use crate::store::{Access, StoreError, UserRecord};
 
 /// LOGIN and AUTHENTICATE need TLS unless plaintext was allowed.
 pub fn login_allowed(s: &Session) -> bool {
@@ -71,51 +68,6 @@ pub async fn authenticate(s: &mut Session, command: AuthenticateCommand) -> Comm
     verify(s, "PLAIN", credentials.authcid, credentials.password).await
 }
 
-/// Checks the credentials off the async threads and logs the user in.
-/// The user when `password` is theirs: the main password or one of their
-/// app passwords (whose last use is then recorded). Takes the context, not
-/// the session, so the future does not borrow the session's stream.
-async fn check_password(
-    ctx: Arc<ServerContext>,
-    name: String,
-    password: Vec<u8>,
-) -> Result<Option<UserRecord>, Done> {
-    let (record, apps) = ctx
-        .store
-        .run(Access::Read, move |store| {
-            let record = store.find_user(&name)?;
-            let apps = match &record {
-                Some(record) => store.app_passwords(record.id)?,
-                None => Vec::new(),
-            };
-            Ok::<_, StoreError>((record, apps))
-        })
-        .await?;
-    let hash = record.as_ref().map(|r| r.password_hash.clone());
-    if ctx.passwords.verify(hash, password.clone()).await {
-        return Ok(record);
-    }
-    let Some(record) = record else {
-        return Ok(None);
-    };
-    for app in apps {
-        if ctx
-            .passwords
-            .verify(Some(app.password_hash), password.clone())
-            .await
-        {
-            let (user, label) = (record.id, app.label);
-            ctx.store
-                .run(Access::Write, move |store| {
-                    store.touch_app_password(user, &label)
-                })
-                .await?;
-            return Ok(Some(record));
-        }
-    }
-    Ok(None)
-}
-
 /// `mechanism` (LOGIN or PLAIN) is only logged.
 async fn verify(
     s: &mut Session,
@@ -123,51 +75,32 @@ async fn verify(
     username: Vec<u8>,
     password: Vec<u8>,
 ) -> CommandResult {
-    let failed = || Done::no("Authentication failed").with_code(Code::AuthenticationFailed);
-    let name = String::from_utf8(username).map_err(|_| failed())?;
-    let ctx = Arc::clone(&s.ctx);
-    let key = ctx.guard.key(s.peer.ip());
-    // A refused attempt gets the same answer and delay as a wrong password,
-    // without its password being checked.
-    let checked = match ctx.guard.check(key, &name) {
-        Ok(attempt) => match check_password(Arc::clone(&ctx), name.clone(), password).await? {
-            Some(record) => {
-                attempt.succeeded(&record.name);
-                Ok(record)
-            }
-            None => Err((attempt.failed(), None)),
-        },
-        Err(refusal) => Err((
-            ctx.guard.refused(key, &name, refusal),
-            Some(refusal.as_str()),
-        )),
+    let attempt = Attempt {
+        peer: s.peer,
+        secure: s.secure,
+        protocol: "imap",
+        mechanism,
     };
-    ctx.guard.take_events().iter().for_each(GuardEvent::log);
-    let record = match checked {
-        Ok(record) => record,
-        Err((delay, refused)) => {
-            ctx.metrics.auth_failure();
-            tracing::info!(peer = %s.peer, user = %name, tls = s.secure, %mechanism, refused, "login failed");
-            tokio::time::sleep(delay).await;
-            return Err(failed());
+    let logged_in = match log_in(&s.ctx, attempt, username, password).await {
+        Ok(logged_in) => logged_in,
+        Err(LoginError::Failed) => {
+            return Err(Done::no("Authentication failed").with_code(Code::AuthenticationFailed));
         }
+        Err(LoginError::TooManySessions) => {
+            return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
+        }
+        Err(LoginError::TooManySessionsFromAddress) => {
+            return Err(
+                Done::no("Too many sessions for this user from this address")
+                    .with_code(Code::Limit),
+            );
+        }
+        Err(LoginError::Store(e)) => return Err(e.into()),
     };
-    let Some(slot) = s.ctx.user_slots.try_acquire(record.name.clone()) else {
-        tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions");
-        return Err(Done::no("Too many sessions for this user").with_code(Code::Limit));
-    };
-    let address_key = (record.name.clone(), key);
-    let Some(address_slot) = s.ctx.user_address_slots.try_acquire(address_key) else {
-        tracing::warn!(peer = %s.peer, user = %record.name, "login refused: too many sessions from this address");
-        return Err(
-            Done::no("Too many sessions for this user from this address").with_code(Code::Limit),
-        );
-    };
-    s.user_slot = Some(slot);
-    s.user_address_slot = Some(address_slot);
+    s.user_slots = Some(logged_in.slots);
     // Logged in: no longer counted among this address's strangers.
     s.unauthenticated_slot = None;
-    tracing::info!(peer = %s.peer, user = %record.name, tls = s.secure, %mechanism, "login");
+    let record = logged_in.record;
     s.state = State::Authenticated(User {
         id: record.id,
         name: record.name,

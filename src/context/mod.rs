@@ -6,6 +6,7 @@
 //! a test can build one without binding a socket.
 
 pub mod limits;
+pub mod login;
 pub mod metrics;
 pub mod sort_cache;
 
@@ -99,6 +100,8 @@ impl ServerContext {
             ("data_dir", old.data_dir == new.data_dir),
             ("imap.listen", old.imap.listen == new.imap.listen),
             ("imaps.listen", old.imaps.listen == new.imaps.listen),
+            ("pop3.listen", old.pop3.listen == new.pop3.listen),
+            ("pop3s.listen", old.pop3s.listen == new.pop3s.listen),
             ("lmtp.listen", old.lmtp.listen == new.lmtp.listen),
             ("tls", old.tls == new.tls),
             ("store", old.store == new.store),

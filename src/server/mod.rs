@@ -1,7 +1,8 @@
 //! Listeners, the accept loops, connection limits and graceful shutdown.
 //!
-//! Plain listeners (143) start sessions in the clear with STARTTLS offered;
-//! implicit-TLS listeners (993) finish a TLS handshake first. A failure in
+//! Plain listeners (IMAP 143, POP3 110) start sessions in the clear with
+//! STARTTLS/STLS offered; implicit-TLS listeners (993, 995) finish a TLS
+//! handshake first. A failure in
 //! one connection never ends an accept loop.
 
 pub mod http;
@@ -20,7 +21,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::guard::AddressKey;
-use crate::config::{Config, LmtpListen};
+use crate::config::{Config, ListenConfig, LmtpListen};
 use crate::context::ServerContext;
 use crate::context::limits::{ConnectionGuard, ConnectionLimiter};
 use crate::session::{Session, Stream};
@@ -29,12 +30,59 @@ use crate::store::MailStore;
 pub struct Server {
     ctx: Arc<ServerContext>,
     limiter: Arc<ConnectionLimiter<AddressKey>>,
-    imap: Vec<TcpListener>,
-    imaps: Vec<TcpListener>,
+    /// IMAP and POP3 listeners, each with the service it offers.
+    sessions: Vec<(Service, TcpListener)>,
     lmtp: Vec<LmtpListener>,
     metrics: Option<TcpListener>,
     autoconfig: Vec<TcpListener>,
     control: Option<tokio::net::UnixListener>,
+}
+
+/// What a session listener offers: a protocol, in the clear (with
+/// STARTTLS/STLS) or behind implicit TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Imap,
+    Imaps,
+    Pop3,
+    Pop3s,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [Service::Imap, Service::Imaps, Service::Pop3, Service::Pop3s];
+
+    /// The config section, also the listener's label in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Imap => "imap",
+            Service::Imaps => "imaps",
+            Service::Pop3 => "pop3",
+            Service::Pop3s => "pop3s",
+        }
+    }
+
+    pub fn implicit_tls(self) -> bool {
+        matches!(self, Service::Imaps | Service::Pop3s)
+    }
+
+    fn listen(self, config: &Config) -> &ListenConfig {
+        match self {
+            Service::Imap => &config.imap,
+            Service::Imaps => &config.imaps,
+            Service::Pop3 => &config.pop3,
+            Service::Pop3s => &config.pop3s,
+        }
+    }
+
+    /// The line that turns a connection away; none behind implicit TLS,
+    /// where plaintext would only confuse the client's handshake.
+    fn refusal(self, why: &str) -> Option<String> {
+        match self {
+            Service::Imap => Some(format!("* BYE {why}\r\n")),
+            Service::Pop3 => Some(format!("-ERR [SYS/TEMP] {why}\r\n")),
+            Service::Imaps | Service::Pop3s => None,
+        }
+    }
 }
 
 /// An LMTP listening socket.
@@ -69,11 +117,15 @@ impl Server {
         store: Arc<dyn MailStore>,
         tls: Option<TlsAcceptor>,
     ) -> Result<Server, ServerError> {
-        if tls.is_none() && !config.imaps.listen.is_empty() {
-            return Err(ServerError::NoTls);
+        let mut sessions = Vec::new();
+        for service in Service::ALL {
+            let addresses = &service.listen(&config).listen;
+            if service.implicit_tls() && tls.is_none() && !addresses.is_empty() {
+                return Err(ServerError::NoTls);
+            }
+            let listeners = bind_all(addresses).await?;
+            sessions.extend(listeners.into_iter().map(|l| (service, l)));
         }
-        let imap = bind_all(&config.imap.listen).await?;
-        let imaps = bind_all(&config.imaps.listen).await?;
         let lmtp = bind_lmtp(&config.lmtp.listen).await?;
         let metrics = match config.metrics.listen {
             Some(addr) => bind_all(&[addr]).await?.pop(),
@@ -93,8 +145,7 @@ impl Server {
         Ok(Server {
             ctx,
             limiter,
-            imap,
-            imaps,
+            sessions,
             lmtp,
             metrics,
             autoconfig,
@@ -131,19 +182,12 @@ impl Server {
         Arc::clone(&self.ctx)
     }
 
-    /// The bound plain (STARTTLS) addresses; useful with port 0.
-    pub fn imap_addrs(&self) -> Vec<SocketAddr> {
-        self.imap
+    /// The bound addresses of one service; useful with port 0.
+    pub fn addrs(&self, service: Service) -> Vec<SocketAddr> {
+        self.sessions
             .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect()
-    }
-
-    /// The bound implicit-TLS addresses.
-    pub fn imaps_addrs(&self) -> Vec<SocketAddr> {
-        self.imaps
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter(|(offered, _)| *offered == service)
+            .filter_map(|(_, l)| l.local_addr().ok())
             .collect()
     }
 
@@ -153,16 +197,11 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         // Every connection holds a sender; recv() returns None once all are gone.
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
-        let listeners = self
-            .imap
-            .into_iter()
-            .map(|l| (l, false))
-            .chain(self.imaps.into_iter().map(|l| (l, true)));
-        for (listener, implicit_tls) in listeners {
+        for (service, listener) in self.sessions {
             let acceptor = Acceptor {
                 ctx: Arc::clone(&self.ctx),
                 limiter: Arc::clone(&self.limiter),
-                implicit_tls,
+                service,
                 stop: stop_rx.clone(),
                 alive: alive_tx.clone(),
             };
@@ -305,7 +344,7 @@ async fn accept_lmtp(
 struct Acceptor {
     ctx: Arc<ServerContext>,
     limiter: Arc<ConnectionLimiter<AddressKey>>,
-    implicit_tls: bool,
+    service: Service,
     stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
 }
@@ -328,29 +367,25 @@ impl Acceptor {
         }
     }
 
-    /// `* BYE` on a plaintext listener; on an implicit-TLS one a plaintext
-    /// line would only confuse the client's handshake, so just close.
-    fn refuse(&self, mut tcp: TcpStream) {
-        if !self.implicit_tls {
+    /// Turns a connection away, with a line saying why where the
+    /// protocol has one.
+    fn refuse(&self, mut tcp: TcpStream, why: &str) {
+        if let Some(line) = self.service.refusal(why) {
             tokio::spawn(async move {
-                let _ = tcp.write_all(b"* BYE Too many connections\r\n").await;
+                let _ = tcp.write_all(line.as_bytes()).await;
             });
         }
     }
 
-    fn spawn_connection(&self, mut tcp: TcpStream, peer: SocketAddr) {
-        let listen = if self.implicit_tls {
-            &self.ctx.config().imaps
-        } else {
-            &self.ctx.config().imap
-        };
-        if !listen.access().permits(peer.ip()) {
-            tracing::warn!(%peer, "connection refused: address not allowed");
-            if !self.implicit_tls {
-                tokio::spawn(async move {
-                    let _ = tcp.write_all(b"* BYE Access denied\r\n").await;
-                });
-            }
+    fn spawn_connection(&self, tcp: TcpStream, peer: SocketAddr) {
+        if !self
+            .service
+            .listen(&self.ctx.config())
+            .access()
+            .permits(peer.ip())
+        {
+            tracing::warn!(%peer, service = self.service.name(), "connection refused: address not allowed");
+            self.refuse(tcp, "Access denied");
             return;
         }
         let key = self.ctx.guard.key(peer.ip());
@@ -364,15 +399,15 @@ impl Acceptor {
         let (guard, unauthenticated) = match slots {
             Ok(slots) => slots,
             Err(why) => {
-                tracing::warn!(%peer, "connection refused: {why}");
-                self.refuse(tcp);
+                tracing::warn!(%peer, service = self.service.name(), "connection refused: {why}");
+                self.refuse(tcp, "Too many connections");
                 return;
             }
         };
         let _ = tcp.set_nodelay(true);
         let connection = Connection {
             ctx: Arc::clone(&self.ctx),
-            implicit_tls: self.implicit_tls,
+            service: self.service,
             stop: self.stop.clone(),
             _alive: self.alive.clone(),
             _guard: guard,
@@ -385,7 +420,7 @@ impl Acceptor {
 /// One accepted connection and the slots it holds while it lives.
 struct Connection {
     ctx: Arc<ServerContext>,
-    implicit_tls: bool,
+    service: Service,
     stop: watch::Receiver<bool>,
     _alive: mpsc::Sender<()>,
     _guard: ConnectionGuard<AddressKey>,
@@ -395,31 +430,46 @@ struct Connection {
 
 impl Connection {
     async fn serve(mut self, tcp: TcpStream, peer: SocketAddr) {
-        tracing::info!(%peer, tls = self.implicit_tls, "connection");
-        let unauthenticated = self.unauthenticated.take();
-        let listener = if self.implicit_tls { "imaps" } else { "imap" };
-        self.ctx.metrics.connection(listener);
-        let mut session = if self.implicit_tls {
-            let Some(acceptor) = self.ctx.tls.acceptor() else {
-                return;
-            };
-            let limit = self.ctx.config().limits.tls_handshake_timeout();
-            match timeout(limit, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => Session::new(Box::new(tls), true, peer, self.ctx, self.stop),
-                Ok(Err(e)) => {
-                    tracing::info!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::info!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            }
-        } else {
-            Session::new(Box::new(tcp), false, peer, self.ctx, self.stop)
+        let service = self.service;
+        tracing::info!(%peer, service = service.name(), "connection");
+        self.ctx.metrics.connection(service.name());
+        let Some(io) = self.start_tls(tcp, peer).await else {
+            return;
         };
-        session.unauthenticated_slot = unauthenticated;
-        crate::handler::run(session).await;
+        let secure = service.implicit_tls();
+        let unauthenticated = self.unauthenticated.take();
+        match service {
+            Service::Imap | Service::Imaps => {
+                let mut session = Session::new(io, secure, peer, self.ctx, self.stop);
+                session.unauthenticated_slot = unauthenticated;
+                crate::handler::run(session).await;
+            }
+            Service::Pop3 | Service::Pop3s => {
+                let session = crate::pop3::Pop3::new(secure, peer, self.ctx, unauthenticated);
+                session.serve(io, self.stop).await;
+            }
+        }
         tracing::info!(%peer, "disconnected");
+    }
+
+    /// The stream sessions run over: behind implicit TLS, after the
+    /// handshake (None when it failed or took too long).
+    async fn start_tls(&self, tcp: TcpStream, peer: SocketAddr) -> Option<Box<dyn Stream>> {
+        if !self.service.implicit_tls() {
+            return Some(Box::new(tcp));
+        }
+        let acceptor = self.ctx.tls.acceptor()?;
+        let limit = self.ctx.config().limits.tls_handshake_timeout();
+        match timeout(limit, acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => Some(Box::new(tls)),
+            Ok(Err(e)) => {
+                tracing::info!(%peer, error = %e, "TLS handshake failed");
+                None
+            }
+            Err(_) => {
+                tracing::info!(%peer, "TLS handshake timed out");
+                None
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 use crate::auth::guard::AddressKey;
 use crate::context::ServerContext;
 use crate::context::limits::ConnectionGuard;
+use crate::context::login::UserSlots;
 use crate::proto::framing::{FrameError, FrameEvent, Framer, FramingLimits, LineEvent};
 use crate::proto::response::{Code, Done, Untagged, write_status};
 use crate::store::{Access, MailStore, StoreError};
@@ -68,10 +69,8 @@ pub struct Session {
     pub compressed: bool,
     /// The slot of a connection not logged in yet, given back at login.
     pub unauthenticated_slot: Option<ConnectionGuard<AddressKey>>,
-    /// The logged-in user's session slots (per user, and per user and
-    /// address), given back when the session ends.
-    pub user_slot: Option<ConnectionGuard<String>>,
-    pub user_address_slot: Option<ConnectionGuard<(String, AddressKey)>>,
+    /// The logged-in user's session slots, given back when the session ends.
+    pub user_slots: Option<UserSlots>,
     /// Whether the client has sent anything yet.
     heard_from_client: bool,
 }
@@ -141,8 +140,7 @@ impl Session {
             current_tag: String::new(),
             compressed: false,
             unauthenticated_slot: None,
-            user_slot: None,
-            user_address_slot: None,
+            user_slots: None,
             heard_from_client: false,
         }
     }

@@ -449,6 +449,16 @@ pub trait MailStore: Send + Sync + 'static {
     ) -> StoreResult<CopyOutcome>;
     /// Removes `\Deleted` messages (only those in `uids` when given).
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged>;
+    /// POP3's UPDATE state (RFC 1939 §6): adds `\Seen` to the messages
+    /// `seen` and removes the messages `removed` whatever their flags, in
+    /// one transaction, so a QUIT cut short leaves the mailbox as it was.
+    /// UIDs that are gone are skipped.
+    fn mark_seen_and_remove(
+        &self,
+        mailbox: MailboxId,
+        seen: &[u32],
+        removed: &[u32],
+    ) -> StoreResult<Expunged>;
     /// (UID, MODSEQ) of the messages matching `query`, ascending by UID.
     fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>>;
     /// What SORT and THREAD need of the messages `uids` (ascending) that

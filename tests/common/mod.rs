@@ -14,7 +14,7 @@ use std::time::Duration;
 use letterbox::auth::hash_password;
 use letterbox::config::{Config, ListenConfig, Synchronous, TlsConfig};
 use letterbox::context::ServerContext;
-use letterbox::server::Server;
+use letterbox::server::{Server, Service};
 use letterbox::session::{Session, Stream};
 use letterbox::store::MailStore;
 use letterbox::store::sqlite::SqliteStore;
@@ -30,6 +30,9 @@ pub const PASSWORD: &str = "secret pass";
 pub struct TestServer {
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    /// The POP3 addresses, when the config asked for them.
+    pub pop3: Option<SocketAddr>,
+    pub pop3s: Option<SocketAddr>,
     /// The LMTP TCP address, when the config asked for one.
     pub lmtp: Option<SocketAddr>,
     /// The metrics address, when the config asked for one.
@@ -68,6 +71,9 @@ impl TestServer {
             listen: vec!["127.0.0.1:0".parse().unwrap()],
             ..ListenConfig::default()
         };
+        // Tests that want POP3 ask for it; the dev ports would collide.
+        config.pop3 = ListenConfig::default();
+        config.pop3s = ListenConfig::default();
         config.tls = Some(TlsConfig {
             cert: cert_path.clone(),
             key: key_path.clone(),
@@ -91,8 +97,10 @@ impl TestServer {
         let server = Server::bind(config, store.clone(), Some(acceptor))
             .await
             .unwrap();
-        let imap = server.imap_addrs()[0];
-        let imaps = server.imaps_addrs()[0];
+        let imap = server.addrs(Service::Imap)[0];
+        let imaps = server.addrs(Service::Imaps)[0];
+        let pop3 = server.addrs(Service::Pop3).first().copied();
+        let pop3s = server.addrs(Service::Pop3s).first().copied();
         let lmtp = server.lmtp_addrs().first().copied();
         let metrics = server.metrics_addr();
         let autoconfig = server.autoconfig_addrs().first().copied();
@@ -104,6 +112,8 @@ impl TestServer {
         TestServer {
             imap,
             imaps,
+            pop3,
+            pop3s,
             lmtp,
             metrics,
             autoconfig,

@@ -213,6 +213,32 @@ pub fn uid_expunge_removes_only_the_given_deleted_messages(store: &dyn MailStore
     assert_eq!(alice.uids("INBOX"), [uids[0], uids[1], uids[3]]);
 }
 
+/// POP3's QUIT: `\Seen` on what was read, removal of what was deleted
+/// whatever its flags, tombstones for the sessions that watch.
+pub fn mark_seen_and_remove_updates_in_one_step(store: &dyn MailStore) {
+    let alice = Account::create(store, "alice");
+    let uids = alice.append_numbered("INBOX", 4);
+    let inbox = alice.id_of("INBOX");
+    let start = alice.highest_modseq("INBOX");
+    let gone = uids[3] + 100;
+    let expunged = store
+        .mark_seen_and_remove(inbox, &[uids[0], uids[1]], &[uids[1], uids[2], gone])
+        .unwrap();
+    assert_eq!(expunged.uids, uids[1..3]);
+    assert_eq!(expunged.highest_modseq, alice.highest_modseq("INBOX"));
+    assert_eq!(alice.uids("INBOX"), [uids[0], uids[3]]);
+    assert_eq!(alice.fetch_one("INBOX", uids[0]).flags, flags(SEEN, &[]));
+    assert_eq!(alice.fetch_one("INBOX", uids[3]).flags, flags(0, &[]));
+    let changes = store.changes_since(inbox, start, uids[3], false).unwrap();
+    assert_eq!(changes.expunged, uids[1..3]);
+    assert_eq!(alice.usage().0, 2);
+    // Nothing to do changes nothing.
+    let before = alice.highest_modseq("INBOX");
+    let nothing = store.mark_seen_and_remove(inbox, &[], &[]).unwrap();
+    assert_eq!(nothing.uids, Vec::<u32>::new());
+    assert_eq!(alice.highest_modseq("INBOX"), before);
+}
+
 pub fn expunge_without_deleted_messages_changes_nothing(store: &dyn MailStore) {
     let alice = Account::create(store, "alice");
     let uids = alice.append_numbered("INBOX", 2);

@@ -166,6 +166,7 @@ macro_rules! conformance_suite {
                     expunge_removes_only_deleted_messages,
                     uid_expunge_removes_only_the_given_deleted_messages,
                     expunge_without_deleted_messages_changes_nothing,
+                    mark_seen_and_remove_updates_in_one_step,
                     import_stores_each_digest_once_per_mailbox,
                     import_ignores_the_quota,
                     purge_removes_what_entered_mailboxes_of_a_special_use_before_the_cutoff,

@@ -521,6 +521,32 @@ impl MailStore for SqliteStore {
         })
     }
 
+    fn mark_seen_and_remove(
+        &self,
+        mailbox: MailboxId,
+        seen: &[u32],
+        removed: &[u32],
+    ) -> StoreResult<Expunged> {
+        self.write_mailboxes(Durability::Relaxed, |tx| {
+            if !seen.is_empty() {
+                let flags = Flags {
+                    system: SystemFlags(SystemFlags::SEEN),
+                    keywords: Vec::new(),
+                };
+                messages::store_flags(tx, mailbox, seen, FlagChange::Add, &flags, None)?;
+            }
+            let uids = messages::remove(tx, mailbox, Some(removed), 0)?;
+            let highest_modseq = messages::highest_modseq(tx, mailbox)?;
+            Ok((
+                Expunged {
+                    uids,
+                    highest_modseq,
+                },
+                vec![mailbox],
+            ))
+        })
+    }
+
     fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>> {
         self.read(|tx| search::search(tx, mailbox, query))
     }
