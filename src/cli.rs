@@ -58,6 +58,9 @@ pub enum Command {
         #[arg(long)]
         mailbox: Option<String>,
     },
+    /// Copy mail from another server into letterbox users.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Export all of a user's mailboxes as Maildir or mbox files.
     Export {
         #[arg(long)]
@@ -121,6 +124,40 @@ pub enum AuthCommand {
         address: Option<String>,
         #[arg(long)]
         user: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Copy every folder of an account on another IMAP server (messages
+    /// byte for byte, flags, dates); a re-run copies only what is new.
+    Imap {
+        /// The old account: imaps://user@host[:port] (implicit TLS) or
+        /// imap://user@host[:port] (STARTTLS); %40 for an @ in the user.
+        #[arg(long, required_unless_present = "csv")]
+        from: Option<String>,
+        /// The letterbox user to fill.
+        #[arg(long, required_unless_present = "csv")]
+        user: Option<String>,
+        /// The old account's password (else prompted, or a line of stdin).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// Accounts to copy one after the other, one per line:
+        /// SOURCE_URL,LETTERBOX_USER,PASSWORD_FILE (# starts a comment).
+        #[arg(long, conflicts_with_all = ["from", "user", "password_file"])]
+        csv: Option<PathBuf>,
+        /// OLD=NEW: fill mailbox NEW from remote folder OLD (and OLD's
+        /// children below NEW); OLD as the old server shows it, with /.
+        #[arg(long = "folder-map", value_name = "OLD=NEW")]
+        folder_map: Vec<String>,
+        /// Leave out remote folders matching PATTERN (* any text, % any
+        /// text within one level), e.g. "Archive/*".
+        #[arg(long, value_name = "PATTERN")]
+        exclude: Vec<String>,
+        /// Trust only the CA certificates in this PEM file (a self-signed
+        /// old server) instead of the system's.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
     },
 }
 
@@ -238,6 +275,33 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Migrate(MigrateCommand::Imap {
+            from,
+            user,
+            password_file,
+            csv,
+            folder_map,
+            exclude,
+            ca_file,
+        }) => {
+            let rules = migrate_rules(&folder_map, &exclude)?;
+            let store = open_store(&config)?;
+            let accounts = match csv {
+                Some(csv) => read_migration_csv(&csv, ca_file.as_deref())?,
+                None => {
+                    let (from, user) = from.zip(user).ok_or("--from and --user are needed")?;
+                    let source = crate::migrate::imap::Source::parse(&from)?;
+                    let password = read_password(password_file.as_deref(), false)?;
+                    let account = crate::migrate::imap::Account {
+                        source,
+                        password,
+                        ca_file,
+                    };
+                    vec![(user, account)]
+                }
+            };
+            migrate_accounts(&store, &accounts, &rules)
+        }
         Command::Export { user, format, dir } => {
             let store = open_store(&config)?;
             let user = find_user(&store, &user)?;
@@ -354,7 +418,7 @@ fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String>
             password_file,
         } => {
             validate_user_name(&name)?;
-            let password = read_password(password_file.as_deref())?;
+            let password = read_password(password_file.as_deref(), true)?;
             store
                 .create_user(&name, &hash_password(&password))
                 .map_err(|e| format!("{name}: {e}"))?;
@@ -367,7 +431,7 @@ fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String>
             if store.find_user(&name).map_err(|e| e.to_string())?.is_none() {
                 return Err(format!("{name}: {}", StoreError::NoSuchUser));
             }
-            let password = read_password(password_file.as_deref())?;
+            let password = read_password(password_file.as_deref(), true)?;
             store
                 .set_password_hash(&name, &hash_password(&password))
                 .map_err(|e| format!("{name}: {e}"))?;
@@ -460,15 +524,19 @@ fn validate_user_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// From a file, an interactive prompt (asked twice) or a line of stdin.
-fn read_password(file: Option<&Path>) -> Result<String, String> {
+/// From a file, an interactive prompt (asked twice when `confirm`, for a
+/// new password) or a line of stdin.
+fn read_password(file: Option<&Path>, confirm: bool) -> Result<String, String> {
     let password = if let Some(file) = file {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         text.trim_end_matches(['\r', '\n']).to_owned()
     } else if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
-        let second = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        let second = match confirm {
+            true => rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?,
+            false => first.clone(),
+        };
         if first != second {
             return Err("passwords do not match".into());
         }
@@ -485,6 +553,124 @@ fn read_password(file: Option<&Path>) -> Result<String, String> {
         return Err("empty password".into());
     }
     Ok(password)
+}
+
+/// `--folder-map OLD=NEW` and `--exclude PATTERN` of `migrate imap`.
+fn migrate_rules(
+    folder_map: &[String],
+    exclude: &[String],
+) -> Result<crate::migrate::imap::Rules, String> {
+    let folder_map = folder_map
+        .iter()
+        .map(|pair| {
+            let (old, new) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("--folder-map {pair}: expected OLD=NEW"))?;
+            crate::store::MailboxName::new(new).map_err(|e| format!("--folder-map {pair}: {e}"))?;
+            Ok((old.to_owned(), new.to_owned()))
+        })
+        .collect::<Result<_, String>>()?;
+    let exclude = exclude
+        .iter()
+        .map(|p| {
+            crate::store::pattern::Pattern::new("", p)
+                .ok_or_else(|| format!("--exclude {p}: too long"))
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(crate::migrate::imap::Rules {
+        folder_map,
+        exclude,
+    })
+}
+
+/// The accounts of `migrate imap --csv`: SOURCE_URL,USER,PASSWORD_FILE
+/// per line, blank lines and `#` comments ignored.
+fn read_migration_csv(
+    path: &Path,
+    ca_file: Option<&Path>,
+) -> Result<Vec<(String, crate::migrate::imap::Account)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut accounts = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), number + 1);
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [from, user, password_file] = fields[..] else {
+            return Err(format!("{}: expected SOURCE_URL,USER,PASSWORD_FILE", at()));
+        };
+        let source =
+            crate::migrate::imap::Source::parse(from).map_err(|e| format!("{}: {e}", at()))?;
+        let password = read_password(Some(Path::new(password_file)), false)
+            .map_err(|e| format!("{}: {e}", at()))?;
+        let account = crate::migrate::imap::Account {
+            source,
+            password,
+            ca_file: ca_file.map(Path::to_owned),
+        };
+        accounts.push((user.to_owned(), account));
+    }
+    Ok(accounts)
+}
+
+/// Copies each account in turn and sums up; fails when any folder or
+/// account did, after trying all of them (a re-run resumes).
+fn migrate_accounts(
+    store: &SqliteStore,
+    accounts: &[(String, crate::migrate::imap::Account)],
+    rules: &crate::migrate::imap::Rules,
+) -> Result<(), String> {
+    use crate::migrate::imap::{FolderOutcome, migrate};
+    let mut progress = crate::migrate::progress::Progress::new(std::io::stderr().is_terminal());
+    let mut failures = Vec::new();
+    for (user, account) in accounts {
+        let record = match find_user(store, user) {
+            Ok(record) => record,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        println!("{} -> {user}", account.source);
+        let reports = match migrate(store, &record, account, rules, &mut progress) {
+            Ok(reports) => reports,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let (mut copied, mut there, mut bytes) = (0, 0, 0);
+        for report in reports {
+            match report.outcome {
+                FolderOutcome::Copied {
+                    copied: c,
+                    already_there: t,
+                    bytes: b,
+                    ..
+                } => (copied, there, bytes) = (copied + c, there + t, bytes + b),
+                FolderOutcome::Skipped(_) => {}
+                FolderOutcome::Failed { local, error } => failures.push(format!(
+                    "{} folder {} (into {local}): {error}",
+                    account.source, report.remote
+                )),
+            }
+        }
+        println!(
+            "{} -> {user}: {copied} messages copied ({bytes} octets), {there} already there",
+            account.source
+        );
+    }
+    match failures.as_slice() {
+        [] => Ok(()),
+        failures => Err(format!(
+            "{} failed (run again to resume):\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        )),
+    }
 }
 
 /// Runs the daemon; `config_path` is what SIGHUP re-reads (none in --dev).

@@ -11,11 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::mailbox::status_response;
-use super::pattern::{Pattern, Patterns};
 use super::{user, wire_text};
 use crate::proto::response::{CommandResult, Done, ListEntry, Untagged};
 use crate::proto::{ListCommand, ListReturn, LsubCommand, StatusItem};
 use crate::session::Session;
+use crate::store::pattern::{Pattern, Patterns};
 use crate::store::{
     Access, DELIMITER, MailStore, MailboxInfo, MailboxName, MailboxStatus, SpecialUse, StoreError,
     StoreResult, UserId,

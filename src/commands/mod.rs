@@ -11,7 +11,6 @@ mod flags;
 mod idle;
 mod list;
 mod mailbox;
-mod pattern;
 mod quota;
 mod search;
 mod select;

@@ -1,10 +1,13 @@
 //! Moving mail in and out: `letterbox import` (Maildir with Maildir++
-//! folders, mbox files or directories of them) and `letterbox export`
-//! (Maildir or mbox). Import is idempotent: a message already imported
+//! folders, mbox files or directories of them), `letterbox export`
+//! (Maildir or mbox) and `letterbox migrate imap` (from another IMAP
+//! server, see [`imap`]). Import is idempotent: a message already imported
 //! into a mailbox (same SHA-256 of its octets) is skipped on a re-run.
 
+pub mod imap;
 mod maildir;
 mod mbox;
+pub mod progress;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

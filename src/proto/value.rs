@@ -2,7 +2,8 @@
 //! quoted strings, literals, parenthesised lists) and of FETCH responses.
 //! The server never parses responses; tests and fuzz targets use this to
 //! check that what we emit is valid syntax and to compare it with a
-//! reference semantically (a string may be quoted or a literal).
+//! reference semantically (a string may be quoted or a literal), and
+//! `migrate imap` reads the old server's answers with it.
 
 use super::types::is_atom_char;
 

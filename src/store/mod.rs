@@ -9,6 +9,7 @@
 pub mod calls;
 pub mod names;
 pub mod notify;
+pub mod pattern;
 pub mod search;
 pub mod sort;
 pub mod sqlite;
@@ -439,6 +440,15 @@ pub trait MailStore: Send + Sync + 'static {
         message: NewMessage,
         digest: &str,
     ) -> StoreResult<bool>;
+    /// Migration: the digests `import` recorded for `name` that start
+    /// with `prefix`, so that a resumed migration skips what it copied
+    /// without fetching it again.
+    fn imported_digests(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        prefix: &str,
+    ) -> StoreResult<Vec<String>>;
     /// MOVE (RFC 6851): COPY and removal of the sources in one transaction.
     fn move_messages(
         &self,

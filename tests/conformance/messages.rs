@@ -282,6 +282,38 @@ pub fn import_stores_each_digest_once_per_mailbox(store: &dyn MailStore) {
     assert_eq!(imported, Err(error));
 }
 
+pub fn imported_digests_are_listed_by_prefix(store: &dyn MailStore) {
+    let alice = Account::create(store, "alice");
+    let bob = Account::create(store, "bob");
+    for (account, mailbox, digest) in [
+        (&alice, "INBOX", "imap a 1"),
+        (&alice, "INBOX", "imap a 2"),
+        (&alice, "INBOX", "imap b 1"),
+        (&alice, "Archive", "imap a 3"),
+        (&bob, "INBOX", "imap a 4"),
+    ] {
+        let stored = store
+            .import(account.id, &name(mailbox), message("x\r\n"), digest)
+            .unwrap();
+        assert!(stored);
+    }
+    let listed = |account: &Account, mailbox: &str, prefix: &str| {
+        store
+            .imported_digests(account.id, &name(mailbox), prefix)
+            .unwrap()
+    };
+    assert_eq!(listed(&alice, "INBOX", "imap a "), ["imap a 1", "imap a 2"]);
+    assert_eq!(
+        listed(&alice, "INBOX", ""),
+        ["imap a 1", "imap a 2", "imap b 1"]
+    );
+    assert_eq!(listed(&alice, "Archive", "imap a "), ["imap a 3"]);
+    assert_eq!(listed(&bob, "INBOX", "imap a "), ["imap a 4"]);
+    assert_eq!(listed(&alice, "Nowhere", "imap"), Vec::<String>::new());
+    // Wildcard characters in the prefix are plain text.
+    assert_eq!(listed(&alice, "INBOX", "imap _ "), Vec::<String>::new());
+}
+
 pub fn import_ignores_the_quota(store: &dyn MailStore) {
     let alice = Account::create(store, "alice");
     let one_message = letterbox::store::QuotaOverride {

@@ -169,6 +169,7 @@ macro_rules! conformance_suite {
                     mark_seen_and_remove_updates_in_one_step,
                     import_stores_each_digest_once_per_mailbox,
                     import_ignores_the_quota,
+                    imported_digests_are_listed_by_prefix,
                     purge_removes_what_entered_mailboxes_of_a_special_use_before_the_cutoff,
                 }
                 quota {

@@ -489,6 +489,23 @@ impl MailStore for SqliteStore {
         })
     }
 
+    fn imported_digests(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        prefix: &str,
+    ) -> StoreResult<Vec<String>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT digest FROM imports WHERE user_id = ?1 AND mailbox = ?2
+                   AND substr(digest, 1, length(?3)) = ?3 ORDER BY digest",
+            )?;
+            let rows =
+                stmt.query_map(rusqlite::params![user, name.as_str(), prefix], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+    }
+
     fn move_messages(
         &self,
         mailbox: MailboxId,

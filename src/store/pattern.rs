@@ -1,4 +1,5 @@
-//! LIST/LSUB mailbox patterns (RFC 3501 §6.3.8): `*` matches anything,
+//! Mailbox-name patterns of LIST/LSUB (RFC 3501 §6.3.8), also what
+//! `letterbox migrate imap --exclude` matches: `*` matches anything,
 //! `%` anything but the hierarchy delimiter.
 
 use crate::store::DELIMITER;
