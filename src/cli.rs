@@ -154,10 +154,15 @@ pub enum MigrateCommand {
         /// text within one level), e.g. "Archive/*".
         #[arg(long, value_name = "PATTERN")]
         exclude: Vec<String>,
-        /// Trust only the CA certificates in this PEM file (a self-signed
-        /// old server) instead of the system's.
-        #[arg(long)]
+        /// Trust only the CA certificates in this PEM file instead of the
+        /// system's.
+        #[arg(long, conflicts_with = "tls_fingerprint")]
         ca_file: Option<PathBuf>,
+        /// Trust exactly the certificate with this SHA-256 fingerprint
+        /// (AB:CD:... as `openssl x509 -fingerprint -sha256` prints it):
+        /// for an old server with a self-signed certificate.
+        #[arg(long)]
+        tls_fingerprint: Option<String>,
     },
 }
 
@@ -283,11 +288,19 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             folder_map,
             exclude,
             ca_file,
+            tls_fingerprint,
         }) => {
             let rules = migrate_rules(&folder_map, &exclude)?;
+            let trust = match (ca_file, tls_fingerprint) {
+                (Some(file), _) => crate::migrate::imap::Trust::CaFile(file),
+                (None, Some(fingerprint)) => {
+                    crate::migrate::imap::Trust::fingerprint(&fingerprint)?
+                }
+                (None, None) => crate::migrate::imap::Trust::System,
+            };
             let store = open_store(&config)?;
             let accounts = match csv {
-                Some(csv) => read_migration_csv(&csv, ca_file.as_deref())?,
+                Some(csv) => read_migration_csv(&csv, &trust)?,
                 None => {
                     let (from, user) = from.zip(user).ok_or("--from and --user are needed")?;
                     let source = crate::migrate::imap::Source::parse(&from)?;
@@ -295,7 +308,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
                     let account = crate::migrate::imap::Account {
                         source,
                         password,
-                        ca_file,
+                        trust,
                     };
                     vec![(user, account)]
                 }
@@ -587,7 +600,7 @@ fn migrate_rules(
 /// per line, blank lines and `#` comments ignored.
 fn read_migration_csv(
     path: &Path,
-    ca_file: Option<&Path>,
+    trust: &crate::migrate::imap::Trust,
 ) -> Result<Vec<(String, crate::migrate::imap::Account)>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -609,7 +622,7 @@ fn read_migration_csv(
         let account = crate::migrate::imap::Account {
             source,
             password,
-            ca_file: ca_file.map(Path::to_owned),
+            trust: trust.clone(),
         };
         accounts.push((user.to_owned(), account));
     }

@@ -34,7 +34,10 @@ const MAIL_USER: &str = "lbmigrate";
 struct Dovecot {
     dir: tempfile::TempDir,
     config: PathBuf,
+    /// Implicit TLS.
     port: u16,
+    /// STARTTLS.
+    starttls_port: u16,
     cert: PathBuf,
 }
 
@@ -82,7 +85,7 @@ impl Dovecot {
             format!("alice:{{PLAIN}}{PASSWORD}::::::\n"),
         )
         .unwrap();
-        let port = free_port();
+        let (port, starttls_port) = (free_port(), free_port());
         let config = work.join("dovecot.conf");
         std::fs::write(
             &config,
@@ -117,7 +120,7 @@ namespace inbox {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     port = {port}
@@ -141,6 +144,7 @@ service imap-login {{
             dir,
             config,
             port,
+            starttls_port,
             cert,
         })
     }
@@ -648,11 +652,38 @@ async fn folder_maps_send_a_folder_and_its_children_elsewhere() {
     let output = run_with_stdin(&mut command, format!("{PASSWORD}\n").as_bytes());
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("certificate"), "{stderr}");
+    // The refusal names the certificate presented, in the form
+    // --tls-fingerprint takes; pinning it then works without any CA.
+    let fingerprint = fingerprint(&dovecot.cert);
+    assert!(
+        stderr.contains(&format!("--tls-fingerprint {fingerprint}")),
+        "{stderr}"
+    );
+    command.args(["--tls-fingerprint", &fingerprint]);
+    let output = run_with_stdin(&mut command, format!("{PASSWORD}\n").as_bytes());
+    assert!(output.status.success(), "{output:?}");
+    let mut other = fingerprint.into_bytes();
+    other[0] = if other[0] == b'0' { b'1' } else { b'0' };
+    let mut command = letterbox(&config);
+    command
+        .args(["migrate", "imap", "--user", "alice", "--from"])
+        .arg(format!("imaps://alice@localhost:{}", dovecot.port))
+        .args(["--tls-fingerprint", std::str::from_utf8(&other).unwrap()]);
+    let output = run_with_stdin(&mut command, format!("{PASSWORD}\n").as_bytes());
+    assert!(!output.status.success(), "another fingerprint is refused");
+}
+
+/// The SHA-256 fingerprint of a PEM certificate, as openssl prints it.
+fn fingerprint(pem: &Path) -> String {
+    use rustls_pki_types::pem::PemObject;
+    let der = rustls_pki_types::CertificateDer::from_pem_file(pem).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    let hex: Vec<String> = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+    hex.join(":")
 }
 
 #[tokio::test]
-async fn a_csv_copies_several_accounts_in_turn() {
+async fn a_csv_copies_several_accounts_in_turn_over_tls_or_starttls() {
     let Some(dovecot) = Dovecot::start() else {
         return;
     };
@@ -671,12 +702,14 @@ async fn a_csv_copies_several_accounts_in_turn() {
     let password_file = dir.path().join("old-password");
     std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
     let from = format!("imaps://alice@localhost:{}", dovecot.port);
+    // Bob's copy comes over STARTTLS.
+    let starttls = format!("imap://alice@localhost:{}", dovecot.starttls_port);
     let csv = dir.path().join("accounts.csv");
     let lines = [
         "# source, letterbox user, password file".to_string(),
         format!("{from},alice,{}", password_file.display()),
         String::new(),
-        format!("{from}, bob , {}", password_file.display()),
+        format!("{starttls}, bob , {}", password_file.display()),
     ];
     std::fs::write(&csv, lines.join("\n")).unwrap();
     let output = letterbox(&config)

@@ -5,15 +5,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio_rustls::rustls;
 
 use super::source::{Security, Source};
+use super::trust::{Trust, Verifier};
 
 /// How long the old server may stay silent before the connection counts
 /// as lost (a FETCH of a large message is many reads, each bounded).
@@ -55,8 +54,29 @@ pub enum Arg<'a> {
 
 impl Client {
     /// Connects and secures the connection (implicit TLS, or STARTTLS
-    /// before anything else); `ca_file` replaces the system's CAs.
-    pub fn connect(source: &Source, ca_file: Option<&Path>) -> Result<Client, ImapError> {
+    /// before anything else), trusting the certificates `trust` says.
+    pub fn connect(source: &Source, trust: &Trust) -> Result<Client, ImapError> {
+        let verifier = Verifier::new(trust.clone()).map_err(ImapError::Protocol)?;
+        let config = rustls::ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone())
+            .with_no_client_auth();
+        let connected = Client::connect_with(source, Arc::new(config));
+        // A refused certificate: say which one was presented.
+        connected.map_err(|error| match (error, verifier.presented()) {
+            (ImapError::Connection(e), Some(fingerprint))
+                if e.to_string().contains("certificate") =>
+            {
+                ImapError::Protocol(format!(
+                    "{e}; the server's certificate has the SHA-256 fingerprint {fingerprint}: \
+                     if that is the old server's, pass --tls-fingerprint {fingerprint}"
+                ))
+            }
+            (error, _) => error,
+        })
+    }
+
+    fn connect_with(source: &Source, tls: Arc<rustls::ClientConfig>) -> Result<Client, ImapError> {
         let address = (source.host.as_str(), source.port)
             .to_socket_addrs()?
             .next()
@@ -64,7 +84,6 @@ impl Client {
         let tcp = TcpStream::connect_timeout(&address, CONNECT_TIMEOUT)?;
         tcp.set_read_timeout(Some(READ_TIMEOUT))?;
         tcp.set_write_timeout(Some(READ_TIMEOUT))?;
-        let tls = tls_config(ca_file)?;
         let secure = |tcp: TcpStream| -> Result<Box<dyn Stream>, ImapError> {
             let name = ServerName::try_from(source.host.clone())
                 .map_err(|e| ImapError::Protocol(format!("{}: {e}", source.host)))?;
@@ -84,7 +103,6 @@ impl Client {
                     return Err(ImapError::Protocol("data after STARTTLS".into()));
                 }
                 let mut client = Client::over(secure(tcp)?);
-                client.capabilities.clear();
                 client.refresh_capabilities()?;
                 return Ok(client);
             }
@@ -284,31 +302,6 @@ fn literal_size(line: &[u8]) -> Option<usize> {
 
 fn show(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
-}
-
-/// The system's CAs, or only those in `ca_file`.
-fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, ImapError> {
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let certificates = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| ImapError::Protocol(format!("{}: {e}", path.display())))?;
-            for certificate in certificates {
-                roots
-                    .add(certificate)
-                    .map_err(|e| ImapError::Protocol(format!("{}: {e}", path.display())))?;
-            }
-        }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(found.certs);
-        }
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
 }
 
 #[cfg(test)]

@@ -16,14 +16,15 @@
 mod client;
 mod folders;
 mod source;
+mod trust;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 
 pub use folders::Rules;
 pub use source::Source;
+pub use trust::Trust;
 
 use super::progress::Progress;
 use crate::mail::new_message;
@@ -38,8 +39,8 @@ use folders::{Decision, RemoteFolder};
 pub struct Account {
     pub source: Source,
     pub password: String,
-    /// Trust only these CAs (PEM) instead of the system's.
-    pub ca_file: Option<PathBuf>,
+    /// Which certificate of the old server to trust.
+    pub trust: Trust,
 }
 
 /// What happened to one remote folder.
@@ -124,7 +125,7 @@ pub fn migrate(
 }
 
 fn connect(account: &Account) -> Result<Client, ImapError> {
-    let mut client = Client::connect(&account.source, account.ca_file.as_deref())?;
+    let mut client = Client::connect(&account.source, &account.trust)?;
     client.login(&account.source.user, &account.password)?;
     Ok(client)
 }
