@@ -746,3 +746,52 @@ async fn a_csv_copies_several_accounts_in_turn_over_tls_or_starttls() {
         "{stderr}"
     );
 }
+
+/// A message the old server cannot read: the folder is reported failed,
+/// never finished without it; the messages it did send are kept.
+#[tokio::test]
+async fn a_message_the_old_server_cannot_send_fails_its_folder() {
+    let Some(dovecot) = Dovecot::start() else {
+        return;
+    };
+    let mut client = dovecot.client().await;
+    client.ok("CREATE Broken").await;
+    for n in 0..3 {
+        let raw = format!("Subject: {n}\r\n\r\nbody\r\n");
+        append(
+            &mut client,
+            "Broken",
+            "",
+            "03-Apr-2022 23:59:59 +1200",
+            raw.as_bytes(),
+        )
+        .await;
+    }
+    client.ok("LOGOUT").await;
+    let cur = dovecot.mail_dir().join("Broken/cur");
+    let new = dovecot.mail_dir().join("Broken/new");
+    let mut files: Vec<PathBuf> = [cur, new]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(d)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    std::fs::set_permissions(
+        &files[1],
+        std::os::unix::fs::PermissionsExt::from_mode(0o000),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = letterbox_setup(dir.path());
+    let (ok, output) = migrate(&config, &dovecot, dovecot.port, &[]);
+    assert!(!ok, "{output}");
+    assert!(output.contains("folder Broken"), "{output}");
+    let copied = local_messages(&open_store(&config), "Broken").len();
+    assert!(copied < 3, "{copied} copied: {output}");
+}

@@ -1,6 +1,6 @@
 //! Progress of a copy: on a terminal one line redrawn in place (messages
 //! and bytes of the folder, rate, time left); otherwise plain log lines,
-//! one per batch, for a log file or journald.
+//! one every few seconds, for a log file or journald.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -16,8 +16,10 @@ pub struct Progress {
     last_drawn: Option<Instant>,
 }
 
-/// A terminal line is redrawn at most this often.
+/// A terminal line is redrawn at most this often...
 const REDRAW: Duration = Duration::from_millis(200);
+/// ...and a log line written at most this often.
+const LOG_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     pub fn new(terminal: bool) -> Progress {
@@ -62,7 +64,8 @@ impl Progress {
 
     fn draw(&mut self, force: bool) {
         let now = Instant::now();
-        if self.terminal && !force && self.last_drawn.is_some_and(|t| now - t < REDRAW) {
+        let every = if self.terminal { REDRAW } else { LOG_EVERY };
+        if !force && self.last_drawn.is_some_and(|t| now - t < every) {
             return;
         }
         self.last_drawn = Some(now);

@@ -371,31 +371,45 @@ impl FolderCopy<'_> {
         let total: u64 = missing.iter().map(|(_, size)| size).sum();
         progress.folder(&self.folder.display(), missing.len(), total);
         for batch in batches(&missing) {
-            let set = crate::proto::encode::uid_set(
-                &batch.iter().map(|(uid, _)| *uid).collect::<Vec<_>>(),
-            );
+            let uids: Vec<u32> = batch.iter().map(|(uid, _)| *uid).collect();
+            let set = crate::proto::encode::uid_set(&uids);
             let command = format!("UID FETCH {set} (UID FLAGS INTERNALDATE BODY.PEEK[])");
+            let mut received = HashSet::new();
             client.run_each(&[Arg::Text(&command)], |response| {
                 let Some(message) = fetched(&response)? else {
                     return Ok(());
                 };
-                let size = message.raw.len() as u64;
-                let key = format!("{prefix}{}", message.uid);
-                let new = new_message(&message.raw, message.flags, message.internal_date);
-                let stored = self
-                    .store
-                    .import(self.user.id, self.local, new, &key)
-                    .map_err(|e| {
-                        ImapError::Protocol(format!("storing UID {}: {e}", message.uid))
-                    })?;
-                if stored {
-                    tally.copied += 1;
-                    tally.bytes += size;
-                }
-                progress.advance(1, size);
-                Ok(())
+                received.insert(message.uid);
+                self.store_one(message, &prefix, tally, progress)
             })?;
+            let unsent: Vec<u32> = uids
+                .into_iter()
+                .filter(|uid| !received.contains(uid))
+                .collect();
+            check_unsent(client, &unsent)?;
         }
+        Ok(())
+    }
+
+    fn store_one(
+        &self,
+        message: Fetched,
+        prefix: &str,
+        tally: &mut Tally,
+        progress: &mut Progress,
+    ) -> Result<(), ImapError> {
+        let size = message.raw.len() as u64;
+        let key = format!("{prefix}{}", message.uid);
+        let new = new_message(&message.raw, message.flags, message.internal_date);
+        let stored = self
+            .store
+            .import(self.user.id, self.local, new, &key)
+            .map_err(|e| ImapError::Protocol(format!("storing UID {}: {e}", message.uid)))?;
+        if stored {
+            tally.copied += 1;
+            tally.bytes += size;
+        }
+        progress.advance(1, size);
         Ok(())
     }
 
@@ -429,6 +443,28 @@ fn uids_and_sizes(client: &mut Client) -> Result<Vec<(u32, u64)>, ImapError> {
     found.sort_unstable();
     found.dedup_by_key(|(uid, _)| *uid);
     Ok(found)
+}
+
+/// Messages asked for but not sent are fine when they were expunged on
+/// the old server meanwhile; if they are still there, the server would
+/// not give them (a NIL body, a broken message), and the folder fails
+/// rather than finish without them.
+fn check_unsent(client: &mut Client, unsent: &[u32]) -> Result<(), ImapError> {
+    if unsent.is_empty() {
+        return Ok(());
+    }
+    let set = crate::proto::encode::uid_set(unsent);
+    let still_there = client
+        .run(&[Arg::Text(&format!("UID FETCH {set} (UID)"))])?
+        .iter()
+        .filter(|r| is_fetch(r))
+        .count();
+    match still_there {
+        0 => Ok(()),
+        n => Err(ImapError::Protocol(format!(
+            "the old server did not send {n} of the messages asked for (UIDs {set})"
+        ))),
+    }
 }
 
 /// Groups messages into fetches of bounded count and size.
