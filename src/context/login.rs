@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::ServerContext;
 use super::limits::ConnectionGuard;
 use crate::auth::guard::{AddressKey, GuardEvent};
-use crate::store::{Access, StoreError, UserRecord};
+use crate::store::{Access, AccountKind, StoreError, UserRecord};
 
 /// Who is logging in, from where, and how (the last three only logged).
 pub struct Attempt<'a> {
@@ -122,7 +122,11 @@ async fn check_password(
     let (record, apps) = ctx
         .store
         .run(Access::Read, move |store| {
-            let record = store.find_user(&name)?;
+            // Team accounts never log in: treated as unknown names (the
+            // dummy hash is checked, so the answer takes as long).
+            let record = store
+                .find_user(&name)?
+                .filter(|record| record.kind == AccountKind::Person);
             let apps = match &record {
                 Some(record) => store.app_passwords(record.id)?,
                 None => Vec::new(),

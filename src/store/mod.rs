@@ -6,6 +6,7 @@
 //! be added by implementing the trait. Its methods block: async callers run
 //! them through [`calls::StoreCalls`].
 
+pub mod acl;
 pub mod calls;
 pub mod names;
 pub mod notify;
@@ -162,6 +163,43 @@ pub struct UserRecord {
     pub id: UserId,
     pub name: String,
     pub password_hash: String,
+    pub kind: AccountKind,
+}
+
+/// A person logs in; a team account (`support`) holds mailboxes that
+/// belong to no person, reached through their ACLs, and never logs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Person,
+    Team,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Person => "person",
+            AccountKind::Team => "team",
+        }
+    }
+
+    pub fn parse(text: &str) -> AccountKind {
+        match text {
+            "team" => AccountKind::Team,
+            _ => AccountKind::Person,
+        }
+    }
+}
+
+/// A mailbox of another account that an ACL entry opens to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedMailbox {
+    pub owner: UserId,
+    pub owner_name: String,
+    pub owner_kind: AccountKind,
+    pub mailbox: MailboxInfo,
+    /// All of the mailbox's entries (negative ones included), for the
+    /// rights of the user asking.
+    pub entries: Vec<acl::Entry>,
 }
 
 /// A per-device password (the hash is for verification only).
@@ -176,6 +214,7 @@ pub struct AppPassword {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSummary {
     pub name: String,
+    pub kind: AccountKind,
     pub mailboxes: u32,
     pub messages: u64,
     pub bytes: u64,
@@ -340,6 +379,9 @@ pub enum Synchronous {
 pub trait MailStore: Send + Sync + 'static {
     /// Creates a user with the default mailboxes.
     fn create_user(&self, name: &str, password_hash: &str) -> StoreResult<UserId>;
+    /// Creates a team account (with an INBOX only), which never logs in.
+    /// Team and user names share one namespace.
+    fn create_team(&self, name: &str) -> StoreResult<UserId>;
     fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()>;
     /// Deletes a user with all their mailboxes and messages.
     fn delete_user(&self, name: &str) -> StoreResult<()>;
@@ -362,6 +404,16 @@ pub trait MailStore: Send + Sync + 'static {
     fn look_at_quota(&self, user: UserId) -> StoreResult<QuotaSinceLastLook>;
     fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()>;
     fn list_users(&self) -> StoreResult<Vec<UserSummary>>;
+
+    /// The ACL entries of `owner`'s mailbox `name` (RFC 4314).
+    fn acl(&self, owner: UserId, name: &MailboxName) -> StoreResult<Vec<acl::Entry>>;
+    /// Sets the entry for its identifier (replacing any), or removes it
+    /// when its rights are empty.
+    fn set_acl(&self, owner: UserId, name: &MailboxName, entry: &acl::Entry) -> StoreResult<()>;
+    /// The mailboxes of other accounts whose ACL names `user`,
+    /// `authenticated` or `anyone` (whatever the rights: the caller
+    /// computes them from the entries).
+    fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>>;
 
     /// Every mailbox of the user, `\Noselect` placeholders included.
     fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<MailboxInfo>>;

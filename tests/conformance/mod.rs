@@ -7,6 +7,7 @@
 //! needs a second instance over the same data or the backend's deferred
 //! work finished, of the whole [`Backend`].
 
+pub mod acl;
 pub mod concurrency;
 pub mod flags;
 pub mod mailboxes;
@@ -196,6 +197,13 @@ macro_rules! conformance_suite {
                 sort {
                     sort_rows_report_the_stored_fields_in_uid_order,
                     kept_sort_fields_never_replace_stored_ones,
+                }
+                acl {
+                    acl_entries_are_set_replaced_and_removed,
+                    new_children_inherit_their_parents_entries,
+                    shared_with_finds_what_names_the_user_anyone_or_authenticated,
+                    a_deleted_users_entries_go_with_them,
+                    teams_have_an_inbox_and_share_the_user_namespace,
                 }
                 concurrency {
                     concurrent_appends_get_distinct_ascending_uids,

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use letterbox::store::{
-    AppPassword, DEFAULT_MAILBOXES, MailStore, MailboxInfo, QuotaLimits, QuotaOverride, StoreError,
-    UserRecord, UserSummary,
+    AccountKind, AppPassword, DEFAULT_MAILBOXES, MailStore, MailboxInfo, QuotaLimits,
+    QuotaOverride, StoreError, UserRecord, UserSummary,
 };
 
 use super::{Account, HASH};
@@ -41,6 +41,7 @@ pub fn a_taken_user_name_is_refused(store: &dyn MailStore) {
         id,
         name: "alice".into(),
         password_hash: "first".into(),
+        kind: AccountKind::Person,
     };
     assert_eq!(store.find_user("alice").unwrap(), Some(expected));
     assert_eq!(store.list_users().unwrap().len(), 1);
@@ -55,6 +56,7 @@ pub fn find_user_knows_only_existing_users(store: &dyn MailStore) {
         id: bob,
         name: "bob".into(),
         password_hash: "hash b".into(),
+        kind: AccountKind::Person,
     };
     assert_eq!(found, Some(expected));
     assert_eq!(store.find_user("carol"), Ok(None));
@@ -145,6 +147,7 @@ pub fn list_users_reports_mailboxes_usage_and_limits(store: &dyn MailStore) {
         [
             UserSummary {
                 name: "alice".into(),
+                kind: AccountKind::Person,
                 mailboxes: defaults_count + 1,
                 messages: 2,
                 bytes: sizes,
@@ -152,6 +155,7 @@ pub fn list_users_reports_mailboxes_usage_and_limits(store: &dyn MailStore) {
             },
             UserSummary {
                 name: "bob".into(),
+                kind: AccountKind::Person,
                 mailboxes: defaults_count,
                 messages: 0,
                 bytes: 0,

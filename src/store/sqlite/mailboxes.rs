@@ -72,7 +72,7 @@ fn insert(
             special_use.map(SpecialUse::attribute)
         ],
     )?;
-    Ok(())
+    super::acl::inherit(tx, user, name)
 }
 
 /// UIDVALIDITY values are unique across the whole store and increase, so a

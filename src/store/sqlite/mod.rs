@@ -6,6 +6,7 @@
 //! concurrent writes sharing a commit ([`writer`]); reads use a small pool
 //! of further connections so they run beside a write.
 
+mod acl;
 mod indexer;
 mod mailboxes;
 mod messages;
@@ -260,6 +261,14 @@ fn mailbox_id(tx: &Connection, user: UserId, name: &str) -> StoreResult<Option<(
         .optional()?)
 }
 
+/// The id of a mailbox, selectable or a `\Noselect` placeholder.
+fn selectable_or_placeholder(tx: &Connection, user: UserId, name: &str) -> StoreResult<MailboxId> {
+    match mailbox_id(tx, user, name)? {
+        Some((id, _)) => Ok(id),
+        None => Err(StoreError::NoSuchMailbox),
+    }
+}
+
 /// The id of a selectable mailbox, or the error IMAP reports for it.
 fn selectable_mailbox(tx: &Connection, user: UserId, name: &str) -> StoreResult<MailboxId> {
     match mailbox_id(tx, user, name)? {
@@ -272,6 +281,27 @@ fn selectable_mailbox(tx: &Connection, user: UserId, name: &str) -> StoreResult<
 impl MailStore for SqliteStore {
     fn create_user(&self, name: &str, password_hash: &str) -> StoreResult<UserId> {
         self.write(|tx| users::create(tx, name, password_hash))
+    }
+
+    fn create_team(&self, name: &str) -> StoreResult<UserId> {
+        self.write(|tx| users::create_team(tx, name))
+    }
+
+    fn acl(&self, owner: UserId, name: &MailboxName) -> StoreResult<Vec<crate::store::acl::Entry>> {
+        self.read(|tx| acl::acl(tx, owner, name))
+    }
+
+    fn set_acl(
+        &self,
+        owner: UserId,
+        name: &MailboxName,
+        entry: &crate::store::acl::Entry,
+    ) -> StoreResult<()> {
+        self.write(|tx| acl::set(tx, owner, name, entry))
+    }
+
+    fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
+        self.read(|tx| acl::shared_with(tx, user))
     }
 
     fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()> {

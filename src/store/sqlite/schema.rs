@@ -237,6 +237,23 @@ const MIGRATIONS: &[&str] = &[
          WHERE id = (SELECT user_id FROM mailboxes WHERE id = OLD.mailbox_id);
     END;
     "#,
+    // 11: team accounts (mailboxes that belong to no person) and access
+    // control lists (RFC 4314). An identifier is a user name, `anyone` or
+    // `authenticated`, with a leading `-` for negative rights; a deleted
+    // user's entries go with them.
+    r#"
+    ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person';
+    CREATE TABLE acl (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        identifier TEXT NOT NULL,
+        rights TEXT NOT NULL,
+        PRIMARY KEY (mailbox_id, identifier)
+    ) STRICT;
+    CREATE INDEX acl_by_identifier ON acl (identifier);
+    CREATE TRIGGER users_acl_delete AFTER DELETE ON users BEGIN
+        DELETE FROM acl WHERE identifier IN (OLD.name, '-' || OLD.name);
+    END;
+    "#,
 ];
 
 /// Brings the schema up to date.

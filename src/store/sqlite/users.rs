@@ -6,16 +6,38 @@ use super::mailboxes;
 use crate::store::*;
 
 pub fn create(tx: &Connection, name: &str, password_hash: &str) -> StoreResult<UserId> {
+    create_account(
+        tx,
+        name,
+        password_hash,
+        AccountKind::Person,
+        &DEFAULT_MAILBOXES,
+    )
+}
+
+/// A team account: no password can match its empty hash, and it has an
+/// INBOX only (deliveries to the team land there).
+pub fn create_team(tx: &Connection, name: &str) -> StoreResult<UserId> {
+    create_account(tx, name, "", AccountKind::Team, &[("INBOX", None)])
+}
+
+fn create_account(
+    tx: &Connection,
+    name: &str,
+    password_hash: &str,
+    kind: AccountKind,
+    mailboxes: &[(&str, Option<SpecialUse>)],
+) -> StoreResult<UserId> {
     if find(tx, name)?.is_some() {
         return Err(StoreError::UserExists);
     }
     tx.execute(
-        "INSERT INTO users (id, name, password_hash, created_at)
-         VALUES ((SELECT value + 1 FROM meta WHERE key = 'last_user_id'), ?1, ?2, unixepoch())",
-        params![name, password_hash],
+        "INSERT INTO users (id, name, password_hash, created_at, kind)
+         VALUES ((SELECT value + 1 FROM meta WHERE key = 'last_user_id'), ?1, ?2, unixepoch(), ?3)",
+        params![name, password_hash, kind.as_str()],
     )?;
     let user = tx.last_insert_rowid();
-    for (mailbox, special_use) in DEFAULT_MAILBOXES {
+    for &(mailbox, special_use) in mailboxes {
         let mailbox = MailboxName::new(mailbox).expect("default names are valid");
         mailboxes::create(tx, user, &mailbox, special_use)?;
         mailboxes::set_subscribed(tx, user, &mailbox, true)?;
@@ -44,13 +66,14 @@ pub fn delete(tx: &Connection, name: &str) -> StoreResult<()> {
 pub fn find(tx: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
     Ok(tx
         .query_row(
-            "SELECT id, name, password_hash FROM users WHERE name = ?1",
+            "SELECT id, name, password_hash, kind FROM users WHERE name = ?1",
             [name],
             |r| {
                 Ok(UserRecord {
                     id: r.get(0)?,
                     name: r.get(1)?,
                     password_hash: r.get(2)?,
+                    kind: AccountKind::parse(&r.get::<_, String>(3)?),
                 })
             },
         )
@@ -60,12 +83,13 @@ pub fn find(tx: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
 pub fn list(tx: &Connection, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
     let mut stmt = tx.prepare(
         "SELECT u.name, (SELECT count(*) FROM mailboxes b WHERE b.user_id = u.id),
-                u.used_messages, u.used_bytes, u.quota_bytes, u.quota_messages
+                u.used_messages, u.used_bytes, u.quota_bytes, u.quota_messages, u.kind
            FROM users u ORDER BY u.name",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(UserSummary {
             name: r.get(0)?,
+            kind: AccountKind::parse(&r.get::<_, String>(6)?),
             mailboxes: r.get(1)?,
             messages: r.get(2)?,
             bytes: r.get(3)?,
