@@ -196,7 +196,11 @@ async fn any_state_commands() {
 
     let mut client = server.logged_in().await;
     let namespace = client.ok("NAMESPACE").await;
-    assert_eq!(namespace[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+    // Other users' and team mailboxes have their namespaces (RFC 2342).
+    assert_eq!(
+        namespace[0],
+        "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))"
+    );
     let enable = client.ok("ENABLE CONDSTORE X-NONE").await;
     assert_eq!(enable[0], "* ENABLED CONDSTORE");
 }

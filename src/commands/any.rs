@@ -16,7 +16,7 @@ const BASE_CAPABILITIES: [&str; 6] = [
 ];
 
 /// Offered once logged in: these commands only work then.
-const SESSION_CAPABILITIES: [&str; 30] = [
+const SESSION_CAPABILITIES: [&str; 32] = [
     "IDLE",
     "NAMESPACE",
     "UNSELECT",
@@ -47,6 +47,9 @@ const SESSION_CAPABILITIES: [&str; 30] = [
     "QUOTA",
     "QUOTA=RES-STORAGE",
     "QUOTA=RES-MESSAGE",
+    "ACL",
+    // RFC 4314 §2.1: the rights groups of RFC 2086 "c" and "d" we split.
+    "RIGHTS=texk",
 ];
 
 /// Capabilities advertised in this session's current state.

@@ -2,16 +2,23 @@
 
 use chrono::Utc;
 
-use super::{flags, mailbox_name, user};
+use super::{access, flags};
 use crate::mail::{new_message, new_message_exact};
 use crate::proto::AppendCommand;
 use crate::proto::response::{Code, CommandResult, Done};
 use crate::quota_warning;
 use crate::session::Session;
+use crate::store::acl::Rights;
 use crate::store::{Access, StoreError};
 
 pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
-    let name = mailbox_name(s, &command.mailbox)?;
+    let target = access::target(s, &command.mailbox)
+        .await
+        .map_err(|done| match done.code {
+            Some(Code::NonExistent) => super::try_create(StoreError::NoSuchMailbox),
+            _ => done,
+        })?;
+    target.require(Rights::INSERT)?;
     let (message, binary) = (command.message, command.binary);
     if message.is_empty() {
         return Err(Done::no("Refusing to store an empty message"));
@@ -22,7 +29,7 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
         .unwrap_or_else(|| Utc::now().fixed_offset());
     let config = s.ctx.config();
     let limit = config.limits.max_message_size;
-    let user = user(s)?;
+    let (owner, owner_name, name) = (target.owner, target.owner_name, target.name);
     let outcome = s
         .store(Access::Write, move |store| {
             let message = if binary {
@@ -36,8 +43,9 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
                     "Message is larger than {limit} octets"
                 )));
             }
-            let outcome = store.append(user.id, &name, message)?;
-            quota_warning::after_new_mail(store, &config.quota, user.id, &user.name);
+            let outcome = store.append(owner, &name, message)?;
+            // A shared mailbox's mail counts against its account.
+            quota_warning::after_new_mail(store, &config.quota, owner, &owner_name);
             Ok(outcome)
         })
         .await

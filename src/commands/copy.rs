@@ -3,12 +3,13 @@
 
 use super::select::selected;
 use super::updates::{report_expunges, see_new_uids};
-use super::{mailbox_name, resolve, user};
+use super::{access, resolve};
 use crate::proto::CopyCommand;
 use crate::proto::encode::uid_set;
 use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
 use crate::store::Access;
+use crate::store::acl::Rights;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transfer {
@@ -18,20 +19,32 @@ pub enum Transfer {
 
 pub async fn transfer(s: &mut Session, kind: Transfer, command: CopyCommand) -> CommandResult {
     let (uid, set) = (command.uid, &command.messages);
-    let target = mailbox_name(s, &command.mailbox)?;
+    // The target needs `i`; one the user cannot see is missing, and
+    // missing targets are TRYCREATE.
+    let target = access::target(s, &command.mailbox)
+        .await
+        .map_err(|done| match done.code {
+            Some(Code::NonExistent) => super::try_create(crate::store::StoreError::NoSuchMailbox),
+            _ => done,
+        })?;
+    target.require(Rights::INSERT)?;
     see_new_uids(s, set, uid).await?;
     let selection = selected(s)?;
     if kind == Transfer::Move && selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
     }
+    // MOVE expunges its sources.
+    if kind == Transfer::Move && !selection.rights.contains(Rights::EXPUNGE) {
+        return Err(access::no_permission());
+    }
     let targets = resolve(selection, set, uid)?;
     let mailbox = selection.mailbox;
-    let user = user(s)?;
+    let (owner, name) = (target.owner, target.name);
     let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
     let outcome = s
         .store(Access::Write, move |store| match kind {
-            Transfer::Copy => store.copy(mailbox, &uids, user.id, &target),
-            Transfer::Move => store.move_messages(mailbox, &uids, user.id, &target),
+            Transfer::Copy => store.copy(mailbox, &uids, owner, &name),
+            Transfer::Move => store.move_messages(mailbox, &uids, owner, &name),
         })
         .await
         .map_err(super::try_create)?;

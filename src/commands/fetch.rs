@@ -14,6 +14,7 @@ use crate::mail::{MessageIndex, UnknownCte};
 use crate::proto::response::{Code, CommandResult, Done, Untagged, flag_list};
 use crate::proto::{FetchAttribute, FetchCommand, MessageSet, Section, SectionText, encode};
 use crate::session::Session;
+use crate::store::acl::Rights;
 use crate::store::{Access, FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
 /// Messages per store round trip.
@@ -28,7 +29,11 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
     see_new_uids(s, &command.messages, command.uid).await?;
     let selection = selected(s)?;
     let targets = resolve(selection, &command.messages, command.uid)?;
-    let (mailbox, read_only) = (selection.mailbox, selection.read_only);
+    // Without the `s` right a FETCH of a body sets no \Seen (RFC 4314 §4).
+    let (mailbox, read_only) = (
+        selection.mailbox,
+        selection.read_only || !selection.rights.contains(Rights::SEEN),
+    );
     // A repeated item adds nothing but memory: keep the first of each.
     let mut attributes: Vec<FetchAttribute> = Vec::with_capacity(command.attributes.len());
     for attribute in command.attributes {

@@ -5,6 +5,7 @@
 use crate::proto::Flag;
 use crate::proto::response::{Code, Done, Untagged};
 use crate::session::Session;
+use crate::store::acl::Rights;
 use crate::store::{Flags, SystemFlags};
 
 /// The system flags in the order responses list them.
@@ -33,18 +34,34 @@ pub fn wire_flags(flags: &Flags, recent: bool) -> Vec<Flag> {
 
 /// The FLAGS response and PERMANENTFLAGS code for a mailbox's keywords
 /// (SELECT, and when a STORE or another session adds a keyword).
-pub fn send_flags(s: &mut Session, keywords: &[String], read_only: bool) {
+/// PERMANENTFLAGS lists only the flags the user's rights let them set
+/// (RFC 4314 §4: `s` for \Seen, `t` for \Deleted, `w` for the others).
+pub fn send_flags(s: &mut Session, keywords: &[String], read_only: bool, rights: Rights) {
     let mut known: Vec<Flag> = SYSTEM.iter().map(|(_, flag)| flag.clone()).collect();
     known.extend(keywords.iter().cloned().map(Flag::Keyword));
-    let list: Vec<&str> = known.iter().map(Flag::name).collect();
+    let settable: Vec<&str> = known
+        .iter()
+        .filter(|flag| rights.contains(right_for(flag)))
+        .map(Flag::name)
+        .chain(rights.contains(Rights::WRITE).then_some("\\*"))
+        .collect();
     let permanent = if read_only {
         String::new()
     } else {
-        format!("{} \\*", list.join(" "))
+        settable.join(" ")
     };
     s.send(Untagged::Flags(known));
     let done = Done::ok("Flags permitted").with_code(Code::PermanentFlags(permanent));
     s.send(Untagged::Condition(done));
+}
+
+/// The right that setting or clearing `flag` needs (RFC 4314 §4).
+pub fn right_for(flag: &Flag) -> Rights {
+    match flag {
+        Flag::Seen => Rights::SEEN,
+        Flag::Deleted => Rights::DELETE_MESSAGES,
+        _ => Rights::WRITE,
+    }
 }
 
 /// Converts flags from a command into stored flags. `\Recent` is the

@@ -10,22 +10,26 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use super::access::{self, OTHER_USERS, Place, SHARED, Visible};
 use super::mailbox::status_response;
 use super::{user, wire_text};
 use crate::proto::response::{CommandResult, Done, ListEntry, Untagged};
 use crate::proto::{ListCommand, ListReturn, LsubCommand, StatusItem};
 use crate::session::Session;
+use crate::store::acl::Rights;
 use crate::store::pattern::{Pattern, Patterns};
 use crate::store::{
     Access, DELIMITER, MailStore, MailboxInfo, MailboxName, MailboxStatus, SpecialUse, StoreError,
     StoreResult, UserId,
 };
 
+/// RFC 2342: the personal namespace, other users' mailboxes and team
+/// mailboxes (see [`access`]).
 pub fn namespace(s: &mut Session) -> CommandResult {
     s.send(Untagged::Namespace {
         personal: vec![(String::new(), DELIMITER)],
-        other_users: Vec::new(),
-        shared: Vec::new(),
+        other_users: vec![(format!("{OTHER_USERS}{DELIMITER}"), DELIMITER)],
+        shared: vec![(format!("{SHARED}{DELIMITER}"), DELIMITER)],
     });
     Ok(Done::ok("NAMESPACE completed"))
 }
@@ -362,18 +366,25 @@ async fn run(s: &mut Session, command: ListCommand, flavor: Flavor) -> CommandRe
 
     let user = user(s)?;
     let want_subscriptions = options.show_subscribed;
-    let (mailboxes, subscriptions) = s
+    let me = user.name.clone();
+    let (mailboxes, subscriptions, shared) = s
         .store(Access::Read, move |store| {
             let subscriptions = if want_subscriptions {
                 store.list_subscriptions(user.id)?
             } else {
                 Vec::new()
             };
-            Ok((store.list_mailboxes(user.id)?, subscriptions))
+            Ok((
+                store.list_mailboxes(user.id)?,
+                subscriptions,
+                store.shared_with(&me)?,
+            ))
         })
         .await?;
+    let visible = access::visible(shared, &user.name);
+    let mailboxes = with_shared(mailboxes, &visible);
     let entries = Hierarchy::new(&mailboxes, &subscriptions).select(&options, &patterns, flavor);
-    let statuses = lookup_statuses(s, user.id, &entries).await?;
+    let statuses = lookup_statuses(s, user.id, &visible, &entries).await?;
     write_entries(s, flavor, entries, statuses, &options.status);
     Ok(done)
 }
@@ -383,21 +394,34 @@ async fn run(s: &mut Session, command: ListCommand, flavor: Flavor) -> CommandRe
 async fn lookup_statuses(
     s: &mut Session,
     user: UserId,
+    visible: &[Visible],
     entries: &[Entry<'_>],
 ) -> Result<Vec<StoreResult<MailboxStatus>>, Done> {
-    let names: Vec<String> = entries
+    // Each name in the account it lives in; another's needs the `r` right.
+    let lookups: Vec<Option<(UserId, String)>> = entries
         .iter()
         .filter(|entry| entry.status)
-        .map(|entry| entry.name.to_owned())
+        .map(
+            |entry| match visible.iter().find(|v| v.full == entry.name) {
+                Some(v) => v
+                    .rights
+                    .contains(Rights::READ)
+                    .then(|| (v.owner, v.name.clone())),
+                None => Some((user, entry.name.to_owned())),
+            },
+        )
         .collect();
-    if names.is_empty() {
+    if lookups.is_empty() {
         return Ok(Vec::new());
     }
     let statuses = s
         .store(Access::Read, move |store| {
-            Ok(names
+            Ok(lookups
                 .iter()
-                .map(|name| status_of(store, user, name))
+                .map(|lookup| match lookup {
+                    Some((owner, name)) => status_of(store, *owner, name),
+                    None => Err(StoreError::Refused("no read right".into())),
+                })
                 .collect())
         })
         .await?;
@@ -407,6 +431,32 @@ async fn lookup_statuses(
 fn status_of(store: &dyn MailStore, user: UserId, name: &str) -> StoreResult<MailboxStatus> {
     let name = MailboxName::new(name).map_err(|_| StoreError::NoSuchMailbox)?;
     store.status(user, &name)
+}
+
+/// The user's own mailboxes (less any under the namespace prefixes,
+/// which those shadow) and the ones shared with them under their full
+/// names, with the prefixes as `\Noselect` levels above them. Another
+/// account's special uses are not the user's: they are left out.
+fn with_shared(mut mailboxes: Vec<MailboxInfo>, visible: &[Visible]) -> Vec<MailboxInfo> {
+    mailboxes.retain(|m| access::place(&m.name) == Place::Personal);
+    let mut levels = BTreeSet::new();
+    for v in visible {
+        mailboxes.push(MailboxInfo {
+            name: v.full.clone(),
+            selectable: v.selectable,
+            special_use: None,
+        });
+        levels.extend(superiors(&v.full).map(str::to_owned));
+    }
+    let known: HashSet<String> = mailboxes.iter().map(|m| m.name.clone()).collect();
+    for level in levels.into_iter().filter(|level| !known.contains(level)) {
+        mailboxes.push(MailboxInfo {
+            name: level,
+            selectable: false,
+            special_use: None,
+        });
+    }
+    mailboxes
 }
 
 /// Sends each LIST line, then its STATUS line when it has one (RFC 5819 §2:

@@ -1,9 +1,10 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE and STATUS.
 
-use super::{mailbox_name, user};
+use super::{access, mailbox_name, user};
 use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::proto::{CreateCommand, RenameCommand, StatusCommand, StatusItem};
 use crate::session::Session;
+use crate::store::acl::Rights;
 use crate::store::{Access, MailboxStatus, SpecialUse};
 
 pub async fn create(s: &mut Session, command: CreateCommand) -> CommandResult {
@@ -16,8 +17,9 @@ pub async fn create(s: &mut Session, command: CreateCommand) -> CommandResult {
     let special_use = use_attribute(&command.special_use)?;
     let user = user(s)?;
     let (who, what) = (user.name.clone(), name.clone());
+    let (owner, name) = access::creation(s, name).await?;
     s.store(Access::Write, move |store| {
-        store.create_mailbox(user.id, &name, special_use)
+        store.create_mailbox(owner, &name, special_use)
     })
     .await?;
     tracing::info!(user = %who, mailbox = %what, "mailbox created");
@@ -38,11 +40,13 @@ fn use_attribute(attributes: &[String]) -> Result<Option<SpecialUse>, Done> {
 }
 
 pub async fn delete(s: &mut Session, raw_name: &[u8]) -> CommandResult {
-    let name = mailbox_name(s, raw_name)?;
-    let user = user(s)?;
-    let (who, what) = (user.name.clone(), name.clone());
+    let target = access::target(s, raw_name).await?;
+    target.require(Rights::DELETE_MAILBOX)?;
+    let who = user(s)?.name;
+    let what = target.shown;
+    let (owner, name) = (target.owner, target.name);
     s.store(Access::Write, move |store| {
-        store.delete_mailbox(user.id, &name)
+        store.delete_mailbox(owner, &name)
     })
     .await?;
     tracing::info!(user = %who, mailbox = %what, "mailbox deleted");
@@ -57,10 +61,17 @@ pub async fn rename(s: &mut Session, command: RenameCommand) -> CommandResult {
             "Mailbox names may not contain the LIST wildcards * and %",
         ));
     }
-    let user = user(s)?;
-    let (who, old, new) = (user.name.clone(), from.clone(), to.clone());
+    let who = user(s)?.name;
+    let (old, new) = (from.clone(), to.clone());
+    let from = access::resolve(s, from).await?;
+    from.require(Rights::DELETE_MAILBOX)?;
+    let (owner, to) = access::creation(s, to).await?;
+    if owner != from.owner {
+        return Err(Done::no("Mailboxes cannot move between accounts").with_code(Code::Cannot));
+    }
+    let from = from.name;
     s.store(Access::Write, move |store| {
-        store.rename_mailbox(user.id, &from, &to)
+        store.rename_mailbox(owner, &from, &to)
     })
     .await?;
     tracing::info!(user = %who, from = %old, to = %new, "mailbox renamed");
@@ -83,13 +94,13 @@ pub async fn subscribe(s: &mut Session, raw_name: &[u8], subscribed: bool) -> Co
 }
 
 pub async fn status(s: &mut Session, command: StatusCommand) -> CommandResult {
-    let name = mailbox_name(s, &command.mailbox)?;
-    let user = user(s)?;
-    let lookup = name.clone();
+    let target = access::target(s, &command.mailbox).await?;
+    target.require(Rights::READ)?;
+    let (owner, lookup) = (target.owner, target.name);
     let status = s
-        .store(Access::Read, move |store| store.status(user.id, &lookup))
+        .store(Access::Read, move |store| store.status(owner, &lookup))
         .await?;
-    s.send(status_response(name.as_str(), &status, &command.items));
+    s.send(status_response(&target.shown, &status, &command.items));
     Ok(Done::ok("STATUS completed"))
 }
 

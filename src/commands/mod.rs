@@ -2,6 +2,8 @@
 //! untagged data into the session and return the tagged result; the session
 //! has already checked that the command is allowed in its state.
 
+pub mod access;
+mod acl;
 mod any;
 mod append;
 mod auth;
@@ -46,6 +48,11 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         s.extensions.condstore = true;
         announce_highest_modseq(s, &body);
     }
+    // Rights changed by the owner apply from the next command (RFC 4314
+    // leaves it open; reading them again costs one store read).
+    if let Err(done) = access::refresh_selected(s, &body).await {
+        return (Err(done), Flow::Continue);
+    }
     let result = match body {
         Capability => any::capability(s),
         Noop | Check => Ok(Done::ok(format!("{} completed", body.name()))),
@@ -81,6 +88,21 @@ pub async fn execute(s: &mut Session, body: CommandBody) -> (CommandResult, Flow
         GetQuota { root } => quota::get_quota(s, &root).await,
         GetQuotaRoot { mailbox } => quota::get_quota_root(s, &mailbox).await,
         SetQuota(_) => quota::set_quota(s),
+        SetAcl {
+            mailbox,
+            identifier,
+            rights,
+        } => acl::set_acl(s, &mailbox, &identifier, &rights).await,
+        DeleteAcl {
+            mailbox,
+            identifier,
+        } => acl::delete_acl(s, &mailbox, &identifier).await,
+        GetAcl { mailbox } => acl::get_acl(s, &mailbox).await,
+        ListRights {
+            mailbox,
+            identifier,
+        } => acl::list_rights(s, &mailbox, &identifier).await,
+        MyRights { mailbox } => acl::my_rights(s, &mailbox).await,
         Append(command) => append::append(s, command).await,
         Idle => idle::idle(s).await,
         Compress { mechanism } => {

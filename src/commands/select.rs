@@ -4,16 +4,16 @@ use std::collections::BTreeSet;
 
 use super::flags::{send_flags, wire_flags};
 use super::updates::report_expunges;
-use super::{mailbox_name, resolve, user};
+use super::{access, resolve, user};
 use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
 use crate::proto::{MessageSet, QresyncParams, SelectCommand};
 use crate::session::Session;
 use crate::session::state::{Selection, State};
+use crate::store::acl::Rights;
 use crate::store::{Access, Expunged, SelectedMailbox, SystemFlags};
 
 /// SELECT, or EXAMINE with `read_only`.
 pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) -> CommandResult {
-    let name = mailbox_name(s, &command.mailbox)?;
     let qresync = command.qresync;
     let user = user(s)?;
     if qresync.is_some() && !s.extensions.qresync {
@@ -26,9 +26,14 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
         let closed = Done::ok("Previous mailbox closed").with_code(Code::Closed);
         s.send(Untagged::Condition(closed));
     }
+    let target = access::target(s, &command.mailbox).await?;
+    target.require(Rights::READ)?;
+    // READ-ONLY when nothing could change (RFC 4314 §5.2).
+    let read_only = read_only || !target.rights.can_change_messages();
+    let (owner, name) = (target.owner, target.name.clone());
     let mailbox = s
         .store(Access::Read, move |store| {
-            store.select(user.id, &name, !read_only)
+            store.select(owner, &name, !read_only)
         })
         .await?;
     let watcher = s
@@ -37,7 +42,7 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
         .direct()
         .watch(mailbox.id, mailbox.highest_modseq);
 
-    send_flags(s, &mailbox.keywords, read_only);
+    send_flags(s, &mailbox.keywords, read_only, target.rights);
     let recent: BTreeSet<u32> = mailbox
         .messages
         .iter()
@@ -72,8 +77,10 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
         user,
         Box::new(Selection {
             mailbox: mailbox.id,
-            name: mailbox.name,
+            name: target.shown,
             read_only,
+            rights: target.rights,
+            shared: (!target.personal).then_some((target.owner, target.name)),
             uidvalidity: mailbox.uidvalidity,
             uids: mailbox.messages.iter().map(|m| m.uid).collect(),
             recent,
@@ -129,11 +136,12 @@ async fn resynchronize(
     Ok(())
 }
 
-/// CLOSE: expunge silently (unless read-only), then leave the mailbox.
+/// CLOSE: expunge silently (unless read-only, or without the `e`
+/// right), then leave the mailbox.
 pub async fn close(s: &mut Session) -> CommandResult {
     let selection = selected(s)?;
     let mut done = Done::ok("CLOSE completed");
-    if !selection.read_only {
+    if !selection.read_only && selection.rights.contains(Rights::EXPUNGE) {
         let mailbox = selection.mailbox;
         let expunged = s
             .store(Access::Write, move |store| store.expunge(mailbox, None))
@@ -156,6 +164,9 @@ pub async fn expunge(s: &mut Session, uids: Option<&MessageSet>) -> CommandResul
     let selection = selected(s)?;
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
+    }
+    if !selection.rights.contains(Rights::EXPUNGE) {
+        return Err(access::no_permission());
     }
     let mailbox = selection.mailbox;
     let only: Option<Vec<u32>> = match uids {

@@ -1,13 +1,14 @@
 //! STORE and UID STORE (RFC 3501 §6.4.6), with UNCHANGEDSINCE (RFC 7162).
 
 use super::flags::{self, wire_flags};
-use super::resolve;
 use super::select::selected;
 use super::updates::{announce_keywords, see_new_uids};
+use super::{access, resolve};
 use crate::proto::encode::uid_set;
 use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
 use crate::proto::{StoreCommand, StoreMode};
 use crate::session::Session;
+use crate::store::acl::Rights;
 use crate::store::{Access, FlagChange};
 
 pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
@@ -15,6 +16,17 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     let selection = selected(s)?;
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
+    }
+    // Each flag needs its right; replacing the flags may clear any.
+    let touched: Vec<Rights> = match command.mode {
+        StoreMode::Replace => vec![Rights::SEEN, Rights::DELETE_MESSAGES, Rights::WRITE],
+        _ => command.flags.iter().map(flags::right_for).collect(),
+    };
+    if touched
+        .iter()
+        .any(|&needed| !selection.rights.contains(needed))
+    {
+        return Err(access::no_permission());
     }
     let targets = resolve(selection, &command.messages, command.uid)?;
     let mailbox = selection.mailbox;

@@ -112,7 +112,8 @@ pub fn announce_keywords(s: &mut Session, keywords: &[String]) {
     }
     if added {
         let (known, read_only) = (selection.keywords.clone(), selection.read_only);
-        send_flags(s, &known, read_only);
+        let rights = selection.rights;
+        send_flags(s, &known, read_only, rights);
     }
 }
 

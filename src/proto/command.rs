@@ -59,6 +59,27 @@ pub enum CommandBody {
         mailbox: Vec<u8>,
     },
     SetQuota(SetQuotaCommand),
+    /// RFC 4314: `rights` as sent (with a leading `+` or `-` to add or
+    /// take away).
+    SetAcl {
+        mailbox: Vec<u8>,
+        identifier: Vec<u8>,
+        rights: Vec<u8>,
+    },
+    DeleteAcl {
+        mailbox: Vec<u8>,
+        identifier: Vec<u8>,
+    },
+    GetAcl {
+        mailbox: Vec<u8>,
+    },
+    ListRights {
+        mailbox: Vec<u8>,
+        identifier: Vec<u8>,
+    },
+    MyRights {
+        mailbox: Vec<u8>,
+    },
     Status(StatusCommand),
     Append(AppendCommand),
     Idle,
@@ -276,6 +297,11 @@ impl CommandBody {
             GetQuota { .. } => "GETQUOTA",
             GetQuotaRoot { .. } => "GETQUOTAROOT",
             SetQuota(_) => "SETQUOTA",
+            SetAcl { .. } => "SETACL",
+            DeleteAcl { .. } => "DELETEACL",
+            GetAcl { .. } => "GETACL",
+            ListRights { .. } => "LISTRIGHTS",
+            MyRights { .. } => "MYRIGHTS",
             Status(_) => "STATUS",
             Append(_) => "APPEND",
             Idle => "IDLE",

@@ -235,6 +235,23 @@ pub enum Untagged {
     },
     /// `* THREAD (1 2)(3 (4)(5))...` (RFC 5256).
     Thread(Vec<Thread>),
+    /// `* ACL mailbox identifier rights ...` (RFC 4314 §3.6).
+    Acl {
+        mailbox: String,
+        entries: Vec<(String, String)>,
+    },
+    /// `* LISTRIGHTS mailbox identifier required optional...` (§3.7).
+    ListRights {
+        mailbox: String,
+        identifier: String,
+        required: String,
+        optional: Vec<String>,
+    },
+    /// `* MYRIGHTS mailbox rights` (§3.8).
+    MyRights {
+        mailbox: String,
+        rights: String,
+    },
 }
 
 /// A thread of a THREAD response: a message (or, at the top, a dummy for a
@@ -403,6 +420,39 @@ impl Untagged {
                     out.push(b' ');
                     encode::astring(out, root.as_bytes());
                 }
+            }
+            Untagged::Acl { mailbox, entries } => {
+                text("ACL ");
+                encode::mailbox(out, mailbox, utf8);
+                for (identifier, rights) in entries {
+                    out.push(b' ');
+                    encode::astring(out, identifier.as_bytes());
+                    out.push(b' ');
+                    encode::astring(out, rights.as_bytes());
+                }
+            }
+            Untagged::ListRights {
+                mailbox,
+                identifier,
+                required,
+                optional,
+            } => {
+                text("LISTRIGHTS ");
+                encode::mailbox(out, mailbox, utf8);
+                out.push(b' ');
+                encode::astring(out, identifier.as_bytes());
+                out.push(b' ');
+                encode::astring(out, required.as_bytes());
+                for rights in optional {
+                    out.push(b' ');
+                    encode::astring(out, rights.as_bytes());
+                }
+            }
+            Untagged::MyRights { mailbox, rights } => {
+                text("MYRIGHTS ");
+                encode::mailbox(out, mailbox, utf8);
+                out.push(b' ');
+                encode::astring(out, rights.as_bytes());
             }
             Untagged::Thread(threads) => {
                 text("THREAD");

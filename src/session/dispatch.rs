@@ -30,6 +30,11 @@ fn needs(body: &CommandBody) -> Needs {
         | GetQuota { .. }
         | GetQuotaRoot { .. }
         | SetQuota(_)
+        | SetAcl { .. }
+        | DeleteAcl { .. }
+        | GetAcl { .. }
+        | ListRights { .. }
+        | MyRights { .. }
         | Namespace
         | Status(_)
         | Append(_)

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use crate::proto::SequenceSet;
-use crate::store::{MailboxId, StoreOutcome, UserId};
+use crate::store::acl::Rights;
+use crate::store::{MailboxId, MailboxName, StoreOutcome, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -16,8 +17,14 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub mailbox: MailboxId,
+    /// The name the client selected.
     pub name: String,
     pub read_only: bool,
+    /// What the user may do here (RFC 4314): all rights in their own
+    /// mailboxes; in another account's, re-read before every command.
+    pub rights: Rights,
+    /// The account and its name for a mailbox in another account.
+    pub shared: Option<(UserId, MailboxName)>,
     pub uidvalidity: u32,
     /// Ascending UIDs of the messages this session knows about.
     pub uids: Vec<u32>,
@@ -180,6 +187,8 @@ mod tests {
             mailbox: 1,
             name: "INBOX".into(),
             read_only: false,
+            rights: Rights::ALL,
+            shared: None,
             uidvalidity: 1,
             uids: uids.to_vec(),
             recent: BTreeSet::new(),

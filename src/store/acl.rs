@@ -108,18 +108,35 @@ impl fmt::Display for Rights {
 }
 
 impl Rights {
-    /// As responses show them: the letters, then the obsolete "c" and "d"
-    /// when all of what they stand for is there, for RFC 2086 clients
-    /// (RFC 4314 §2.1.1).
+    /// As MYRIGHTS and ACL responses show them: the letters, then the
+    /// obsolete "c" and "d" when any of what they stand for is there, for
+    /// RFC 2086 clients (RFC 4314 §2.1.1).
     pub fn with_obsolete(self) -> String {
         let mut text = self.to_string();
-        if self.contains(Rights::OBSOLETE_CREATE) {
+        if self.0 & Rights::OBSOLETE_CREATE.0 != 0 {
             text.push('c');
         }
-        if self.contains(Rights::OBSOLETE_DELETE) {
+        if self.0 & Rights::OBSOLETE_DELETE.0 != 0 {
             text.push('d');
         }
         text
+    }
+
+    /// Each right on its own, as LISTRIGHTS offers them (with "c" and
+    /// "d", which RFC 4314 §2.1.1 wants listed by themselves).
+    pub fn each(self) -> Vec<String> {
+        let mut each: Vec<String> = LETTERS
+            .iter()
+            .filter(|(_, bit)| self.0 & bit != 0)
+            .map(|(letter, _)| letter.to_string())
+            .collect();
+        if self.0 & Rights::OBSOLETE_CREATE.0 != 0 {
+            each.push("c".into());
+        }
+        if self.0 & Rights::OBSOLETE_DELETE.0 != 0 {
+            each.push("d".into());
+        }
+        each
     }
 }
 
@@ -216,7 +233,9 @@ mod tests {
         assert_eq!(Rights::parse("c").unwrap(), Rights::parse("k").unwrap());
         assert_eq!(Rights::parse("d").unwrap(), Rights::parse("xte").unwrap());
         assert_eq!(Rights::parse("lrk").unwrap().with_obsolete(), "lrkc");
-        assert_eq!(Rights::parse("lrxt").unwrap().with_obsolete(), "lrxt");
+        assert_eq!(Rights::parse("lrxt").unwrap().with_obsolete(), "lrxtd");
+        assert_eq!(Rights::parse("lr").unwrap().with_obsolete(), "lr");
+        assert_eq!(Rights::parse("le").unwrap().each(), ["l", "e", "d"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use nom::combinator::map;
 use nom::sequence::preceded;
 
 use crate::proto::command::{Command, CommandBody};
+use crate::proto::parse::acl;
 use crate::proto::parse::any::{enable_args, id_args};
 use crate::proto::parse::append::append_args;
 use crate::proto::parse::auth::{authenticate_args, login_args};
@@ -122,6 +123,17 @@ fn command_body(i: &[u8]) -> PResult<'_, CommandBody> {
         "GETQUOTA" => getquota_args(rest),
         "GETQUOTAROOT" => one_mailbox(rest, |mailbox| C::GetQuotaRoot { mailbox }),
         "SETQUOTA" => setquota_args(rest),
+        "SETACL" => acl::setacl_args(rest),
+        "DELETEACL" => acl::mailbox_identifier(rest, |mailbox, identifier| C::DeleteAcl {
+            mailbox,
+            identifier,
+        }),
+        "GETACL" => one_mailbox(rest, |mailbox| C::GetAcl { mailbox }),
+        "LISTRIGHTS" => acl::mailbox_identifier(rest, |mailbox, identifier| C::ListRights {
+            mailbox,
+            identifier,
+        }),
+        "MYRIGHTS" => one_mailbox(rest, |mailbox| C::MyRights { mailbox }),
         "APPEND" => append_args(rest),
         "COMPRESS" => {
             let (r, _) = sp(rest)?;

@@ -8,6 +8,7 @@
 //! that are one token, one mailbox name or one sequence set (COMPRESS,
 //! GETQUOTAROOT, UID EXPUNGE, ...) are read in `command.rs` itself.
 
+pub mod acl;
 pub mod any;
 pub mod append;
 pub mod auth;

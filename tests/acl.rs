@@ -1,0 +1,375 @@
+//! ACL (RFC 4314) and the shared namespaces (RFC 2342) over real
+//! sessions: three users, bob sharing folders with alice right by right,
+//! `anyone` and negative rights, a team mailbox read by two users at
+//! once, and what a user without rights can learn (nothing).
+
+mod common;
+
+use common::*;
+use letterbox::auth::hash_password;
+use letterbox::store::MailStore;
+
+const BOB_PASSWORD: &str = "bob pass";
+
+/// alice (from the harness), bob and carol.
+async fn three_users() -> TestServer {
+    let server = TestServer::start().await;
+    for name in ["bob", "carol"] {
+        server
+            .store
+            .create_user(name, &hash_password(BOB_PASSWORD))
+            .unwrap();
+    }
+    server
+}
+
+async fn login(server: &TestServer, user: &str) -> Client {
+    let mut client = server.in_process().await;
+    let password = if user == USER { PASSWORD } else { BOB_PASSWORD };
+    client.ok(&format!("LOGIN {user} \"{password}\"")).await;
+    client
+}
+
+/// bob's "Projects" with one unread message, shared with alice with
+/// `rights`; returns bob's session.
+async fn bob_shares(server: &TestServer, rights: &str) -> Client {
+    let mut bob = login(server, "bob").await;
+    bob.ok("CREATE Projects").await;
+    bob.ok(&append("Projects", "Subject: plan\r\n\r\nbody\r\n"))
+        .await;
+    bob.ok(&format!("SETACL Projects alice {rights}")).await;
+    bob
+}
+
+const SHARED: &str = "\"Other Users/bob/Projects\"";
+
+/// `APPEND mailbox` with `message` as a LITERAL+ literal.
+fn append(mailbox: &str, message: &str) -> String {
+    format!("APPEND {mailbox} {{{}+}}\r\n{message}", message.len())
+}
+
+fn tagged(lines: &[String]) -> String {
+    lines.last().unwrap().split_once(' ').unwrap().1.to_owned()
+}
+
+#[tokio::test]
+async fn namespace_names_the_other_users_and_shared_prefixes() {
+    let server = three_users().await;
+    let mut alice = login(&server, USER).await;
+    let lines = alice.ok("NAMESPACE").await;
+    assert_eq!(
+        lines[0],
+        "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))"
+    );
+    let capabilities = alice.ok("CAPABILITY").await;
+    assert!(capabilities[0].contains(" ACL "), "{capabilities:?}");
+    assert!(capabilities[0].contains(" RIGHTS=texk"), "{capabilities:?}");
+}
+
+#[tokio::test]
+async fn lookup_alone_lists_but_does_not_open() {
+    let server = three_users().await;
+    let _bob = bob_shares(&server, "l").await;
+    let mut alice = login(&server, USER).await;
+    let list = alice.ok("LIST \"\" \"Other Users*\"").await;
+    assert_eq!(
+        list[..3],
+        [
+            "* LIST (\\Noselect \\HasChildren) \"/\" \"Other Users\"",
+            "* LIST (\\Noselect \\HasChildren) \"/\" \"Other Users/bob\"",
+            "* LIST (\\HasNoChildren) \"/\" \"Other Users/bob/Projects\"",
+        ]
+    );
+    assert_eq!(list.len(), 4, "{list:?}");
+    for command in ["SELECT", "EXAMINE", "STATUS"] {
+        let args = if command == "STATUS" {
+            " (MESSAGES)"
+        } else {
+            ""
+        };
+        let status = alice.status(&format!("{command} {SHARED}{args}")).await;
+        assert!(status.starts_with("NO [NOPERM]"), "{command}: {status}");
+    }
+    let rights = alice.ok(&format!("MYRIGHTS {SHARED}")).await;
+    assert_eq!(rights[0], format!("* MYRIGHTS {SHARED} l"));
+    // Not an administrator: GETACL is refused.
+    assert!(
+        alice
+            .status(&format!("GETACL {SHARED}"))
+            .await
+            .starts_with("NO [NOPERM]")
+    );
+}
+
+#[tokio::test]
+async fn read_opens_read_only_and_leaves_seen_alone() {
+    let server = three_users().await;
+    let _bob = bob_shares(&server, "lr").await;
+    let mut alice = login(&server, USER).await;
+    let select = alice.ok(&format!("SELECT {SHARED}")).await;
+    assert!(tagged(&select).starts_with("OK [READ-ONLY]"), "{select:?}");
+    assert!(select.iter().any(|l| l == "* 1 EXISTS"), "{select:?}");
+    let fetch = alice.ok("FETCH 1 (BODY[] FLAGS)").await;
+    assert!(!fetch.iter().any(|l| l.contains("\\Seen")), "{fetch:?}");
+    let flags = alice.ok("FETCH 1 FLAGS").await;
+    assert!(!flags[0].contains("\\Seen"), "{flags:?}");
+    assert!(
+        alice
+            .status("STORE 1 +FLAGS (\\Seen)")
+            .await
+            .starts_with("NO")
+    );
+    // Nothing goes in without `i`.
+    let appended = alice.status(&append(SHARED, "Subject: x\r\n\r\n")).await;
+    assert!(appended.starts_with("NO [NOPERM]"), "{appended}");
+    alice.ok("SELECT INBOX").await;
+    alice.ok(&append("INBOX", "Subject: mine\r\n\r\n")).await;
+    alice.ok("NOOP").await;
+    let copy = alice.status(&format!("COPY 1 {SHARED}")).await;
+    assert!(copy.starts_with("NO [NOPERM]"), "{copy}");
+}
+
+/// Each flag right alone: `s` for \Seen, `w` for other flags, `t` for
+/// \Deleted, `e` for EXPUNGE; PERMANENTFLAGS says which.
+#[tokio::test]
+async fn each_flag_right_allows_exactly_its_flags() {
+    for (rights, allowed, refused, permanent) in [
+        ("lrs", "\\Seen", "\\Flagged", "\\Seen"),
+        (
+            "lrw",
+            "\\Flagged",
+            "\\Seen",
+            "\\Answered \\Flagged \\Draft \\*",
+        ),
+        ("lrt", "\\Deleted", "$Work", "\\Deleted"),
+    ] {
+        let server = three_users().await;
+        let _bob = bob_shares(&server, rights).await;
+        let mut alice = login(&server, USER).await;
+        let select = alice.ok(&format!("SELECT {SHARED}")).await;
+        assert!(
+            tagged(&select).starts_with("OK [READ-WRITE]"),
+            "{rights}: {select:?}"
+        );
+        let flags = select
+            .iter()
+            .find(|l| l.contains("PERMANENTFLAGS"))
+            .unwrap();
+        assert!(
+            flags.contains(&format!("[PERMANENTFLAGS ({permanent})]")),
+            "{rights}: {flags}"
+        );
+        alice.ok(&format!("STORE 1 +FLAGS ({allowed})")).await;
+        let status = alice.status(&format!("STORE 1 +FLAGS ({refused})")).await;
+        assert!(
+            status.starts_with("NO [NOPERM]"),
+            "{rights} {refused}: {status}"
+        );
+        // Replacing all flags could clear any: it needs every flag right.
+        assert!(
+            alice
+                .status("STORE 1 FLAGS ()")
+                .await
+                .starts_with("NO [NOPERM]")
+        );
+        assert!(
+            alice.status("EXPUNGE").await.starts_with("NO [NOPERM]"),
+            "{rights}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn insert_expunge_create_and_delete_rights() {
+    let server = three_users().await;
+    let mut bob = bob_shares(&server, "lrie").await;
+    let mut alice = login(&server, USER).await;
+    let appended = alice.ok(&append(SHARED, "Subject: alice\r\n\r\nx")).await;
+    assert!(
+        tagged(&appended).starts_with("OK [APPENDUID"),
+        "{appended:?}"
+    );
+    alice.ok("SELECT INBOX").await;
+    alice.ok(&append("INBOX", "Subject: mine\r\n\r\n")).await;
+    alice.ok("NOOP").await;
+    alice.ok(&format!("COPY 1 {SHARED}")).await;
+    // k and x are missing.
+    let create = alice
+        .status("CREATE \"Other Users/bob/Projects/sub\"")
+        .await;
+    assert!(create.starts_with("NO [NOPERM]"), "{create}");
+    let delete = alice.status(&format!("DELETE {SHARED}")).await;
+    assert!(delete.starts_with("NO [NOPERM]"), "{delete}");
+    // e without t: MOVE out needs e only (it expunges what it moved).
+    alice.ok(&format!("SELECT {SHARED}")).await;
+    alice.ok("MOVE 1 INBOX").await;
+    bob.ok("SETACL Projects alice +kx").await;
+    alice.ok("CREATE \"Other Users/bob/Projects/sub\"").await;
+    // The child inherits the parent's ACL, so alice sees it.
+    let list = alice.ok("LIST \"Other Users/bob/\" \"*\"").await;
+    assert!(
+        list.iter()
+            .any(|l| l.ends_with("\"Other Users/bob/Projects/sub\"")),
+        "{list:?}"
+    );
+    alice.ok("DELETE \"Other Users/bob/Projects/sub\"").await;
+    let owned = bob.ok("LIST \"\" \"Projects*\"").await;
+    assert_eq!(owned.len(), 2, "{owned:?}");
+    // Nobody creates at the top of another's account.
+    let top = alice.status("CREATE \"Other Users/bob/New\"").await;
+    assert!(top.starts_with("NO [NOPERM]"), "{top}");
+}
+
+#[tokio::test]
+async fn administrators_read_and_change_the_acl() {
+    let server = three_users().await;
+    let mut bob = bob_shares(&server, "lra").await;
+    let acl = bob.ok("GETACL Projects").await;
+    assert_eq!(acl[0], "* ACL Projects bob lrswipkxteacd alice lra");
+    let rights = bob.ok("LISTRIGHTS Projects alice").await;
+    assert_eq!(
+        rights[0],
+        "* LISTRIGHTS Projects alice \"\" l r s w i p k x t e a c d"
+    );
+    let owner = bob.ok("LISTRIGHTS Projects bob").await;
+    assert_eq!(owner[0], "* LISTRIGHTS Projects bob lrswipkxteacd");
+    assert!(
+        bob.status("SETACL Projects bob lr")
+            .await
+            .starts_with("NO [CANNOT]")
+    );
+    let bad = bob.status("SETACL Projects carol lrq").await;
+    assert!(bad.starts_with("BAD"), "{bad}");
+    let mut alice = login(&server, USER).await;
+    alice.ok(&format!("SETACL {SHARED} carol +lr")).await;
+    alice.ok(&format!("SETACL {SHARED} carol +d")).await;
+    let acl = alice.ok(&format!("GETACL {SHARED}")).await;
+    assert_eq!(acl[0], format!("* ACL {SHARED} alice lra carol lrxted"));
+    alice.ok(&format!("SETACL {SHARED} carol -xte")).await;
+    alice.ok(&format!("DELETEACL {SHARED} carol")).await;
+    let acl = bob.ok("GETACL Projects").await;
+    assert_eq!(acl[0], "* ACL Projects bob lrswipkxteacd alice lra");
+}
+
+#[tokio::test]
+async fn anyone_and_negative_rights() {
+    let server = three_users().await;
+    let mut bob = bob_shares(&server, "lr").await;
+    bob.ok("SETACL Projects anyone lrs").await;
+    bob.ok("SETACL Projects -carol rs").await;
+    let mut carol = login(&server, "carol").await;
+    let rights = carol.ok(&format!("MYRIGHTS {SHARED}")).await;
+    assert_eq!(rights[0], format!("* MYRIGHTS {SHARED} l"));
+    let mut alice = login(&server, USER).await;
+    let rights = alice.ok(&format!("MYRIGHTS {SHARED}")).await;
+    assert_eq!(rights[0], format!("* MYRIGHTS {SHARED} lrs"));
+}
+
+/// Without `l` or `r`, every answer is the one for a mailbox that does
+/// not exist, whatever the spelling.
+#[tokio::test]
+async fn without_rights_nothing_reveals_a_mailbox() {
+    let server = three_users().await;
+    let mut bob = bob_shares(&server, "p").await;
+    bob.ok("SETACL Projects carol lr").await;
+    let mut alice = login(&server, USER).await;
+    for command in [
+        "SELECT", "EXAMINE", "STATUS", "DELETE", "GETACL", "MYRIGHTS", "APPEND",
+    ] {
+        let suffix = match command {
+            "STATUS" => " (MESSAGES)",
+            "APPEND" => " {1+}\r\nx",
+            // (the literal: one octet)
+            _ => "",
+        };
+        let real = alice.status(&format!("{command} {SHARED}{suffix}")).await;
+        for other in [
+            "\"Other Users/bob/Nothing\"",
+            "\"Other Users/nobody/INBOX\"",
+            "\"Other Users/bob/INBOX\"",
+        ] {
+            let missing = alice.status(&format!("{command} {other}{suffix}")).await;
+            assert_eq!(real, missing, "{command} {other}");
+        }
+        assert!(real.starts_with("NO"), "{command}: {real}");
+    }
+    let list = alice.ok("LIST \"\" \"*\"").await;
+    assert!(!list.iter().any(|l| l.contains("Other Users")), "{list:?}");
+    // Her own name under the prefix is not a way into her own account.
+    let own = alice.status("SELECT \"Other Users/alice/INBOX\"").await;
+    assert!(own.starts_with("NO [NONEXISTENT]"), "{own}");
+}
+
+#[tokio::test]
+async fn rights_changed_while_selected_apply_from_the_next_command() {
+    let server = three_users().await;
+    let mut bob = bob_shares(&server, "lrw").await;
+    let mut alice = login(&server, USER).await;
+    alice.ok(&format!("SELECT {SHARED}")).await;
+    alice.ok("STORE 1 +FLAGS (\\Flagged)").await;
+    bob.ok("SETACL Projects alice lr").await;
+    assert!(
+        alice
+            .status("STORE 1 -FLAGS (\\Flagged)")
+            .await
+            .starts_with("NO [NOPERM]")
+    );
+    bob.ok("DELETEACL Projects alice").await;
+    assert!(
+        alice
+            .status("FETCH 1 FLAGS")
+            .await
+            .starts_with("NO [NOPERM]")
+    );
+}
+
+#[tokio::test]
+async fn a_team_mailbox_is_shared_live_between_its_members() {
+    let server = three_users().await;
+    let team = server.store.create_team("support").unwrap();
+    let inbox = letterbox::store::MailboxName::new("INBOX").unwrap();
+    for user in [USER, "bob"] {
+        let (identifier, negative) = letterbox::store::acl::parse_identifier(user);
+        let entry = letterbox::store::acl::Entry {
+            identifier,
+            negative,
+            rights: letterbox::store::acl::Rights::parse("lrswite").unwrap(),
+        };
+        server.store.set_acl(team, &inbox, &entry).unwrap();
+    }
+    // The team account cannot log in.
+    let mut nobody = server.in_process().await;
+    let refused = nobody.status("LOGIN support \"\"").await;
+    assert!(
+        refused.starts_with("NO [AUTHENTICATIONFAILED]"),
+        "{refused}"
+    );
+    let mut alice = login(&server, USER).await;
+    let list = alice.ok("LIST \"\" \"Shared*\"").await;
+    assert_eq!(list[0], "* LIST (\\Noselect \\HasChildren) \"/\" Shared");
+    assert_eq!(list[1], "* LIST (\\HasNoChildren) \"/\" Shared/support");
+    let mut bob = login(&server, "bob").await;
+    bob.ok(&append("Shared/support", "Subject: help\r\n\r\n"))
+        .await;
+    alice.ok("SELECT Shared/support").await;
+    bob.ok("SELECT Shared/support").await;
+    alice.send(b"i IDLE\r\n").await;
+    assert!(alice.line().await.starts_with("+ "));
+    bob.ok("STORE 1 +FLAGS (\\Seen)").await;
+    let pushed = alice.line().await;
+    assert!(
+        pushed.starts_with("* 1 FETCH (") && pushed.contains("\\Seen"),
+        "{pushed}"
+    );
+    bob.ok(&append("Shared/support", "Subject: again\r\n\r\n"))
+        .await;
+    assert_eq!(alice.line().await, "* 2 EXISTS");
+    alice.send(b"DONE\r\n").await;
+    alice.until_tagged("i").await;
+    // carol has no grant: the team is invisible to her.
+    let mut carol = login(&server, "carol").await;
+    let list = carol.ok("LIST \"\" \"*\"").await;
+    assert!(!list.iter().any(|l| l.contains("Shared")), "{list:?}");
+    let status = carol.status("SELECT Shared/support").await;
+    assert!(status.starts_with("NO [NONEXISTENT]"), "{status}");
+}
