@@ -53,7 +53,7 @@ fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
 }
 
 impl Metrics {
-    /// A connection accepted on a listener (`imap`, `imaps`, `lmtp`).
+    /// A connection accepted on a listener (`imap`, `imaps`, `pop3`, `pop3s`, `lmtp`).
     pub fn connection(&self, listener: &'static str) {
         bump(&self.connections, listener);
     }

@@ -11,6 +11,9 @@ use crate::context::ServerContext;
 use crate::context::login::{Attempt, LoggedIn, LoginError, log_in};
 use crate::store::{Access, FetchRequest, MailboxName, StoreError, UserId};
 
+/// RETR sends a message in parts of about this many octets.
+const SEND_PART: usize = 64 * 1024;
+
 /// RFC 3206 response codes.
 const AUTH: &str = "[AUTH]";
 const SYS_TEMP: &str = "[SYS/TEMP]";
@@ -27,7 +30,7 @@ impl Pop3 {
             Command::Auth {
                 mechanism,
                 initial_response,
-            } => self.auth(mechanism, initial_response, conn).await,
+            } => return self.auth(mechanism, initial_response, conn).await,
             Command::Transaction(command) => match &mut self.state {
                 State::Transaction(t) => transaction(&self.ctx, t, command, conn).await,
                 State::Authorization { .. } => conn.err("Log in first (USER and PASS, or AUTH)"),
@@ -41,7 +44,7 @@ impl Pop3 {
         self.secure || self.ctx.config().auth.allow_plaintext
     }
 
-    fn in_authorization(&self, conn: &mut Connection) -> bool {
+    fn require_authorization(&self, conn: &mut Connection) -> bool {
         match self.state {
             State::Authorization { .. } => true,
             State::Transaction(_) => {
@@ -56,13 +59,13 @@ impl Pop3 {
         conn.ok("Capability list follows");
         let mut capabilities = vec!["CAPA", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE"];
         capabilities.extend(["PIPELINING", "EXPIRE NEVER"]);
-        if let State::Authorization { .. } = self.state {
-            if self.login_allowed() {
-                capabilities.extend(["USER", "SASL PLAIN"]);
-            }
-            if !self.secure && self.ctx.tls.configured() {
-                capabilities.push("STLS");
-            }
+        // RFC 2449 §5: USER and SASL are announced in both states.
+        if self.login_allowed() {
+            capabilities.extend(["USER", "SASL PLAIN"]);
+        }
+        let authorization = matches!(self.state, State::Authorization { .. });
+        if authorization && !self.secure && self.ctx.tls.configured() {
+            capabilities.push("STLS");
         }
         capabilities.push("IMPLEMENTATION letterbox");
         let mut list = capabilities.join("\r\n").into_bytes();
@@ -72,7 +75,7 @@ impl Pop3 {
 
     /// STLS (RFC 2595 §4).
     fn stls(&self, conn: &mut Connection) -> Step {
-        if !self.in_authorization(conn) {
+        if !self.require_authorization(conn) {
             return Step::Continue;
         }
         if self.secure {
@@ -90,7 +93,7 @@ impl Pop3 {
     /// USER: remembered for PASS. Every name gets the same answer, so
     /// none is revealed to exist.
     fn user(&mut self, name: String, conn: &mut Connection) {
-        if !self.in_authorization(conn) {
+        if !self.require_authorization(conn) {
             return;
         }
         if !self.login_allowed() {
@@ -102,7 +105,7 @@ impl Pop3 {
     }
 
     async fn pass(&mut self, password: Vec<u8>, conn: &mut Connection) {
-        if !self.in_authorization(conn) {
+        if !self.require_authorization(conn) {
             return;
         }
         let State::Authorization { user } = &mut self.state else {
@@ -123,9 +126,9 @@ impl Pop3 {
         mechanism: Option<String>,
         initial_response: Option<Vec<u8>>,
         conn: &mut Connection,
-    ) {
-        if !self.in_authorization(conn) {
-            return;
+    ) -> Step {
+        if !self.require_authorization(conn) {
+            return Step::Continue;
         }
         let Some(mechanism) = mechanism else {
             conn.ok("Mechanisms follow");
@@ -135,37 +138,39 @@ impl Pop3 {
                 b""
             };
             write_multiline(mechanisms, conn.out());
-            return;
+            return Step::Continue;
         };
         if mechanism != "PLAIN" {
-            conn.err(&format!("Unsupported mechanism {mechanism}"));
-            return;
+            // Not echoed: it is the client's text, of any length.
+            conn.err("Unsupported mechanism (PLAIN is offered)");
+            return Step::Continue;
         }
         if !self.login_allowed() {
             conn.err(&format!("{AUTH} Plaintext login needs TLS: use STLS"));
-            return;
+            return Step::Continue;
         }
         let response = match initial_response {
             Some(response) => response,
             None => {
                 conn.out().extend_from_slice(b"+ \r\n");
                 if conn.flush().await.is_err() {
-                    return;
+                    return Step::Continue;
                 }
                 let limit = self.ctx.config().limits.preauth_timeout();
                 match conn.read_line(limit).await {
                     Ok(Input::Line(line)) => line,
                     Ok(Input::TooLong) => {
                         conn.err("Authentication response too long");
-                        return;
+                        return Step::Continue;
                     }
-                    Err(_) => return,
+                    // Gone, or silent too long: the session is over.
+                    Err(_) => return Step::Quit,
                 }
             }
         };
         if response == b"*" {
             conn.err("Authentication cancelled");
-            return;
+            return Step::Continue;
         }
         let credentials = match sasl::decode_response(&response)
             .and_then(|message| sasl::parse_plain(&message))
@@ -173,15 +178,16 @@ impl Pop3 {
             Ok(credentials) => credentials,
             Err(error) => {
                 conn.err(&error.to_string());
-                return;
+                return Step::Continue;
             }
         };
         if !credentials.authzid.is_empty() && credentials.authzid != credentials.authcid {
             conn.err(&format!("{AUTH} Acting as another user is not permitted"));
-            return;
+            return Step::Continue;
         }
         self.log_in("PLAIN", credentials.authcid, credentials.password, conn)
             .await;
+        Step::Continue
     }
 
     /// Checks the credentials and opens the maildrop.
@@ -381,7 +387,15 @@ async fn retr(
     match top {
         None => {
             conn.ok(&format!("{size} octets"));
-            write_multiline(&message, conn.out());
+            // In parts, each written out before the next is encoded: a
+            // large message is not held twice.
+            for part in maildrop::line_parts(&message, SEND_PART) {
+                maildrop::write_lines(part, conn.out());
+                if conn.pending_output() >= SEND_PART && conn.flush().await.is_err() {
+                    return;
+                }
+            }
+            conn.out().extend_from_slice(b".\r\n");
             t.maildrop
                 .retrieved(number)
                 .expect("the message was found above");

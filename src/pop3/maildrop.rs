@@ -95,9 +95,10 @@ impl Maildrop {
     }
 
     /// A message's unique-id (RFC 1939 §7): the UID, then the UIDVALIDITY,
-    /// eight hex digits each. Never reused, since a UID never is within a
-    /// UIDVALIDITY; the same form as Dovecot's default `%08Xu%08Xv`, so
-    /// clients moving from it with the UIDs kept download nothing twice.
+    /// eight hex digits each (the form of Dovecot's default `%08Xu%08Xv`).
+    /// Never reused, since a UID never is within a UIDVALIDITY. Mail
+    /// moved in by `migrate` or `import` gets new UIDs, so a client that
+    /// leaves mail on the old server's POP3 fetches it once more.
     pub fn unique_id(&self, number: u32) -> Result<String, NoMessage> {
         self.entry(number).map(|e| self.unique_id_of(e.uid))
     }
@@ -147,7 +148,14 @@ impl Maildrop {
 /// `.` line: every line ends in CRLF (a bare LF becomes one, and so does
 /// a missing last line end) and a line starting with `.` gets a second.
 pub fn write_multiline(data: &[u8], out: &mut Vec<u8>) {
-    out.reserve(data.len() + data.len() / 64 + 5);
+    write_lines(data, out);
+    out.extend_from_slice(b".\r\n");
+}
+
+/// [`write_multiline`] without the terminating line, for a body written
+/// in parts: each part but the last must end at a line end.
+pub fn write_lines(data: &[u8], out: &mut Vec<u8>) {
+    out.reserve(data.len() + data.len() / 64 + 2);
     for line in data.split_inclusive(|&b| b == b'\n') {
         // A CR is part of the line end only before an LF.
         let text = match line.strip_suffix(b"\n") {
@@ -160,7 +168,27 @@ pub fn write_multiline(data: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(text);
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b".\r\n");
+}
+
+/// `data` cut after a line end every `size` octets or so, for sending a
+/// large message without a second copy of all of it.
+pub fn line_parts(data: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = match rest
+            .get(size..)
+            .and_then(|tail| tail.iter().position(|&b| b == b'\n'))
+        {
+            Some(newline) => size + newline + 1,
+            None => rest.len(),
+        };
+        let (part, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(part)
+    })
 }
 
 /// How much of a message TOP sends: the header, the empty line after it,
@@ -217,6 +245,22 @@ mod tests {
         // A CR alone is not a line end.
         assert_eq!(multiline(b"a\rb\r\n"), "a\rb\r\n.\r\n");
         assert_eq!(multiline(b"a\r\n\r"), "a\r\n\r\r\n.\r\n");
+    }
+
+    #[test]
+    fn parts_end_at_line_ends_and_make_the_whole() {
+        let data = b"aaaa\nbbbbbb\ncc\ndddddddd";
+        let parts: Vec<&[u8]> = line_parts(data, 3).collect();
+        // At least `size` octets each, up to the next line end.
+        assert_eq!(parts, [&b"aaaa\n"[..], b"bbbbbb\n", b"cc\ndddddddd"]);
+        let mut whole = Vec::new();
+        for part in line_parts(data, 3) {
+            write_lines(part, &mut whole);
+        }
+        let mut at_once = Vec::new();
+        write_lines(data, &mut at_once);
+        assert_eq!(whole, at_once);
+        assert_eq!(line_parts(b"", 3).count(), 0);
     }
 
     #[test]

@@ -149,6 +149,8 @@ impl Pop3 {
                         return;
                     }
                     self.secure = true;
+                    // A USER sent in the clear is forgotten (RFC 2595 §4).
+                    self.state = State::Authorization { user: None };
                 }
                 Step::Quit => {
                     let _ = conn.flush().await;

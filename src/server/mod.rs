@@ -76,10 +76,13 @@ impl Service {
 
     /// The line that turns a connection away; none behind implicit TLS,
     /// where plaintext would only confuse the client's handshake.
-    fn refusal(self, why: &str) -> Option<String> {
+    /// `lasting`: the refusal will not change by trying again (RFC 3206
+    /// SYS/PERM rather than SYS/TEMP).
+    fn refusal(self, why: &str, lasting: bool) -> Option<String> {
+        let code = if lasting { "SYS/PERM" } else { "SYS/TEMP" };
         match self {
             Service::Imap => Some(format!("* BYE {why}\r\n")),
-            Service::Pop3 => Some(format!("-ERR [SYS/TEMP] {why}\r\n")),
+            Service::Pop3 => Some(format!("-ERR [{code}] {why}\r\n")),
             Service::Imaps | Service::Pop3s => None,
         }
     }
@@ -369,8 +372,8 @@ impl Acceptor {
 
     /// Turns a connection away, with a line saying why where the
     /// protocol has one.
-    fn refuse(&self, mut tcp: TcpStream, why: &str) {
-        if let Some(line) = self.service.refusal(why) {
+    fn refuse(&self, mut tcp: TcpStream, why: &str, lasting: bool) {
+        if let Some(line) = self.service.refusal(why, lasting) {
             tokio::spawn(async move {
                 let _ = tcp.write_all(line.as_bytes()).await;
             });
@@ -385,7 +388,7 @@ impl Acceptor {
             .permits(peer.ip())
         {
             tracing::warn!(%peer, service = self.service.name(), "connection refused: address not allowed");
-            self.refuse(tcp, "Access denied");
+            self.refuse(tcp, "Access denied", true);
             return;
         }
         let key = self.ctx.guard.key(peer.ip());
@@ -400,7 +403,7 @@ impl Acceptor {
             Ok(slots) => slots,
             Err(why) => {
                 tracing::warn!(%peer, service = self.service.name(), "connection refused: {why}");
-                self.refuse(tcp, "Too many connections");
+                self.refuse(tcp, "Too many connections", false);
                 return;
             }
         };

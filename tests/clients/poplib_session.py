@@ -53,6 +53,12 @@ if mode == "stls":
     assert "STLS" not in capa and "USER" in capa, capa
 assert capa.get("SASL") == ["PLAIN"], capa
 
+if mode == "plain":
+    # A USER given before STLS is forgotten by it (RFC 2595 §4).
+    pop.user(user)
+    pop.stls(context=context)
+    fails(lambda: pop.pass_(password), "-ERR")
+
 if mode == "pop3s":
     token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
     fails(lambda: pop._shortcmd("AUTH PLAIN " + base64.b64encode(b"\0" + user.encode() + b"\0wrong").decode()), "[AUTH]")
@@ -62,7 +68,8 @@ else:
     fails(lambda: pop.pass_("wrong password"), "[AUTH]")
     pop.user(user)
     pop.pass_(password)
-assert "USER" not in pop.capa()
+# Announced in both states (RFC 2449 §5); STLS only before login.
+assert "USER" in pop.capa() and "STLS" not in pop.capa()
 
 count, octets = pop.stat()
 assert count == len(expected), (count, len(expected))
