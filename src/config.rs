@@ -59,6 +59,26 @@ pub struct Config {
     pub control: ControlConfig,
     #[serde(default)]
     pub autoconfig: AutoconfigConfig,
+    #[serde(default)]
+    pub sharing: SharingConfig,
+}
+
+/// Shared mailboxes (ACL, RFC 4314).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SharingConfig {
+    /// A user newly allowed to look up a mailbox of another account (a
+    /// team mailbox, a colleague's folder) is subscribed to it, so that
+    /// clients showing subscribed folders show it at once.
+    pub subscribe_on_grant: bool,
+}
+
+impl Default for SharingConfig {
+    fn default() -> SharingConfig {
+        SharingConfig {
+            subscribe_on_grant: true,
+        }
+    }
 }
 
 /// Client autoconfiguration over HTTP: Thunderbird's autoconfig, Outlook's
@@ -597,6 +617,7 @@ impl Config {
             quota: QuotaConfig::default(),
             metrics: MetricsConfig::default(),
             control: ControlConfig::default(),
+            sharing: SharingConfig::default(),
             autoconfig: AutoconfigConfig::default(),
         }
     }

@@ -373,3 +373,71 @@ async fn a_team_mailbox_is_shared_live_between_its_members() {
     let status = carol.status("SELECT Shared/support").await;
     assert!(status.starts_with("NO [NONEXISTENT]"), "{status}");
 }
+
+/// The sysadmin's side: a team mailbox made, granted, delivered to
+/// through an alias, listed and deleted with the binary.
+#[test]
+fn the_cli_makes_grants_and_deletes_team_mailboxes() {
+    use common::binary::{add_user, letterbox, run_with_stdin, write_config};
+    let dir = tempfile::tempdir().unwrap();
+    let extra =
+        "[delivery]\ndomains = [\"example.org\"]\n[aliases]\n\"help@example.org\" = \"support\"\n";
+    let config = write_config(dir.path(), "letterbox.toml", extra);
+    add_user(&config, "alice", "pw");
+    let run = |args: &[&str]| {
+        let output = letterbox(&config).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        text
+    };
+    run(&["shared", "create", "support", "--quota-mb", "5"]);
+    run(&["acl", "set", "Shared/support", "alice", "lrswite"]);
+    run(&["acl", "set", "Shared/support", "anyone", "l"]);
+    run(&["acl", "set", "Shared/support", "anyone", "-l"]);
+    let acl = run(&["acl", "get", "Shared/support"]);
+    assert_eq!(acl, "alice\tlrswite\n");
+    let personal = run(&["acl", "get", "user:alice/INBOX"]);
+    assert_eq!(personal, "alice\tlrswipkxtea (owner)\n");
+    let mut deliver = letterbox(&config);
+    deliver.args(["deliver", "--to", "help@example.org"]);
+    let delivered = run_with_stdin(deliver, "Subject: printer\r\n\r\nbroken\r\n");
+    assert!(delivered.status.success(), "{delivered:?}");
+    let list = run(&["shared", "list"]);
+    assert!(list.starts_with("Shared/support\t1 messages\t"), "{list}");
+    assert!(list.contains("alice=lrswite"), "{list}");
+    {
+        let config = letterbox::config::Config::load(&config).unwrap();
+        let store = letterbox::store::sqlite::SqliteStore::open(
+            &config.database_path(),
+            config.store.synchronous,
+        )
+        .unwrap();
+        let alice = store.find_user("alice").unwrap().unwrap();
+        let subscribed = store.list_subscriptions(alice.id).unwrap();
+        assert!(
+            subscribed.contains(&"Shared/support".to_string()),
+            "{subscribed:?}"
+        );
+        let team = store.find_user("support").unwrap().unwrap();
+        assert_eq!(
+            store.quota(team.id).unwrap().limits.bytes,
+            Some(5 * 1024 * 1024)
+        );
+    }
+    let refused = letterbox(&config)
+        .args(["acl", "set", "user:alice/INBOX", "alice", "l"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let refused = letterbox(&config)
+        .args(["shared", "delete", "alice"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a person is not a team");
+    run(&["shared", "delete", "support"]);
+    assert_eq!(run(&["shared", "list"]), "");
+}

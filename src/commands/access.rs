@@ -20,8 +20,7 @@ use crate::session::Session;
 use crate::store::acl::{Rights, rights_of};
 use crate::store::{Access, AccountKind, MailboxName, SharedMailbox, StoreError, UserId};
 
-pub const OTHER_USERS: &str = "Other Users";
-pub const SHARED: &str = "Shared";
+pub use crate::store::names::{OTHER_USERS, SHARED, full_name};
 
 /// Where a full name points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,15 +84,6 @@ pub fn place(name: &str) -> Place<'_> {
         };
     }
     Place::Personal
-}
-
-/// The full name of `owner`'s mailbox `name` as this user sees it.
-pub fn full_name(owner: &str, kind: AccountKind, name: &str) -> String {
-    match kind {
-        AccountKind::Person => format!("{OTHER_USERS}/{owner}/{name}"),
-        AccountKind::Team if name == "INBOX" => format!("{SHARED}/{owner}"),
-        AccountKind::Team => format!("{SHARED}/{owner}/{name}"),
-    }
 }
 
 /// A mailbox a command names, resolved.

@@ -8,8 +8,8 @@ use super::access::{self, Target};
 use super::user;
 use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
-use crate::store::Access;
 use crate::store::acl::{Entry, Rights, parse_identifier};
+use crate::store::{Access, StoreError, grant};
 
 /// SETACL with `+`/`-` (add, take away) or plain rights (replace).
 pub async fn set_acl(
@@ -139,9 +139,11 @@ async fn store_entry(
         negative,
         rights,
     };
-    let (owner, name) = (target.owner, target.name.clone());
+    let (owner, name) = (target.owner_name.clone(), target.name.clone());
+    let subscribe = s.ctx.config().sharing.subscribe_on_grant;
     s.store(Access::Write, move |store| {
-        store.set_acl(owner, &name, &entry)
+        let owner = store.find_user(&owner)?.ok_or(StoreError::NoSuchMailbox)?;
+        grant::set_entry(store, &owner, &name, &entry, subscribe)
     })
     .await?;
     Ok(())

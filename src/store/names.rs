@@ -73,6 +73,23 @@ pub fn is_inferior(parent: &str, name: &str) -> bool {
         && name[parent.len()..].starts_with(DELIMITER)
 }
 
+/// The namespace prefixes of other users' mailboxes and of team mailboxes
+/// (RFC 2342), as every user sees them.
+pub const OTHER_USERS: &str = "Other Users";
+pub const SHARED: &str = "Shared";
+
+/// The full name of `owner`'s mailbox `name` as other users see it:
+/// `Other Users/bob/Projects`; a team's INBOX is the team itself,
+/// `Shared/support`, and its other mailboxes are below it.
+pub fn full_name(owner: &str, kind: crate::store::AccountKind, name: &str) -> String {
+    use crate::store::AccountKind;
+    match kind {
+        AccountKind::Person => format!("{OTHER_USERS}/{owner}/{name}"),
+        AccountKind::Team if name == "INBOX" => format!("{SHARED}/{owner}"),
+        AccountKind::Team => format!("{SHARED}/{owner}/{name}"),
+    }
+}
+
 /// Spells a first hierarchy level of `inbox` (any case) as `INBOX`.
 pub fn normalize_inbox(name: &str) -> String {
     let first_len = name.find(DELIMITER).unwrap_or(name.len());

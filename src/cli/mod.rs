@@ -1,4 +1,7 @@
-//! The command line: `serve`, `user ...` and `check-config`.
+//! The command line: `serve`, `user ...`, `check-config` and the other
+//! administration commands; `sharing.rs` holds `shared` and `acl`.
+
+mod sharing;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -43,6 +46,12 @@ pub enum Command {
     /// Manage per-user quotas.
     #[command(subcommand)]
     Quota(QuotaCommand),
+    /// Team mailboxes (Shared/NAME) that belong to no person.
+    #[command(subcommand)]
+    Shared(sharing::SharedCommand),
+    /// Who may do what with a mailbox (RFC 4314 rights).
+    #[command(subcommand)]
+    Acl(sharing::AclCommand),
     /// Failed-login penalties of the running server (via its control socket).
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -247,6 +256,8 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             let store = open_store(&config)?;
             user_command(&store, command)
         }
+        Command::Shared(command) => sharing::shared(&open_store(&config)?, command),
+        Command::Acl(command) => sharing::acl(&open_store(&config)?, command),
         Command::Quota(QuotaCommand::Set {
             name,
             storage_mb,
@@ -462,7 +473,12 @@ fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String>
                 "{:<32} {:>9} {:>9} {:>12} {:>9} {:>9}",
                 "USER", "MAILBOXES", "MESSAGES", "BYTES", "STORAGE%", "MESSAGE%"
             );
-            for user in store.list_users().map_err(|e| e.to_string())? {
+            let users = store.list_users().map_err(|e| e.to_string())?;
+            // Team mailboxes have `letterbox shared list`.
+            let people = users
+                .into_iter()
+                .filter(|u| u.kind == crate::store::AccountKind::Person);
+            for user in people {
                 println!(
                     "{:<32} {:>9} {:>9} {:>12} {:>9} {:>9}",
                     user.name,
