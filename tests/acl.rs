@@ -366,12 +366,28 @@ async fn a_team_mailbox_is_shared_live_between_its_members() {
     assert_eq!(alice.line().await, "* 2 EXISTS");
     alice.send(b"DONE\r\n").await;
     alice.until_tagged("i").await;
+    // The team's quota is its own, under the team's root.
+    let quota = letterbox::store::QuotaOverride {
+        bytes: Some(1024 * 1024),
+        messages: None,
+    };
+    server.store.set_quota("support", quota).unwrap();
+    let root = alice.ok("GETQUOTAROOT Shared/support").await;
+    assert_eq!(root[0], "* QUOTAROOT Shared/support Shared/support");
+    assert!(
+        root[1].starts_with("* QUOTA Shared/support (STORAGE 1 1024"),
+        "{root:?}"
+    );
+    let quota = alice.ok("GETQUOTA Shared/support").await;
+    assert_eq!(quota[0], root[1]);
     // carol has no grant: the team is invisible to her.
     let mut carol = login(&server, "carol").await;
     let list = carol.ok("LIST \"\" \"*\"").await;
     assert!(!list.iter().any(|l| l.contains("Shared")), "{list:?}");
     let status = carol.status("SELECT Shared/support").await;
     assert!(status.starts_with("NO [NONEXISTENT]"), "{status}");
+    let quota = carol.status("GETQUOTA Shared/support").await;
+    assert!(quota.starts_with("NO [NONEXISTENT]"), "{quota}");
 }
 
 /// The sysadmin's side: a team mailbox made, granted, delivered to
