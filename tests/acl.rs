@@ -457,3 +457,75 @@ fn the_cli_makes_grants_and_deletes_team_mailboxes() {
     run(&["shared", "delete", "support"]);
     assert_eq!(run(&["shared", "list"]), "");
 }
+
+/// Real clients reach a shared mailbox by its full name: curl fetches a
+/// message by URL, imaplib selects and reads it.
+#[tokio::test]
+async fn curl_and_imaplib_open_a_shared_mailbox_by_its_full_name() {
+    let server = three_users().await;
+    let _bob = bob_shares(&server, "lr").await;
+    let url = format!(
+        "imaps://localhost:{}/Other%20Users%2Fbob%2FProjects;UID=1",
+        server.imaps.port()
+    );
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["--silent", "--show-error", "--cacert"])
+        .arg(&server.cert_path)
+        .args(["--user", &format!("{USER}:{PASSWORD}")])
+        .arg(url);
+    let output = tokio::task::spawn_blocking(move || curl.output().expect("curl is installed"))
+        .await
+        .unwrap();
+    let body = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(body, "Subject: plan\r\n\r\nbody\r\n");
+
+    let script = r#"
+import imaplib, ssl, sys
+port, cafile, user, password = sys.argv[1:5]
+imap = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=cafile))
+imap.login(user, password)
+typ, data = imap.select('"Other Users/bob/Projects"', readonly=True)
+assert typ == "OK" and data == [b"1"], (typ, data)
+typ, data = imap.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+assert typ == "OK" and b"Subject: plan" in data[0][1], data
+typ, data = imap.list('"Other Users/"', "*")
+assert typ == "OK" and any(b'"Other Users/bob/Projects"' in line for line in data), data
+print("imaplib shared ok")
+"#;
+    let mut python = std::process::Command::new("python3");
+    python
+        .args(["-c", script, &server.imaps.port().to_string()])
+        .arg(&server.cert_path)
+        .args([USER, PASSWORD]);
+    let output =
+        tokio::task::spawn_blocking(move || python.output().expect("python3 is installed"))
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("imaplib shared ok"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// LSUB and LIST-STATUS see shared mailboxes like the user's own.
+#[tokio::test]
+async fn lsub_and_list_status_cover_shared_mailboxes() {
+    let server = three_users().await;
+    let _bob = bob_shares(&server, "lr").await;
+    let mut alice = login(&server, USER).await;
+    alice.ok(&format!("SUBSCRIBE {SHARED}")).await;
+    let lsub = alice.ok("LSUB \"\" \"Other Users/*\"").await;
+    assert_eq!(lsub[0], format!("* LSUB () \"/\" {SHARED}"));
+    let list = alice
+        .ok("LIST \"\" \"Other Users/bob/*\" RETURN (STATUS (MESSAGES UNSEEN))")
+        .await;
+    assert_eq!(list[0], format!("* LIST (\\HasNoChildren) \"/\" {SHARED}"));
+    assert_eq!(list[1], format!("* STATUS {SHARED} (MESSAGES 1 UNSEEN 1)"));
+}

@@ -31,6 +31,17 @@ async fn one_user_cannot_see_or_touch_another_users_mailboxes() {
         "/BobSecret",
         "~bob/INBOX",
         "#users/bob",
+        // The shared namespaces, without any grant from bob.
+        "Other Users/bob/BobSecret",
+        "Other Users/bob/INBOX",
+        "Other Users/bob/inbox",
+        "Other Users/Bob/INBOX",
+        "Other Users/bob//INBOX",
+        "Other Users/bob/../bob/INBOX",
+        "Other Users/bob",
+        "Other Users",
+        "Shared/bob",
+        "Shared/bob/BobSecret",
     ] {
         let quoted = format!("\"{name}\"");
         for command in [
@@ -45,8 +56,17 @@ async fn one_user_cannot_see_or_touch_another_users_mailboxes() {
             assert!(!status.starts_with("OK"), "{command}: {status}");
         }
     }
+    for name in [
+        "Other Users/bob/Evil",
+        "Other Users/bob/BobSecret/Evil",
+        "Shared/bob/Evil",
+    ] {
+        let status = alice.status(&format!("CREATE \"{name}\"")).await;
+        assert!(status.starts_with("NO"), "{name}: {status}");
+    }
     let list = alice.ok("LIST \"\" \"*\"").await;
     assert!(!list.iter().any(|l| l.contains("BobSecret")), "{list:#?}");
+    assert!(!list.iter().any(|l| l.contains("Other Users")), "{list:#?}");
     let lsub = alice.ok("LSUB \"\" \"*\"").await;
     assert!(!lsub.iter().any(|l| l.contains("BobSecret")), "{lsub:#?}");
     alice.ok("SELECT INBOX").await;
