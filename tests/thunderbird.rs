@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use letterbox::proto::value;
+use letterbox::store::MailStore;
 
 const HEADER_FETCH: &str = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To Received)])";
 
@@ -40,7 +41,9 @@ fn check(line: &str, raw: &[u8]) {
                         "NAMESPACE",
                         "SEARCH",
                         "ESEARCH",
-                        "VANISHED"
+                        "VANISHED",
+                        "MYRIGHTS",
+                        "ACL",
                     ]
                     .contains(&first),
                 "unexpected untagged response: {line}"
@@ -205,4 +208,81 @@ async fn connect_sync_idle_and_read_a_new_message() {
     drop(client);
     let mut check = server.logged_in().await;
     check.ok("NOOP").await;
+}
+
+/// Folders shared with alice as Thunderbird meets them: NAMESPACE, the
+/// subscribed LIST (a grant subscribes her), MYRIGHTS for the folder
+/// properties, GETACL where she administers, STATUS, SELECT and the flag
+/// sync. Every reply line parses.
+#[tokio::test]
+async fn shared_folders_as_thunderbird_sees_them() {
+    let server = TestServer::start().await;
+    server
+        .store
+        .create_user("bob", &letterbox::auth::hash_password("bob pass"))
+        .unwrap();
+    let mut bob = server.in_process().await;
+    bob.ok("LOGIN bob \"bob pass\"").await;
+    bob.ok("CREATE Projects").await;
+    let message = "Subject: plan\r\n\r\nbody\r\n";
+    bob.ok(&format!(
+        "APPEND Projects {{{}+}}\r\n{message}",
+        message.len()
+    ))
+    .await;
+    bob.ok("SETACL Projects alice lrs").await;
+    bob.ok("SETACL INBOX alice lra").await;
+    let mut client = server.tls().await;
+    run(
+        &mut client,
+        "1",
+        &format!("AUTHENTICATE PLAIN {}", plain(USER, PASSWORD)),
+    )
+    .await;
+    let namespace = run(&mut client, "2", "NAMESPACE").await;
+    assert!(namespace[0].contains("\"Other Users/\""), "{namespace:?}");
+    let folders = run(
+        &mut client,
+        "3",
+        "LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE)",
+    )
+    .await;
+    for shared in ["Other Users/bob/Projects", "Other Users/bob/INBOX"] {
+        assert!(
+            folders
+                .iter()
+                .any(|l| l.ends_with(&format!("\"{shared}\"")) && l.contains("\\Subscribed")),
+            "{shared}: {folders:#?}"
+        );
+    }
+    let rights = run(&mut client, "4", "MYRIGHTS \"Other Users/bob/Projects\"").await;
+    assert_eq!(rights[0], "* MYRIGHTS \"Other Users/bob/Projects\" lrs");
+    let rights = run(&mut client, "5", "MYRIGHTS \"Other Users/bob/INBOX\"").await;
+    assert_eq!(rights[0], "* MYRIGHTS \"Other Users/bob/INBOX\" lra");
+    let acl = run(&mut client, "6", "GETACL \"Other Users/bob/INBOX\"").await;
+    assert_eq!(acl[0], "* ACL \"Other Users/bob/INBOX\" alice lra");
+    run(
+        &mut client,
+        "7",
+        "STATUS \"Other Users/bob/Projects\" (UIDNEXT MESSAGES UNSEEN RECENT)",
+    )
+    .await;
+    let select = run(
+        &mut client,
+        "8",
+        "SELECT \"Other Users/bob/Projects\" (CONDSTORE)",
+    )
+    .await;
+    assert!(
+        select.iter().any(|l| l.starts_with("* OK [HIGHESTMODSEQ ")),
+        "{select:#?}"
+    );
+    let flags = run(&mut client, "9", "UID FETCH 1:* (FLAGS)").await;
+    assert_eq!(flags.len(), 2);
+    run(&mut client, "10", &format!("UID FETCH 1 {HEADER_FETCH}")).await;
+    let opened = run(&mut client, "11", "UID FETCH 1 (UID RFC822.SIZE BODY[])").await;
+    assert!(
+        opened[0].contains("\\Seen"),
+        "the s right keeps \\Seen: {opened:?}"
+    );
 }
