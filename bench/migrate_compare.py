@@ -17,34 +17,19 @@ import glob
 import imaplib
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 
+from peers import free_port, wait_for
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(REPO, "..", "shared", "corpus")
 PASSWORD = "migrate bench"
 MAIL_USER = "lbmigrate"
 FOLDERS = ["INBOX", "Sent Items", "Archive/2023", "Projekte/Entw&APw-rfe", "Lists"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port):
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
 
 
 def setup_dovecot(work, port):

@@ -261,6 +261,23 @@ fn mailbox_id(tx: &Connection, user: UserId, name: &str) -> StoreResult<Option<(
         .optional()?)
 }
 
+/// What an expunge of `uids` from `mailbox` reports, and the mailbox
+/// whose sessions are woken.
+fn expunged(
+    tx: &Connection,
+    mailbox: MailboxId,
+    uids: Vec<u32>,
+) -> StoreResult<(Expunged, Vec<MailboxId>)> {
+    let highest_modseq = messages::highest_modseq(tx, mailbox)?;
+    Ok((
+        Expunged {
+            uids,
+            highest_modseq,
+        },
+        vec![mailbox],
+    ))
+}
+
 /// The id of a mailbox, selectable or a `\Noselect` placeholder.
 fn selectable_or_placeholder(tx: &Connection, user: UserId, name: &str) -> StoreResult<MailboxId> {
     match mailbox_id(tx, user, name)? {
@@ -557,14 +574,7 @@ impl MailStore for SqliteStore {
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged> {
         self.write_mailboxes(Durability::Relaxed, |tx| {
             let uids = messages::expunge(tx, mailbox, uids)?;
-            let highest_modseq = messages::highest_modseq(tx, mailbox)?;
-            Ok((
-                Expunged {
-                    uids,
-                    highest_modseq,
-                },
-                vec![mailbox],
-            ))
+            expunged(tx, mailbox, uids)
         })
     }
 
@@ -583,14 +593,7 @@ impl MailStore for SqliteStore {
                 messages::store_flags(tx, mailbox, seen, FlagChange::Add, &flags, None)?;
             }
             let uids = messages::remove(tx, mailbox, Some(removed), 0)?;
-            let highest_modseq = messages::highest_modseq(tx, mailbox)?;
-            Ok((
-                Expunged {
-                    uids,
-                    highest_modseq,
-                },
-                vec![mailbox],
-            ))
+            expunged(tx, mailbox, uids)
         })
     }
 
