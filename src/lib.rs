@@ -31,6 +31,7 @@ pub mod context;
 pub mod control;
 pub mod delivery;
 pub mod handler;
+pub mod http;
 pub mod lmtp;
 pub mod mail;
 pub mod memory;

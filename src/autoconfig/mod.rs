@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::context::ServerContext;
-use crate::server::http::{Request, Response, accept, read_request, write_response};
+use crate::http::{Request, Response, accept, read_request, write_response};
 use documents::Address;
 
 /// Requests answered at once; past that a connection is closed unanswered,

@@ -4,7 +4,7 @@
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::http::{Response, accept, read_request, write_response};
+use crate::http::{Response, accept, read_request, write_response};
 
 /// Serves `GET /metrics` (anything else is 404) until `stop`.
 pub async fn serve(

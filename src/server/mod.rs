@@ -5,7 +5,6 @@
 //! handshake first. A failure in
 //! one connection never ends an accept loop.
 
-pub mod http;
 mod metrics_endpoint;
 mod retention;
 
