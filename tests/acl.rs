@@ -165,6 +165,11 @@ async fn each_flag_right_allows_exactly_its_flags() {
             status.starts_with("NO [NOPERM]"),
             "{rights} {refused}: {status}"
         );
+        // With a flag it may set beside, the STORE sets that one only.
+        let mixed = alice
+            .ok(&format!("STORE 1 +FLAGS ({allowed} {refused})"))
+            .await;
+        assert!(!mixed[0].contains(refused), "{rights}: {mixed:?}");
         // Replacing all flags could clear any: it needs every flag right.
         assert!(
             alice

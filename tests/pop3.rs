@@ -149,7 +149,7 @@ fn check_after_poplib(server: &TestServer, before: &[(u32, Flags, Vec<u8>)], std
     let ids: Vec<&str> = stdout.split_whitespace().skip(2).collect();
     let expected: Vec<String> = before
         .iter()
-        .map(|(uid, _, _)| format!("{uid:08X}{validity:08X}"))
+        .map(|(uid, _, _)| format!("{uid:08x}{validity:08x}"))
         .collect();
     assert_eq!(ids, expected);
     let after = inbox(server);
@@ -371,7 +371,7 @@ async fn unique_ids_stay_across_sessions_and_are_never_reused() {
     let validity = uidvalidity(&server);
     assert_eq!(
         pop.ok("UIDL 1").await,
-        format!("+OK 1 {first:08X}{validity:08X}")
+        format!("+OK 1 {first:08x}{validity:08x}")
     );
 }
 

@@ -6,7 +6,7 @@ use super::updates::{announce_keywords, see_new_uids};
 use super::{access, resolve};
 use crate::proto::encode::uid_set;
 use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
-use crate::proto::{StoreCommand, StoreMode};
+use crate::proto::{Flag, StoreCommand, StoreMode};
 use crate::session::Session;
 use crate::store::acl::Rights;
 use crate::store::{Access, FlagChange};
@@ -17,20 +17,36 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     if selection.read_only {
         return Err(Done::no("Mailbox is read-only").with_code(Code::Cannot));
     }
-    // Each flag needs its right; replacing the flags may clear any.
-    let touched: Vec<Rights> = match command.mode {
-        StoreMode::Replace => vec![Rights::SEEN, Rights::DELETE_MESSAGES, Rights::WRITE],
-        _ => command.flags.iter().map(flags::right_for).collect(),
+    // Each flag needs its right (RFC 4314 §4). Flags the user may not
+    // change are left out, and the STORE fails only when none is left
+    // ("SHOULD NOT fail if the user has rights to modify at least one
+    // flag": clients handle a NO to STORE badly). Replacing the flags may
+    // clear any, so it needs every flag right.
+    let rights = selection.rights;
+    let allowed: Vec<Flag> = match command.mode {
+        StoreMode::Replace => {
+            let all = [Rights::SEEN, Rights::DELETE_MESSAGES, Rights::WRITE];
+            if !all.iter().all(|&needed| rights.contains(needed)) {
+                return Err(access::no_permission());
+            }
+            command.flags.clone()
+        }
+        _ => {
+            let allowed: Vec<Flag> = command
+                .flags
+                .iter()
+                .filter(|flag| rights.contains(flags::right_for(flag)))
+                .cloned()
+                .collect();
+            if allowed.is_empty() && !command.flags.is_empty() {
+                return Err(access::no_permission());
+            }
+            allowed
+        }
     };
-    if touched
-        .iter()
-        .any(|&needed| !selection.rights.contains(needed))
-    {
-        return Err(access::no_permission());
-    }
     let targets = resolve(selection, &command.messages, command.uid)?;
     let mailbox = selection.mailbox;
-    let flags = flags::from_command(&command.flags, false)?;
+    let flags = flags::from_command(&allowed, false)?;
     let change = match command.mode {
         StoreMode::Replace => FlagChange::Replace,
         StoreMode::Add => FlagChange::Add,

@@ -95,7 +95,8 @@ impl Maildrop {
     }
 
     /// A message's unique-id (RFC 1939 §7): the UID, then the UIDVALIDITY,
-    /// eight hex digits each (the form of Dovecot's default `%08Xu%08Xv`).
+    /// eight lower-case hex digits each, exactly as Dovecot's default
+    /// `%08Xu%08Xv` writes them (its `%X` prints lower case).
     /// Never reused, since a UID never is within a UIDVALIDITY. Mail
     /// moved in by `migrate` or `import` gets new UIDs, so a client that
     /// leaves mail on the old server's POP3 fetches it once more.
@@ -104,7 +105,7 @@ impl Maildrop {
     }
 
     fn unique_id_of(&self, uid: u32) -> String {
-        format!("{uid:08X}{:08X}", self.uidvalidity)
+        format!("{uid:08x}{:08x}", self.uidvalidity)
     }
 
     /// Messages not deleted and their total size, for STAT.
@@ -288,7 +289,7 @@ mod tests {
         assert_eq!(drop.message(2), Ok((7, 20)));
         assert_eq!(drop.message(0), Err(NoMessage::Missing));
         assert_eq!(drop.message(4), Err(NoMessage::Missing));
-        assert_eq!(drop.unique_id(1).unwrap(), "000000035F000001");
+        assert_eq!(drop.unique_id(1).unwrap(), "000000035f000001");
         assert_eq!(
             drop.listing().collect::<Vec<_>>(),
             [(1, 10), (2, 20), (3, 30)]
