@@ -768,7 +768,10 @@ fn announce(json_logs: bool, service: Service, addr: std::net::SocketAddr) {
     if json_logs {
         tracing::info!(listener = service.name(), address = %addr, "serving {what}");
     } else {
-        println!("{what} on {addr}");
+        // Not println!: a closed stdout (a supervisor that stopped reading)
+        // must not take the server down with a panic.
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{what} on {addr}");
     }
 }
 
