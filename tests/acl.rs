@@ -129,6 +129,64 @@ async fn read_opens_read_only_and_leaves_seen_alone() {
     assert!(copy.starts_with("NO [NOPERM]"), "{copy}");
 }
 
+/// APPEND, COPY and MOVE into a shared folder store only the flags the
+/// user may set there and do not fail for the others (RFC 4314 §4).
+#[tokio::test]
+async fn flags_come_in_only_with_their_rights() {
+    let server = three_users().await;
+    let flagged = "(\\Seen \\Flagged \\Deleted $Urgent)";
+    for (rights, kept) in [
+        ("lri", "FLAGS ()"),
+        ("lrit", "FLAGS (\\Deleted)"),
+        ("lris", "FLAGS (\\Seen)"),
+        ("lriw", "FLAGS (\\Flagged $Urgent)"),
+    ] {
+        let mut bob = login(&server, "bob").await;
+        bob.ok("CREATE Inbound").await;
+        bob.ok(&format!("SETACL Inbound alice {rights}")).await;
+        let mut alice = login(&server, USER).await;
+        let shared = "\"Other Users/bob/Inbound\"";
+        let message = "Subject: in\r\n\r\nbody\r\n";
+        let appended = alice
+            .status(&format!(
+                "APPEND {shared} {flagged} {{{}+}}\r\n{message}",
+                message.len()
+            ))
+            .await;
+        assert!(
+            appended.starts_with("OK [APPENDUID"),
+            "{rights}: {appended}"
+        );
+        alice.ok("SELECT INBOX").await;
+        alice
+            .ok(&format!(
+                "APPEND INBOX {flagged} {{{}+}}\r\n{message}",
+                message.len()
+            ))
+            .await;
+        alice.ok("NOOP").await;
+        let last = alice.ok("FETCH * UID").await;
+        let last = last[0].split_whitespace().nth(1).unwrap().to_owned();
+        alice.ok(&format!("COPY {last} {shared}")).await;
+        alice.ok(&format!("MOVE {last} {shared}")).await;
+        let fetch = bob.ok("SELECT Inbound").await;
+        assert!(
+            fetch.iter().any(|l| l == "* 3 EXISTS"),
+            "{rights}: {fetch:?}"
+        );
+        let fetch = bob.ok("FETCH 1:3 FLAGS").await;
+        for (n, line) in fetch[..3].iter().enumerate() {
+            // bob's is the first session to see them: \Recent is his.
+            let line = line.replace("\\Recent", "").replace("  ", " ");
+            let line = line.replace(" )", ")").replace("( ", "(");
+            let expected = format!("* {} FETCH ({kept})", n + 1);
+            assert_eq!(line, expected, "{rights}");
+        }
+        bob.ok("CLOSE").await;
+        bob.ok("DELETE Inbound").await;
+    }
+}
+
 /// Each flag right alone: `s` for \Seen, `w` for other flags, `t` for
 /// \Deleted, `e` for EXPUNGE; PERMANENTFLAGS says which.
 #[tokio::test]

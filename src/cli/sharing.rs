@@ -8,7 +8,9 @@
 
 use clap::Subcommand;
 
-use crate::store::acl::{Entry, Rights, parse_identifier};
+use crate::store::acl::{
+    Change, Entry, Rights, entry_rights, names_owner, parse_identifier, valid_identifier,
+};
 use crate::store::names::SHARED;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AccountKind, MailStore, MailboxName, QuotaOverride, UserRecord, grant};
@@ -105,24 +107,12 @@ pub fn acl(store: &SqliteStore, command: AclCommand) -> Result<(), String> {
             rights,
         } => {
             let (owner, name) = mailbox_of(store, &mailbox)?;
+            let change = Change::parse(&rights).map_err(|c| format!("unknown right {c:?}"))?;
             let (parsed, negative) = parse_identifier(&identifier);
-            let current = store
+            let entries = store
                 .acl(owner.id, &name)
-                .map_err(|e| format!("{mailbox}: {e}"))?
-                .into_iter()
-                .find(|e| e.identifier == parsed && e.negative == negative)
-                .map_or(Rights::NONE, |e| e.rights);
-            let (mode, letters) = match rights.as_bytes().first() {
-                Some(b'+') => (Some(true), &rights[1..]),
-                Some(b'-') => (Some(false), &rights[1..]),
-                _ => (None, rights.as_str()),
-            };
-            let asked = Rights::parse(letters).map_err(|c| format!("unknown right {c:?}"))?;
-            let rights = match mode {
-                Some(true) => current | asked,
-                Some(false) => current.without(asked),
-                None => asked,
-            };
+                .map_err(|e| format!("{mailbox}: {e}"))?;
+            let rights = change.apply(entry_rights(&entries, &parsed, negative));
             set(store, &owner, &name, &identifier, rights)?;
             println!("{mailbox}: {identifier} {rights}");
         }
@@ -160,8 +150,9 @@ fn set(
     rights: Rights,
 ) -> Result<(), String> {
     let (parsed, negative) = parse_identifier(identifier);
-    let bare = identifier.strip_prefix('-').unwrap_or(identifier);
-    if bare.is_empty() || (owner.kind == AccountKind::Person && bare == owner.name) {
+    if !valid_identifier(identifier)
+        || (owner.kind == AccountKind::Person && names_owner(identifier, &owner.name))
+    {
         return Err(format!(
             "{identifier}: not an identifier whose rights can change"
         ));

@@ -8,7 +8,9 @@ use super::access::{self, Target};
 use super::user;
 use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
-use crate::store::acl::{Entry, Rights, parse_identifier};
+use crate::store::acl::{
+    Change, Entry, Rights, entry_rights, names_owner, parse_identifier, valid_identifier,
+};
 use crate::store::{Access, StoreError, grant};
 
 /// SETACL with `+`/`-` (add, take away) or plain rights (replace).
@@ -20,30 +22,16 @@ pub async fn set_acl(
 ) -> CommandResult {
     let identifier = identifier_text(identifier)?;
     let rights = String::from_utf8(rights.to_vec()).map_err(|_| Done::bad("Invalid rights"))?;
-    let (mode, letters) = match rights.as_bytes().first() {
-        Some(b'+') => (Some(true), &rights[1..]),
-        Some(b'-') => (Some(false), &rights[1..]),
-        _ => (None, rights.as_str()),
-    };
     // RFC 4314 §3.1: an unknown right is a BAD, never ignored.
-    let asked =
-        Rights::parse(letters).map_err(|c| Done::bad(format!("The {c} right is not supported")))?;
+    let change =
+        Change::parse(&rights).map_err(|c| Done::bad(format!("The {c} right is not supported")))?;
     let target = administered(s, mailbox, &identifier).await?;
     let (owner, name) = (target.owner, target.name.clone());
-    let key = identifier.clone();
     let entries = s
         .store(Access::Read, move |store| store.acl(owner, &name))
         .await?;
-    let (parsed, negative) = parse_identifier(&key);
-    let current = entries
-        .iter()
-        .find(|e| e.identifier == parsed && e.negative == negative)
-        .map_or(Rights::NONE, |e| e.rights);
-    let rights = match mode {
-        Some(true) => current | asked,
-        Some(false) => current.without(asked),
-        None => asked,
-    };
+    let (parsed, negative) = parse_identifier(&identifier);
+    let rights = change.apply(entry_rights(&entries, &parsed, negative));
     store_entry(s, &target, parsed, negative, rights).await?;
     audit(s, &target, &identifier, &rights.to_string());
     Ok(Done::ok("SETACL completed"))
@@ -108,11 +96,10 @@ pub async fn my_rights(s: &mut Session, mailbox: &[u8]) -> CommandResult {
 
 fn identifier_text(raw: &[u8]) -> Result<String, Done> {
     let text = String::from_utf8(raw.to_vec()).map_err(|_| Done::bad("Identifier is not UTF-8"))?;
-    let name = text.strip_prefix('-').unwrap_or(&text);
-    if name.is_empty() || name.chars().any(char::is_control) {
-        return Err(Done::bad("Invalid identifier"));
+    match valid_identifier(&text) {
+        true => Ok(text),
+        false => Err(Done::bad("Invalid identifier")),
     }
-    Ok(text)
 }
 
 /// The mailbox, when the user holds `a` there and the change is not one
@@ -120,8 +107,7 @@ fn identifier_text(raw: &[u8]) -> Result<String, Done> {
 async fn administered(s: &mut Session, mailbox: &[u8], identifier: &str) -> Result<Target, Done> {
     let target = access::target(s, mailbox).await?;
     target.require(Rights::ADMIN)?;
-    let name = identifier.strip_prefix('-').unwrap_or(identifier);
-    if target.personal && name == target.owner_name {
+    if target.personal && names_owner(identifier, &target.owner_name) {
         return Err(Done::no("The owner always holds every right").with_code(Code::Cannot));
     }
     Ok(target)

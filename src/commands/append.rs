@@ -9,7 +9,7 @@ use crate::proto::response::{Code, CommandResult, Done};
 use crate::quota_warning;
 use crate::session::Session;
 use crate::store::acl::Rights;
-use crate::store::{Access, StoreError};
+use crate::store::{Access, KeptFlags, StoreError};
 
 pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     let target = access::target(s, &command.mailbox)
@@ -23,7 +23,10 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     if message.is_empty() {
         return Err(Done::no("Refusing to store an empty message"));
     }
-    let flags = flags::from_command(&command.flags, true)?;
+    // RFC 4314 §4: only the flags the user may set are stored; the
+    // APPEND itself does not fail for the others.
+    let flags =
+        KeptFlags::for_rights(target.rights).apply(flags::from_command(&command.flags, true)?);
     let internal_date = command
         .internal_date
         .unwrap_or_else(|| Utc::now().fixed_offset());

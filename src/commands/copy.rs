@@ -8,8 +8,8 @@ use crate::proto::CopyCommand;
 use crate::proto::encode::uid_set;
 use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::session::Session;
-use crate::store::Access;
 use crate::store::acl::Rights;
+use crate::store::{Access, KeptFlags};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transfer {
@@ -40,11 +40,13 @@ pub async fn transfer(s: &mut Session, kind: Transfer, command: CopyCommand) -> 
     let targets = resolve(selection, set, uid)?;
     let mailbox = selection.mailbox;
     let (owner, name) = (target.owner, target.name);
+    // As APPEND: the copies keep only the flags the user may set there.
+    let kept = KeptFlags::for_rights(target.rights);
     let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
     let outcome = s
         .store(Access::Write, move |store| match kind {
-            Transfer::Copy => store.copy(mailbox, &uids, owner, &name),
-            Transfer::Move => store.move_messages(mailbox, &uids, owner, &name),
+            Transfer::Copy => store.copy(mailbox, &uids, owner, &name, kept),
+            Transfer::Move => store.move_messages(mailbox, &uids, owner, &name, kept),
         })
         .await
         .map_err(super::try_create)?;

@@ -140,6 +140,57 @@ impl Rights {
     }
 }
 
+/// A SETACL rights argument: `+lr` adds, `-w` takes away, `lrs`
+/// replaces (RFC 4314 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Add(Rights),
+    Remove(Rights),
+    Replace(Rights),
+}
+
+impl Change {
+    /// Reads the argument; an unknown right is the error (never ignored).
+    pub fn parse(text: &str) -> Result<Change, char> {
+        Ok(match text.as_bytes().first() {
+            Some(b'+') => Change::Add(Rights::parse(&text[1..])?),
+            Some(b'-') => Change::Remove(Rights::parse(&text[1..])?),
+            _ => Change::Replace(Rights::parse(text)?),
+        })
+    }
+
+    /// The rights an entry holding `current` has after the change.
+    pub fn apply(self, current: Rights) -> Rights {
+        match self {
+            Change::Add(rights) => current | rights,
+            Change::Remove(rights) => current.without(rights),
+            Change::Replace(rights) => rights,
+        }
+    }
+}
+
+/// The rights `entries` give exactly this identifier (none without an
+/// entry of its own).
+pub fn entry_rights(entries: &[Entry], identifier: &Identifier, negative: bool) -> Rights {
+    entries
+        .iter()
+        .find(|e| &e.identifier == identifier && e.negative == negative)
+        .map_or(Rights::NONE, |e| e.rights)
+}
+
+/// Whether `text` can name an ACL entry: a name after the optional `-`,
+/// without control characters.
+pub fn valid_identifier(text: &str) -> bool {
+    let name = text.strip_prefix('-').unwrap_or(text);
+    !name.is_empty() && !name.chars().any(char::is_control)
+}
+
+/// Whether the identifier names `owner` (with or without `-`): the owner
+/// of a personal mailbox always holds every right, so it takes no entry.
+pub fn names_owner(text: &str, owner: &str) -> bool {
+    text.strip_prefix('-').unwrap_or(text) == owner
+}
+
 /// Who an entry is about (RFC 4314 §2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Identifier {
@@ -254,7 +305,22 @@ mod tests {
     }
 
     #[test]
+    fn changes_add_remove_or_replace() {
+        let lr = Rights::parse("lr").unwrap();
+        let apply = |text: &str| Change::parse(text).unwrap().apply(lr).to_string();
+        assert_eq!(apply("+sw"), "lrsw");
+        assert_eq!(apply("-r"), "l");
+        assert_eq!(apply("ie"), "ie");
+        assert_eq!(apply(""), "");
+        assert_eq!(apply("-c"), "lr");
+        assert_eq!(Change::parse("+lz"), Err('z'));
+    }
+
+    #[test]
     fn identifiers() {
+        assert!(valid_identifier("-bob") && valid_identifier("anyone"));
+        assert!(!valid_identifier("-") && !valid_identifier("") && !valid_identifier("a\nb"));
+        assert!(names_owner("-boss", "boss") && !names_owner("bossy", "boss"));
         assert_eq!(entry("-anyone", "l").name(), "-anyone");
         assert_eq!(entry("bob", "l").name(), "bob");
         assert_eq!(

@@ -159,6 +159,55 @@ impl SystemFlags {
     }
 }
 
+/// The flags a COPY or MOVE carries into its target: in a shared
+/// mailbox only those the user may set there (RFC 4314 §4: `s` for
+/// `\Seen`, `t` for `\Deleted`, `w` for the others and keywords).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptFlags {
+    /// The system flag bits kept.
+    pub system: u8,
+    pub keywords: bool,
+}
+
+impl KeptFlags {
+    pub const ALL: KeptFlags = KeptFlags {
+        system: u8::MAX,
+        keywords: true,
+    };
+
+    /// What a user holding `rights` on the target may set.
+    pub fn for_rights(rights: acl::Rights) -> KeptFlags {
+        use acl::Rights;
+        let mut system = 0;
+        if rights.contains(Rights::SEEN) {
+            system |= SystemFlags::SEEN;
+        }
+        if rights.contains(Rights::DELETE_MESSAGES) {
+            system |= SystemFlags::DELETED;
+        }
+        let write = rights.contains(Rights::WRITE);
+        if write {
+            system |= SystemFlags::ANSWERED | SystemFlags::FLAGGED | SystemFlags::DRAFT;
+        }
+        KeptFlags {
+            system,
+            keywords: write,
+        }
+    }
+
+    /// `flags` less what is not kept.
+    pub fn apply(self, flags: Flags) -> Flags {
+        Flags {
+            system: SystemFlags(flags.system.0 & self.system),
+            keywords: if self.keywords {
+                flags.keywords
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub id: UserId,
@@ -482,6 +531,7 @@ pub trait MailStore: Send + Sync + 'static {
         uids: &[u32],
         user: UserId,
         target: &MailboxName,
+        kept: KeptFlags,
     ) -> StoreResult<CopyOutcome>;
     /// Migration: stores `message` in `name` (created if missing) unless a
     /// message with this `digest` was imported there before. Returns
@@ -509,6 +559,7 @@ pub trait MailStore: Send + Sync + 'static {
         uids: &[u32],
         user: UserId,
         target: &MailboxName,
+        kept: KeptFlags,
     ) -> StoreResult<CopyOutcome>;
     /// Removes `\Deleted` messages (only those in `uids` when given).
     fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged>;

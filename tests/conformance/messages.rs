@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use letterbox::store::{
-    Expunged, FetchRequest, FetchedMessage, FlagChange, Flags, MailStore, SpecialUse, StoreError,
-    SystemFlags,
+    Expunged, FetchRequest, FetchedMessage, FlagChange, Flags, KeptFlags, MailStore, SpecialUse,
+    StoreError, SystemFlags,
 };
 
 use super::{
@@ -93,7 +93,13 @@ pub fn copy_keeps_flags_and_dates_under_new_uids(store: &dyn MailStore) {
     let inbox = alice.id_of("INBOX");
 
     let outcome = store
-        .copy(inbox, &[uids[0], uids[2], 99], alice.id, &name("Archive"))
+        .copy(
+            inbox,
+            &[uids[0], uids[2], 99],
+            alice.id,
+            &name("Archive"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     assert_eq!(outcome.uidvalidity, target.uidvalidity);
     let (sources, copies): (Vec<u32>, Vec<u32>) = outcome.uids.iter().copied().unzip();
@@ -116,10 +122,57 @@ pub fn copy_keeps_flags_and_dates_under_new_uids(store: &dyn MailStore) {
 
     // Copying only missing UIDs copies nothing.
     let nothing = store
-        .copy(inbox, &[99], alice.id, &name("Archive"))
+        .copy(inbox, &[99], alice.id, &name("Archive"), KeptFlags::ALL)
         .unwrap();
     assert!(nothing.uids.is_empty());
     assert_eq!(alice.status("Archive").messages, 3);
+}
+
+/// COPY and MOVE into a shared mailbox keep only the flags the user may
+/// set there (`KeptFlags`); the message itself is copied whole.
+pub fn copy_and_move_keep_only_the_flags_allowed(store: &dyn MailStore) {
+    let alice = Account::create(store, "alice");
+    let all = SEEN | DELETED | SystemFlags::FLAGGED | SystemFlags::ANSWERED;
+    let uids: Vec<u32> = (0..2)
+        .map(|i| {
+            alice.append_message(
+                "INBOX",
+                message_with(
+                    &numbered(i + 1),
+                    flags(all, &["$Work"]),
+                    date("2021-06-01T12:00:00+00:00"),
+                ),
+            )
+        })
+        .collect();
+    let inbox = alice.id_of("INBOX");
+    let seen_and_deleted = KeptFlags {
+        system: SEEN | DELETED,
+        keywords: false,
+    };
+    let copied = store
+        .copy(
+            inbox,
+            &uids[..1],
+            alice.id,
+            &name("Archive"),
+            seen_and_deleted,
+        )
+        .unwrap();
+    let others = KeptFlags {
+        system: SystemFlags::FLAGGED,
+        keywords: true,
+    };
+    let moved = store
+        .move_messages(inbox, &uids[1..], alice.id, &name("Archive"), others)
+        .unwrap();
+    let copy = alice.fetch_one("Archive", copied.uids[0].1);
+    assert_eq!(copy.flags, flags(SEEN | DELETED, &[]));
+    let moved = alice.fetch_one("Archive", moved.uids[0].1);
+    assert_eq!(moved.flags, flags(SystemFlags::FLAGGED, &["$Work"]));
+    let original = alice.fetch_one("INBOX", uids[0]);
+    assert_eq!(copy.raw, original.raw, "the message is copied whole");
+    assert_eq!(copy.internal_date, original.internal_date);
 }
 
 pub fn copy_to_missing_or_placeholder_mailboxes_fails(store: &dyn MailStore) {
@@ -128,9 +181,9 @@ pub fn copy_to_missing_or_placeholder_mailboxes_fails(store: &dyn MailStore) {
     let inbox = alice.id_of("INBOX");
     for (target, error) in unusable_mailboxes(&alice) {
         let error = Some(&error);
-        let copied = store.copy(inbox, &uids, alice.id, &target);
+        let copied = store.copy(inbox, &uids, alice.id, &target, KeptFlags::ALL);
         assert_eq!(copied.err().as_ref(), error);
-        let moved = store.move_messages(inbox, &uids, alice.id, &target);
+        let moved = store.move_messages(inbox, &uids, alice.id, &target, KeptFlags::ALL);
         assert_eq!(moved.err().as_ref(), error);
     }
     assert_eq!(alice.uids("INBOX"), uids);
@@ -145,7 +198,13 @@ pub fn move_removes_the_sources_with_tombstones(store: &dyn MailStore) {
     let originals = alice.fetch("INBOX", &uids[..2]);
 
     let outcome = store
-        .move_messages(inbox, &uids[..2], alice.id, &name("Archive"))
+        .move_messages(
+            inbox,
+            &uids[..2],
+            alice.id,
+            &name("Archive"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     assert_eq!(outcome.uidvalidity, alice.status("Archive").uidvalidity);
     let (sources, moved): (Vec<u32>, Vec<u32>) = outcome.uids.iter().copied().unzip();
@@ -169,7 +228,7 @@ pub fn move_into_the_same_mailbox_renumbers(store: &dyn MailStore) {
     let start = alice.highest_modseq("INBOX");
     let original = alice.fetch_one("INBOX", uids[0]);
     let outcome = store
-        .move_messages(inbox, &uids[..1], alice.id, &name("INBOX"))
+        .move_messages(inbox, &uids[..1], alice.id, &name("INBOX"), KeptFlags::ALL)
         .unwrap();
     let renumbered = outcome.uids[0].1;
     assert_eq!(outcome.uids, [(uids[0], renumbered)]);

@@ -161,6 +161,7 @@ macro_rules! conformance_suite {
                     fetch_returns_what_was_appended,
                     fetch_skips_missing_uids,
                     copy_keeps_flags_and_dates_under_new_uids,
+                    copy_and_move_keep_only_the_flags_allowed,
                     copy_to_missing_or_placeholder_mailboxes_fails,
                     move_removes_the_sources_with_tombstones,
                     move_into_the_same_mailbox_renumbers,

@@ -2,7 +2,7 @@
 //! stamps what changed with it, so sessions catch up on exactly what came
 //! after the MODSEQ they last saw, expunges included.
 
-use letterbox::store::{FetchRequest, FlagChange, MailStore, SearchQuery, SystemFlags};
+use letterbox::store::{FetchRequest, FlagChange, KeptFlags, MailStore, SearchQuery, SystemFlags};
 
 use super::{Account, flags, name, numbered};
 
@@ -33,13 +33,14 @@ pub fn every_change_raises_highest_modseq(store: &dyn MailStore) {
             &[archived],
             alice.id,
             &name("INBOX"),
+            KeptFlags::ALL,
         )
         .unwrap();
     check("copy into", true);
     alice.expunge("INBOX", &uids[2..]);
     check("flag and expunge", true);
     let moved = store
-        .move_messages(inbox, &uids[..1], alice.id, &name("Trash"))
+        .move_messages(inbox, &uids[..1], alice.id, &name("Trash"), KeptFlags::ALL)
         .unwrap();
     check("move out", true);
     store
@@ -48,6 +49,7 @@ pub fn every_change_raises_highest_modseq(store: &dyn MailStore) {
             &[moved.uids[0].1],
             alice.id,
             &name("INBOX"),
+            KeptFlags::ALL,
         )
         .unwrap();
     check("move in", true);
@@ -157,7 +159,13 @@ pub fn vanished_since_lists_tombstones_after_a_modseq(store: &dyn MailStore) {
     assert_eq!(vanished(start, Some(&[high])), [uids[4]]);
     // MOVE leaves tombstones as well.
     store
-        .move_messages(inbox, &uids[5..], alice.id, &name("Archive"))
+        .move_messages(
+            inbox,
+            &uids[5..],
+            alice.id,
+            &name("Archive"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     assert_eq!(vanished(second, None), [uids[5]]);
     // And nothing vanished that is still there.

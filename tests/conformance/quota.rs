@@ -2,7 +2,7 @@
 //! user's override or the default, and a change that would go beyond a
 //! limit is refused whole.
 
-use letterbox::store::{MailStore, QuotaLimits, QuotaOverride, StoreError};
+use letterbox::store::{KeptFlags, MailStore, QuotaLimits, QuotaOverride, StoreError};
 
 use super::{Account, name};
 
@@ -16,11 +16,11 @@ pub fn usage_follows_appends_copies_moves_and_expunges(store: &dyn MailStore) {
     assert_eq!(alice.usage(), (2, size(a) + size(b)));
     let inbox = alice.id_of("INBOX");
     store
-        .copy(inbox, &[first], alice.id, &name("Junk"))
+        .copy(inbox, &[first], alice.id, &name("Junk"), KeptFlags::ALL)
         .unwrap();
     assert_eq!(alice.usage(), (3, 2 * size(a) + size(b)));
     store
-        .move_messages(inbox, &[first], alice.id, &name("Trash"))
+        .move_messages(inbox, &[first], alice.id, &name("Trash"), KeptFlags::ALL)
         .unwrap();
     assert_eq!(
         alice.usage(),
@@ -138,12 +138,24 @@ pub fn a_copy_beyond_the_limit_is_refused_whole(store: &dyn MailStore) {
     };
     store.set_quota("alice", limit).unwrap();
     let inbox = alice.id_of("INBOX");
-    let copied = store.copy(inbox, &uids[..2], alice.id, &name("Archive"));
+    let copied = store.copy(
+        inbox,
+        &uids[..2],
+        alice.id,
+        &name("Archive"),
+        KeptFlags::ALL,
+    );
     assert_eq!(copied, Err(StoreError::OverQuota));
     assert_eq!(alice.status("Archive").messages, 0, "not even one copy");
     assert_eq!(alice.usage().0, 3);
     store
-        .copy(inbox, &uids[..1], alice.id, &name("Archive"))
+        .copy(
+            inbox,
+            &uids[..1],
+            alice.id,
+            &name("Archive"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     assert_eq!(alice.usage().0, 4);
 }
@@ -158,7 +170,13 @@ pub fn moving_within_the_account_needs_no_room(store: &dyn MailStore) {
     };
     store.set_quota("alice", full).unwrap();
     let moved = store
-        .move_messages(alice.id_of("INBOX"), &uids, alice.id, &name("Archive"))
+        .move_messages(
+            alice.id_of("INBOX"),
+            &uids,
+            alice.id,
+            &name("Archive"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     assert_eq!(moved.uids.len(), 2);
     assert_eq!(alice.usage().0, 2);

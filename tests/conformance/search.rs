@@ -5,7 +5,7 @@
 //! indexes search text in the background), as both must answer alike.
 
 use chrono::NaiveDate;
-use letterbox::store::{DateCmp, MailboxId, SearchQuery, SystemFlags};
+use letterbox::store::{DateCmp, KeptFlags, MailboxId, SearchQuery, SystemFlags};
 
 use super::{Account, Backend, date, flags, message_with, name};
 
@@ -367,7 +367,13 @@ pub fn search_sees_only_the_searched_mailbox(backend: &Backend) {
 
     // A copy is found under its new UID, and no more once expunged.
     let copied = store
-        .copy(archive, &[archived], alice.id, &name("INBOX"))
+        .copy(
+            archive,
+            &[archived],
+            alice.id,
+            &name("INBOX"),
+            KeptFlags::ALL,
+        )
         .unwrap()
         .uids[0]
         .1;

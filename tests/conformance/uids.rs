@@ -2,7 +2,7 @@
 //! and are never reused; UIDVALIDITY stays while a mailbox lives and grows
 //! when its name comes back; all of it survives reopening the store.
 
-use letterbox::store::{FlagChange, MailStore, SystemFlags};
+use letterbox::store::{FlagChange, KeptFlags, MailStore, SystemFlags};
 
 use super::{Account, Backend, flags, name, numbered};
 
@@ -48,10 +48,22 @@ pub fn uidvalidity_stays_while_the_mailbox_lives(store: &dyn MailStore) {
     alice.expunge("INBOX", &uids[..1]);
     let archive = alice.append("Archive", &numbered(4));
     store
-        .copy(alice.id_of("Archive"), &[archive], alice.id, &name("INBOX"))
+        .copy(
+            alice.id_of("Archive"),
+            &[archive],
+            alice.id,
+            &name("INBOX"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     let moved = store
-        .move_messages(alice.id_of("INBOX"), &uids[1..2], alice.id, &name("Trash"))
+        .move_messages(
+            alice.id_of("INBOX"),
+            &uids[1..2],
+            alice.id,
+            &name("Trash"),
+            KeptFlags::ALL,
+        )
         .unwrap();
     store
         .move_messages(
@@ -59,6 +71,7 @@ pub fn uidvalidity_stays_while_the_mailbox_lives(store: &dyn MailStore) {
             &[moved.uids[0].1],
             alice.id,
             &name("INBOX"),
+            KeptFlags::ALL,
         )
         .unwrap();
     assert_eq!(alice.status("INBOX").uidvalidity, uidvalidity);

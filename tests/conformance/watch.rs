@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use letterbox::store::{FlagChange, MailStore, MailboxId, SpecialUse, StoreError, SystemFlags};
+use letterbox::store::{
+    FlagChange, KeptFlags, MailStore, MailboxId, SpecialUse, StoreError, SystemFlags,
+};
 use tokio::sync::watch::Receiver;
 
 use super::{Account, Backend, flags, name, numbered};
@@ -71,12 +73,13 @@ pub fn watchers_wake_for_every_kind_of_change(store: &dyn MailStore) {
                     &[archived],
                     alice.id,
                     &name("INBOX"),
+                    KeptFlags::ALL,
                 )
                 .unwrap();
         }),
         ("move out", &|| {
             store
-                .move_messages(inbox, &uids[1..2], alice.id, &name("Trash"))
+                .move_messages(inbox, &uids[1..2], alice.id, &name("Trash"), KeptFlags::ALL)
                 .unwrap();
         }),
         ("move in", &|| {
@@ -86,6 +89,7 @@ pub fn watchers_wake_for_every_kind_of_change(store: &dyn MailStore) {
                     &[archived],
                     alice.id,
                     &name("INBOX"),
+                    KeptFlags::ALL,
                 )
                 .unwrap();
         }),

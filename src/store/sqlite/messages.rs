@@ -343,6 +343,7 @@ pub fn copy(
     source: MailboxId,
     uids: &[u32],
     target: MailboxId,
+    kept: KeptFlags,
 ) -> StoreResult<CopyOutcome> {
     let mut rows: Vec<(u32, i64)> = Vec::with_capacity(uids.len());
     {
@@ -373,13 +374,21 @@ pub fn copy(
     let mut insert = tx.prepare_cached(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
                                flags, keywords, body_id, sent_date)
-         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, flags, keywords, body_id, sent_date
+         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, flags & ?5,
+                CASE WHEN ?6 THEN keywords ELSE '' END, body_id, sent_date
            FROM messages WHERE id = ?4",
     )?;
     let mut pairs = Vec::with_capacity(rows.len());
     for (i, (uid, row_id)) in rows.into_iter().enumerate() {
         let new_uid = first_uid + i as u32;
-        insert.execute(params![target, new_uid, modseq, row_id])?;
+        insert.execute(params![
+            target,
+            new_uid,
+            modseq,
+            row_id,
+            kept.system,
+            kept.keywords
+        ])?;
         pairs.push((uid, new_uid));
     }
     Ok(CopyOutcome {

@@ -501,10 +501,11 @@ impl MailStore for SqliteStore {
         uids: &[u32],
         user: UserId,
         target: &MailboxName,
+        kept: KeptFlags,
     ) -> StoreResult<CopyOutcome> {
         self.write_mailboxes(Durability::Fsync, |tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
-            let outcome = messages::copy(tx, mailbox, uids, target)?;
+            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
             // The copies are in (the triggers counted them): the quota
             // must still hold, or the whole COPY is rolled back.
             users::check_quota(tx, user, 0, 0, self.default_quota())?;
@@ -559,12 +560,13 @@ impl MailStore for SqliteStore {
         uids: &[u32],
         user: UserId,
         target: &MailboxName,
+        kept: KeptFlags,
     ) -> StoreResult<CopyOutcome> {
         self.write_mailboxes(Durability::Fsync, |tx| {
             let target = selectable_mailbox(tx, user, target.as_str())?;
             // Into its own mailbox too (as Dovecot does): the copies get
             // new UIDs and only the originals go.
-            let outcome = messages::copy(tx, mailbox, uids, target)?;
+            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
             let moved: Vec<u32> = outcome.uids.iter().map(|(source, _)| *source).collect();
             messages::remove(tx, mailbox, Some(&moved), 0)?;
             Ok((outcome, vec![mailbox, target]))
