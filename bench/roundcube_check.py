@@ -103,7 +103,10 @@ def thread_groups(answer):
     return set(groups)
 
 
-def start_roundcube(work, imap_port):
+def start_roundcube(work, imap_port, plugins=(), extra_config=""):
+    """Roundcube under `php -S`, its config, logs and database in `work`;
+    `plugins` are names under /usr/share/roundcube/plugins, `extra_config`
+    more PHP lines for config.inc.php."""
     config = os.path.join(work, "roundcube-config")
     os.makedirs(config)
     for name in ["defaults.inc.php", "mimetypes.php"]:
@@ -113,6 +116,7 @@ def start_roundcube(work, imap_port):
     db = os.path.join(work, "roundcube.db")
     with sqlite3.connect(db) as conn:
         conn.executescript(open(f"{ROUNDCUBE}/SQL/sqlite.initial.sql").read())
+    php_plugins = ", ".join(f"'{name}'" for name in plugins)
     with open(os.path.join(config, "config.inc.php"), "w") as f:
         f.write(f"""<?php
 $config = [];
@@ -124,10 +128,11 @@ $config['messages_cache'] = false;
 $config['log_dir'] = '{work}/logs/';
 $config['temp_dir'] = '{work}/temp/';
 $config['des_key'] = 'roundcube-check-key-0123';
-$config['plugins'] = [];
+$config['plugins'] = [{php_plugins}];
 $config['skin'] = 'elastic';
 $config['autoexpand_threads'] = 1;
 $config['mail_pagesize'] = 200;
+{extra_config}
 """)
     port = free_port()
     env = dict(os.environ, ROUNDCUBE_CONFIG_DIR=config)

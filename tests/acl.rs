@@ -386,20 +386,143 @@ async fn rights_changed_while_selected_apply_from_the_next_command() {
     );
 }
 
-#[tokio::test]
-async fn a_team_mailbox_is_shared_live_between_its_members() {
-    let server = three_users().await;
+/// The team account support, its INBOX granted `lrswite` to `members`.
+fn support_team(server: &TestServer, members: &[&str]) {
+    use letterbox::store::acl::{Entry, Rights, parse_identifier};
     let team = server.store.create_team("support").unwrap();
     let inbox = letterbox::store::MailboxName::new("INBOX").unwrap();
-    for user in [USER, "bob"] {
-        let (identifier, negative) = letterbox::store::acl::parse_identifier(user);
-        let entry = letterbox::store::acl::Entry {
+    for user in members {
+        let (identifier, negative) = parse_identifier(user);
+        let entry = Entry {
             identifier,
             negative,
-            rights: letterbox::store::acl::Rights::parse("lrswite").unwrap(),
+            rights: Rights::parse("lrswite").unwrap(),
         };
         server.store.set_acl(team, &inbox, &entry).unwrap();
     }
+}
+
+/// The FLAGS of message `seq` as this session sees them.
+async fn flags_of(client: &mut Client, seq: u32) -> String {
+    let lines = client.ok(&format!("FETCH {seq} FLAGS")).await;
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with(&format!("* {seq} FETCH")))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    line.replace("\\Recent", "")
+        .replace("( ", "(")
+        .replace(" )", ")")
+}
+
+/// With `private_seen`, each member reads on their own: FETCH, STORE,
+/// SELECT's UNSEEN, SEARCH, STATUS, LIST-STATUS, COPY out and IDLE in
+/// the user's other session all show the user's own \Seen, while every
+/// other flag stays shared. Turned off, the shared \Seen is back.
+#[tokio::test]
+async fn each_member_keeps_their_own_seen_when_private() {
+    let server = three_users().await;
+    support_team(&server, &[USER, "bob"]);
+    server.store.set_private_seen("support", true).unwrap();
+    let mut bob = login(&server, "bob").await;
+    let message = "Subject: help\r\n\r\nbody\r\n";
+    bob.ok(&format!(
+        "APPEND Shared/support (\\Seen) {{{}+}}\r\n{message}",
+        message.len()
+    ))
+    .await;
+    for _ in 0..2 {
+        bob.ok(&append("Shared/support", message)).await;
+    }
+    let mut alice = login(&server, USER).await;
+    let select = alice.ok("SELECT Shared/support").await;
+    assert!(
+        select.iter().any(|l| l.starts_with("* OK [UNSEEN 1]")),
+        "{select:?}"
+    );
+    let select = bob.ok("SELECT Shared/support").await;
+    assert!(
+        select.iter().any(|l| l.starts_with("* OK [UNSEEN 2]")),
+        "{select:?}"
+    );
+
+    // alice's second session, in IDLE, hears of her own reading.
+    let mut alice_phone = login(&server, USER).await;
+    alice_phone.ok("SELECT Shared/support").await;
+    alice_phone.send(b"i IDLE\r\n").await;
+    assert!(alice_phone.line().await.starts_with("+ "));
+    let fetch = alice.ok("FETCH 2 BODY[]").await;
+    assert!(fetch[0].contains("FLAGS (\\Seen"), "{fetch:?}");
+    let pushed = alice_phone.line().await;
+    assert!(
+        pushed.starts_with("* 2 FETCH (UID 2 FLAGS (\\Seen)"),
+        "{pushed}"
+    );
+    alice_phone.send(b"DONE\r\n").await;
+    alice_phone.until_tagged("i").await;
+
+    // bob's read state is his own; the others' reading tells him nothing new.
+    let noop = bob.ok("NOOP").await;
+    assert!(!noop.iter().any(|l| l.contains("\\Seen")), "{noop:?}");
+    assert_eq!(flags_of(&mut bob, 1).await, "* 1 FETCH (FLAGS (\\Seen))");
+    assert_eq!(flags_of(&mut bob, 2).await, "* 2 FETCH (FLAGS ())");
+    assert_eq!(flags_of(&mut alice, 1).await, "* 1 FETCH (FLAGS ())");
+    assert_eq!(alice.ok("SEARCH UNSEEN").await[0], "* SEARCH 1 3");
+    assert_eq!(bob.ok("SEARCH SEEN").await[0], "* SEARCH 1");
+    assert_eq!(bob.ok("SEARCH NOT UNSEEN").await[0], "* SEARCH 1");
+
+    // Other flags are the team's: bob answers, alice sees it.
+    bob.ok("STORE 3 +FLAGS (\\Answered \\Seen)").await;
+    alice.ok("NOOP").await;
+    assert_eq!(
+        flags_of(&mut alice, 3).await,
+        "* 3 FETCH (FLAGS (\\Answered))"
+    );
+    assert_eq!(
+        flags_of(&mut bob, 3).await,
+        "* 3 FETCH (FLAGS (\\Answered \\Seen))"
+    );
+    bob.ok("STORE 3 FLAGS (\\Flagged)").await;
+    assert_eq!(flags_of(&mut bob, 3).await, "* 3 FETCH (FLAGS (\\Flagged))");
+    assert_eq!(
+        flags_of(&mut alice, 3).await,
+        "* 3 FETCH (FLAGS (\\Flagged))"
+    );
+
+    // Counted per user.
+    let status = alice_phone
+        .ok("STATUS Shared/support (MESSAGES UNSEEN)")
+        .await;
+    assert_eq!(status[0], "* STATUS Shared/support (MESSAGES 3 UNSEEN 2)");
+    let status = bob.ok("STATUS Shared/support (UNSEEN)").await;
+    assert_eq!(status[0], "* STATUS Shared/support (UNSEEN 2)");
+    let listed = alice_phone
+        .ok("LIST \"\" Shared/support RETURN (STATUS (UNSEEN))")
+        .await;
+    assert_eq!(
+        listed[1], "* STATUS Shared/support (UNSEEN 2)",
+        "{listed:?}"
+    );
+
+    // A copy out takes the copier's \Seen.
+    alice.ok("COPY 2 INBOX").await;
+    bob.ok("COPY 2 INBOX").await;
+    let status = alice.ok("STATUS INBOX (MESSAGES UNSEEN)").await;
+    assert_eq!(status[0], "* STATUS INBOX (MESSAGES 1 UNSEEN 0)");
+    let status = bob.ok("STATUS INBOX (MESSAGES UNSEEN)").await;
+    assert_eq!(status[0], "* STATUS INBOX (MESSAGES 1 UNSEEN 1)");
+
+    // Off again: one \Seen for all, as before it was turned on.
+    server.store.set_private_seen("support", false).unwrap();
+    alice.ok("STORE 2 +FLAGS (\\Seen)").await;
+    bob.ok("NOOP").await;
+    assert_eq!(flags_of(&mut bob, 2).await, "* 2 FETCH (FLAGS (\\Seen))");
+    assert_eq!(flags_of(&mut bob, 1).await, "* 1 FETCH (FLAGS ())");
+}
+
+#[tokio::test]
+async fn a_team_mailbox_is_shared_live_between_its_members() {
+    let server = three_users().await;
+    support_team(&server, &[USER, "bob"]);
     // The team account cannot log in.
     let mut nobody = server.in_process().await;
     let refused = nobody.status("LOGIN support \"\"").await;
@@ -488,6 +611,17 @@ fn the_cli_makes_grants_and_deletes_team_mailboxes() {
     let list = run(&["shared", "list"]);
     assert!(list.starts_with("Shared/support\t1 messages\t"), "{list}");
     assert!(list.contains("alice=lrswite"), "{list}");
+    assert!(list.contains("\tshared \\Seen\t"), "{list}");
+    run(&["shared", "set", "support", "--private-seen", "on"]);
+    assert!(run(&["shared", "list"]).contains("\tprivate \\Seen\t"));
+    run(&["shared", "create", "info", "--private-seen"]);
+    let list = run(&["shared", "list"]);
+    assert!(
+        list.starts_with("Shared/info\t0 messages\t0 bytes\tprivate \\Seen"),
+        "{list}"
+    );
+    run(&["shared", "set", "support", "--private-seen", "off"]);
+    assert!(run(&["shared", "list"]).contains("Shared/support\t1 messages\t"));
     {
         let config = letterbox::config::Config::load(&config).unwrap();
         let store = letterbox::store::sqlite::SqliteStore::open(
@@ -518,6 +652,7 @@ fn the_cli_makes_grants_and_deletes_team_mailboxes() {
         .unwrap();
     assert!(!refused.status.success(), "a person is not a team");
     run(&["shared", "delete", "support"]);
+    run(&["shared", "delete", "info"]);
     assert_eq!(run(&["shared", "list"]), "");
 }
 

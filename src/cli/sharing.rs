@@ -23,6 +23,17 @@ pub enum SharedCommand {
         /// Its storage limit (default: the [quota] default).
         #[arg(long)]
         quota_mb: Option<u64>,
+        /// Each member keeps their own read state (\Seen); without it
+        /// what one member reads is read for all.
+        #[arg(long)]
+        private_seen: bool,
+    },
+    /// Change a team mailbox's options.
+    Set {
+        name: String,
+        /// Per-member read state (on) or one shared by all (off).
+        #[arg(long, value_parser = ["on", "off"])]
+        private_seen: String,
     },
     /// Delete a team mailbox with all its mail.
     Delete { name: String },
@@ -53,11 +64,20 @@ pub enum AclCommand {
 
 pub fn shared(store: &SqliteStore, command: SharedCommand) -> Result<(), String> {
     match command {
-        SharedCommand::Create { name, quota_mb } => {
+        SharedCommand::Create {
+            name,
+            quota_mb,
+            private_seen,
+        } => {
             super::validate_user_name(&name)?;
             store
                 .create_team(&name)
                 .map_err(|e| format!("{name}: {e}"))?;
+            if private_seen {
+                store
+                    .set_private_seen(&name, true)
+                    .map_err(|e| format!("{name}: {e}"))?;
+            }
             if let Some(mb) = quota_mb {
                 let change = QuotaOverride {
                     bytes: Some(mb.saturating_mul(1024 * 1024)),
@@ -68,6 +88,18 @@ pub fn shared(store: &SqliteStore, command: SharedCommand) -> Result<(), String>
             println!(
                 "created team mailbox {SHARED}/{name}; grant users with `letterbox acl set {SHARED}/{name} USER lrswite`"
             );
+        }
+        SharedCommand::Set { name, private_seen } => {
+            team(store, &name)?;
+            let on = private_seen == "on";
+            store
+                .set_private_seen(&name, on)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let state = match on {
+                true => "each member's own",
+                false => "shared by all members",
+            };
+            println!("{SHARED}/{name}: \\Seen is {state}");
         }
         SharedCommand::Delete { name } => {
             team(store, &name)?;
@@ -86,8 +118,12 @@ pub fn shared(store: &SqliteStore, command: SharedCommand) -> Result<(), String>
                     .iter()
                     .map(|e| format!("{}={}", e.name(), e.rights))
                     .collect();
+                let seen = match summary.private_seen {
+                    true => "private \\Seen",
+                    false => "shared \\Seen",
+                };
                 println!(
-                    "{SHARED}/{}\t{} messages\t{} bytes\t{}",
+                    "{SHARED}/{}\t{} messages\t{} bytes\t{seen}\t{}",
                     summary.name,
                     summary.messages,
                     summary.bytes,

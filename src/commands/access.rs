@@ -99,6 +99,8 @@ pub struct Target {
     pub rights: Rights,
     /// The user's own mailbox.
     pub personal: bool,
+    /// Its account keeps `\Seen` per user (a team's `private_seen`).
+    pub private_seen: bool,
 }
 
 impl Target {
@@ -138,6 +140,7 @@ pub async fn resolve(s: &mut Session, name: MailboxName) -> Result<Target, Done>
                 shown,
                 rights: Rights::ALL,
                 personal: true,
+                private_seen: false,
             }),
         };
     };
@@ -155,10 +158,10 @@ pub async fn resolve(s: &mut Session, name: MailboxName) -> Result<Target, Done>
                 return Err(StoreError::NoSuchMailbox);
             };
             let entries = store.acl(account.id, &lookup)?;
-            Ok((account.id, rights_of(&me, &entries)))
+            Ok((account.id, rights_of(&me, &entries), account.private_seen))
         })
         .await;
-    let (owner, rights) = found?;
+    let (owner, rights, private_seen) = found?;
     if !rights.contains(Rights::LOOKUP) && !rights.contains(Rights::READ) {
         return Err(StoreError::NoSuchMailbox.into());
     }
@@ -169,6 +172,7 @@ pub async fn resolve(s: &mut Session, name: MailboxName) -> Result<Target, Done>
         shown,
         rights,
         personal: false,
+        private_seen,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::proto::response::{Code, CommandResult, Done};
 use crate::quota_warning;
 use crate::session::Session;
 use crate::store::acl::Rights;
-use crate::store::{Access, KeptFlags, StoreError};
+use crate::store::{Access, KeptFlags, StoreError, SystemFlags};
 
 pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     let target = access::target(s, &command.mailbox)
@@ -33,9 +33,10 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
     let config = s.ctx.config();
     let limit = config.limits.max_message_size;
     let (owner, owner_name, name) = (target.owner, target.owner_name, target.name);
+    let viewer = target.private_seen.then_some(super::user(s)?.id);
     let outcome = s
         .store(Access::Write, move |store| {
-            let message = if binary {
+            let mut message = if binary {
                 new_message_exact(message, flags, internal_date)
             } else {
                 new_message(&message, flags, internal_date)
@@ -46,7 +47,15 @@ pub async fn append(s: &mut Session, command: AppendCommand) -> CommandResult {
                     "Message is larger than {limit} octets"
                 )));
             }
+            // Where the mailbox keeps \Seen per user, it is the appender's.
+            let own_seen = viewer.filter(|_| message.flags.system.has(SystemFlags::SEEN));
+            if own_seen.is_some() {
+                message.flags = message.flags.with_seen(false);
+            }
             let outcome = store.append(owner, &name, message)?;
+            if let Some(user) = own_seen {
+                store.store_seen_by(outcome.mailbox, user, &[outcome.uid], true, None)?;
+            }
             // A shared mailbox's mail counts against its account.
             quota_warning::after_new_mail(store, &config.quota, owner, &owner_name);
             Ok(outcome)

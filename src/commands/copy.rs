@@ -41,7 +41,7 @@ pub async fn transfer(s: &mut Session, kind: Transfer, command: CopyCommand) -> 
     let mailbox = selection.mailbox;
     let (owner, name) = (target.owner, target.name);
     // As APPEND: the copies keep only the flags the user may set there.
-    let kept = KeptFlags::for_rights(target.rights);
+    let kept = KeptFlags::for_rights(target.rights).by(super::user(s)?.id);
     let uids: Vec<u32> = targets.iter().map(|(_, uid)| *uid).collect();
     let outcome = s
         .store(Access::Write, move |store| match kind {

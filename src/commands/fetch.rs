@@ -7,15 +7,15 @@
 use std::borrow::Cow;
 
 use super::flags::wire_flags;
-use super::resolve;
 use super::select::selected;
 use super::updates::see_new_uids;
+use super::{private_seen, resolve};
 use crate::mail::{MessageIndex, UnknownCte};
 use crate::proto::response::{Code, CommandResult, Done, Untagged, flag_list};
 use crate::proto::{FetchAttribute, FetchCommand, MessageSet, Section, SectionText, encode};
 use crate::session::Session;
 use crate::store::acl::Rights;
-use crate::store::{Access, FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
+use crate::store::{Access, FetchRequest, FetchedMessage, SystemFlags};
 
 /// Messages per store round trip.
 const CHUNK: usize = 256;
@@ -30,8 +30,9 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
     let selection = selected(s)?;
     let targets = resolve(selection, &command.messages, command.uid)?;
     // Without the `s` right a FETCH of a body sets no \Seen (RFC 4314 §4).
-    let (mailbox, read_only) = (
+    let (mailbox, viewer, read_only) = (
         selection.mailbox,
+        selection.viewer,
         selection.read_only || !selection.rights.contains(Rights::SEEN),
     );
     // A repeated item adds nothing but memory: keep the first of each.
@@ -94,7 +95,11 @@ pub async fn fetch(s: &mut Session, command: FetchCommand) -> CommandResult {
         for batch in batches {
             let mut messages = s
                 .store(Access::Read, move |store| {
-                    store.fetch(mailbox, &batch, request)
+                    let mut messages = store.fetch(mailbox, &batch, request)?;
+                    let seen = private_seen::load(store, mailbox, viewer)?;
+                    let flags = messages.iter_mut().map(|m| (m.uid, &mut m.flags));
+                    private_seen::overlay(seen.as_deref(), flags);
+                    Ok(messages)
                 })
                 .await?;
             found += messages.len();
@@ -181,15 +186,12 @@ async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<V
     if unseen.is_empty() {
         return Ok(unseen);
     }
-    let mailbox = selected(s)?.mailbox;
-    let seen = Flags {
-        system: SystemFlags(SystemFlags::SEEN),
-        keywords: Vec::new(),
-    };
+    let selection = selected(s)?;
+    let (mailbox, viewer) = (selection.mailbox, selection.viewer);
     let uids = unseen.clone();
     let outcome = s
         .store(Access::Write, move |store| {
-            store.store_flags(mailbox, &uids, FlagChange::Add, &seen, None)
+            private_seen::store_seen(store, mailbox, viewer, &uids, true, None)
         })
         .await?;
     if let Some(selection) = s.state.selection_mut() {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::access::{self, OTHER_USERS, Place, SHARED, Visible};
 use super::mailbox::status_response;
-use super::{user, wire_text};
+use super::{private_seen, user, wire_text};
 use crate::proto::response::{CommandResult, Done, ListEntry, Untagged};
 use crate::proto::{ListCommand, ListReturn, LsubCommand, StatusItem};
 use crate::session::Session;
@@ -419,7 +419,7 @@ async fn lookup_statuses(
             Ok(lookups
                 .iter()
                 .map(|lookup| match lookup {
-                    Some((owner, name)) => status_of(store, *owner, name),
+                    Some((owner, name)) => status_of(store, *owner, name, user),
                     None => Err(StoreError::Refused("no read right".into())),
                 })
                 .collect())
@@ -428,9 +428,16 @@ async fn lookup_statuses(
     Ok(statuses)
 }
 
-fn status_of(store: &dyn MailStore, user: UserId, name: &str) -> StoreResult<MailboxStatus> {
+/// The STATUS of `owner`'s mailbox `name` as `user` sees it.
+fn status_of(
+    store: &dyn MailStore,
+    owner: UserId,
+    name: &str,
+    user: UserId,
+) -> StoreResult<MailboxStatus> {
     let name = MailboxName::new(name).map_err(|_| StoreError::NoSuchMailbox)?;
-    store.status(user, &name)
+    let viewer = (owner != user).then_some(user);
+    private_seen::status(store, store.status(owner, &name)?, viewer)
 }
 
 /// The user's own mailboxes (less any under the namespace prefixes,

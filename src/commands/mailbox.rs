@@ -1,6 +1,6 @@
 //! CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE and STATUS.
 
-use super::{access, mailbox_name, user};
+use super::{access, mailbox_name, private_seen, user};
 use crate::proto::response::{Code, CommandResult, Done, Untagged};
 use crate::proto::{CreateCommand, RenameCommand, StatusCommand, StatusItem};
 use crate::session::Session;
@@ -97,8 +97,11 @@ pub async fn status(s: &mut Session, command: StatusCommand) -> CommandResult {
     let target = access::target(s, &command.mailbox).await?;
     target.require(Rights::READ)?;
     let (owner, lookup) = (target.owner, target.name);
+    let viewer = (!target.personal).then_some(user(s)?.id);
     let status = s
-        .store(Access::Read, move |store| store.status(owner, &lookup))
+        .store(Access::Read, move |store| {
+            private_seen::status(store, store.status(owner, &lookup)?, viewer)
+        })
         .await?;
     s.send(status_response(&target.shown, &status, &command.items));
     Ok(Done::ok("STATUS completed"))

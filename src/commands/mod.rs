@@ -13,6 +13,7 @@ mod flags;
 mod idle;
 mod list;
 mod mailbox;
+mod private_seen;
 mod quota;
 mod search;
 mod select;

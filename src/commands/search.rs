@@ -6,6 +6,7 @@
 
 use std::ops::RangeInclusive;
 
+use super::private_seen;
 use super::select::selected;
 use crate::proto::response::{Code, CommandResult, Done, Esearch, Untagged};
 use crate::proto::{SearchCommand, SearchKey, SequenceSet};
@@ -85,11 +86,12 @@ pub(super) fn check_charset(charset: &str) -> Result<(), Done> {
 pub(super) async fn find(s: &mut Session, criteria: &SearchKey) -> Result<Vec<(u32, u64)>, Done> {
     let selection = selected(s)?;
     let query = to_query(criteria, selection)?;
-    let mailbox = selection.mailbox;
-    Ok(
-        s.store(Access::Read, move |store| store.search(mailbox, &query))
-            .await?,
-    )
+    let (mailbox, viewer) = (selection.mailbox, selection.viewer);
+    Ok(s.store(Access::Read, move |store| {
+        let seen = private_seen::load(store, mailbox, viewer)?;
+        store.search(mailbox, &private_seen::rewrite(query, seen.as_deref()))
+    })
+    .await?)
 }
 
 /// RFC 5182 §2.1: a SEARCH (or SORT) whose RETURN asks for SAVE and that

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::flags::{send_flags, wire_flags};
 use super::updates::report_expunges;
-use super::{access, resolve, user};
+use super::{access, private_seen, resolve, user};
 use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
 use crate::proto::{MessageSet, QresyncParams, SelectCommand};
 use crate::session::Session;
@@ -31,9 +31,14 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
     // READ-ONLY when nothing could change (RFC 4314 §5.2).
     let read_only = read_only || !target.rights.can_change_messages();
     let (owner, name) = (target.owner, target.name.clone());
+    let viewer = (!target.personal).then_some(user.id);
     let mailbox = s
         .store(Access::Read, move |store| {
-            store.select(owner, &name, !read_only)
+            let mut mailbox = store.select(owner, &name, !read_only)?;
+            let seen = private_seen::load(store, mailbox.id, viewer)?;
+            let messages = mailbox.messages.iter_mut();
+            private_seen::overlay(seen.as_deref(), messages.map(|m| (m.uid, &mut m.flags)));
+            Ok(mailbox)
         })
         .await?;
     let watcher = s
@@ -90,6 +95,7 @@ pub async fn select(s: &mut Session, command: SelectCommand, read_only: bool) ->
             pending_expunges: Vec::new(),
             watcher,
             saved: Vec::new(),
+            viewer,
         }),
     );
     let (code, verb) = if read_only {

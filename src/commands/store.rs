@@ -3,7 +3,7 @@
 use super::flags::{self, wire_flags};
 use super::select::selected;
 use super::updates::{announce_keywords, see_new_uids};
-use super::{access, resolve};
+use super::{access, private_seen, resolve};
 use crate::proto::encode::uid_set;
 use crate::proto::response::{Code, CommandResult, Done, FetchFlags, Untagged};
 use crate::proto::{Flag, StoreCommand, StoreMode};
@@ -45,7 +45,7 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
         }
     };
     let targets = resolve(selection, &command.messages, command.uid)?;
-    let mailbox = selection.mailbox;
+    let (mailbox, viewer) = (selection.mailbox, selection.viewer);
     let flags = flags::from_command(&allowed, false)?;
     let change = match command.mode {
         StoreMode::Replace => FlagChange::Replace,
@@ -57,7 +57,15 @@ pub async fn store(s: &mut Session, command: StoreCommand) -> CommandResult {
     let keywords = flags.keywords.clone();
     let outcome = s
         .store(Access::Write, move |store| {
-            store.store_flags(mailbox, &uids, change, &flags, unchanged_since)
+            private_seen::store_flags(
+                store,
+                mailbox,
+                viewer,
+                &uids,
+                change,
+                &flags,
+                unchanged_since,
+            )
         })
         .await?;
     if change != FlagChange::Remove {

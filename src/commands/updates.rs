@@ -5,6 +5,7 @@
 //! changes.
 
 use super::flags::{send_flags, wire_flags};
+use super::private_seen;
 use crate::proto::MessageSet;
 use crate::proto::response::{Done, FetchFlags, Untagged};
 use crate::session::state::Selection;
@@ -19,15 +20,22 @@ pub async fn catch_up(s: &mut Session, allow_expunge: bool) -> Result<(), Done> 
     let Some(selection) = s.state.selection() else {
         return Ok(());
     };
-    let (mailbox, modseq, last_uid, claim) = (
+    let (mailbox, viewer, modseq, last_uid, claim) = (
         selection.mailbox,
+        selection.viewer,
         selection.modseq,
         selection.last_uid(),
         !selection.read_only,
     );
     let changes = match s
         .store(Access::Read, move |store| {
-            store.changes_since(mailbox, modseq, last_uid, claim)
+            let mut changes = store.changes_since(mailbox, modseq, last_uid, claim)?;
+            if !changes.updated.is_empty() {
+                let seen = private_seen::load(store, mailbox, viewer)?;
+                let updated = changes.updated.iter_mut();
+                private_seen::overlay(seen.as_deref(), updated.map(|m| (m.uid, &mut m.flags)));
+            }
+            Ok(changes)
         })
         .await
     {

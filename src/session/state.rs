@@ -25,6 +25,9 @@ pub struct Selection {
     pub rights: Rights,
     /// The account and its name for a mailbox in another account.
     pub shared: Option<(UserId, MailboxName)>,
+    /// The user, in another account's mailbox, whose `\Seen` the answers
+    /// show where that account keeps it per user (`private_seen`).
+    pub viewer: Option<UserId>,
     pub uidvalidity: u32,
     /// Ascending UIDs of the messages this session knows about.
     pub uids: Vec<u32>,
@@ -198,6 +201,7 @@ mod tests {
             pending_expunges: Vec::new(),
             watcher: tokio::sync::watch::channel(1).1,
             saved: Vec::new(),
+            viewer: None,
         }
     }
 

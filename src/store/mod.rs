@@ -144,6 +144,18 @@ pub struct Flags {
     pub keywords: Vec<String>,
 }
 
+impl Flags {
+    /// These flags with `\Seen` set or cleared: a user's own read state
+    /// over the shared flags.
+    pub fn with_seen(mut self, seen: bool) -> Flags {
+        self.system = SystemFlags(match seen {
+            true => self.system.0 | SystemFlags::SEEN,
+            false => self.system.0 & !SystemFlags::SEEN,
+        });
+        self
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SystemFlags(pub u8);
 
@@ -167,12 +179,16 @@ pub struct KeptFlags {
     /// The system flag bits kept.
     pub system: u8,
     pub keywords: bool,
+    /// Who copies: in a team mailbox with per-user `\Seen`, their `\Seen`
+    /// is the one read from the source and given in the target.
+    pub viewer: Option<UserId>,
 }
 
 impl KeptFlags {
     pub const ALL: KeptFlags = KeptFlags {
         system: u8::MAX,
         keywords: true,
+        viewer: None,
     };
 
     /// What a user holding `rights` on the target may set.
@@ -192,6 +208,15 @@ impl KeptFlags {
         KeptFlags {
             system,
             keywords: write,
+            viewer: None,
+        }
+    }
+
+    /// The same, copied by `user` (see `viewer`).
+    pub fn by(self, user: UserId) -> KeptFlags {
+        KeptFlags {
+            viewer: Some(user),
+            ..self
         }
     }
 
@@ -214,6 +239,9 @@ pub struct UserRecord {
     pub name: String,
     pub password_hash: String,
     pub kind: AccountKind,
+    /// A team whose members each keep their own `\Seen` (see
+    /// [`MailStore::seen_by`]); always false for a person.
+    pub private_seen: bool,
 }
 
 /// A person logs in; a team account (`support`) holds mailboxes that
@@ -265,6 +293,7 @@ pub struct AppPassword {
 pub struct UserSummary {
     pub name: String,
     pub kind: AccountKind,
+    pub private_seen: bool,
     pub mailboxes: u32,
     pub messages: u64,
     pub bytes: u64,
@@ -282,6 +311,7 @@ pub struct MailboxInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailboxStatus {
+    pub id: MailboxId,
     pub messages: u32,
     pub recent: u32,
     pub uidnext: u32,
@@ -409,6 +439,8 @@ pub struct NewMessage {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendOutcome {
+    /// The mailbox it went into.
+    pub mailbox: MailboxId,
     pub uidvalidity: u32,
     pub uid: u32,
 }
@@ -464,6 +496,25 @@ pub trait MailStore: Send + Sync + 'static {
     /// `authenticated` or `anyone` (whatever the rights: the caller
     /// computes them from the entries).
     fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>>;
+    /// Turns per-user `\Seen` on or off for a team's mailboxes. While on,
+    /// each member has their own read state (which starts empty) and the
+    /// shared `\Seen` is left as it was, for when it is turned off.
+    fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()>;
+    /// The UIDs `user` has seen, ascending, in a mailbox whose account
+    /// keeps `\Seen` per user; `None` where `\Seen` is shared.
+    fn seen_by(&self, mailbox: MailboxId, user: UserId) -> StoreResult<Option<Vec<u32>>>;
+    /// STORE of `\Seen` by `user` in a mailbox with per-user `\Seen`. As
+    /// `store_flags`: every existing message of `uids` is in the outcome
+    /// (its flags as `user` sees them) and each that changed gets the new
+    /// MODSEQ, so the user's other sessions and CONDSTORE see it.
+    fn store_seen_by(
+        &self,
+        mailbox: MailboxId,
+        user: UserId,
+        uids: &[u32],
+        seen: bool,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<StoreOutcome>;
 
     /// Every mailbox of the user, `\Noselect` placeholders included.
     fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<MailboxInfo>>;

@@ -3,7 +3,7 @@
 //! mailboxes they open to a user.
 
 use letterbox::store::acl::{Entry, Identifier, Rights, parse_identifier};
-use letterbox::store::{AccountKind, MailStore, StoreError};
+use letterbox::store::{AccountKind, MailStore, StoreError, SystemFlags};
 
 use super::{Account, name};
 
@@ -172,4 +172,124 @@ pub fn teams_have_an_inbox_and_share_the_user_namespace(store: &dyn MailStore) {
             ("support", AccountKind::Team)
         ]
     );
+}
+
+/// A team with `private_seen` keeps each user's `\Seen` apart from the
+/// shared flags: set and cleared with a new MODSEQ, refused above
+/// UNCHANGEDSINCE, read and given by COPY for the copier, gone with the
+/// message, back to the shared `\Seen` when turned off.
+pub fn private_seen_is_kept_per_user(store: &dyn MailStore) {
+    let alice = Account::create(store, "alice");
+    let bob = Account::create(store, "bob");
+    let team = Account {
+        store,
+        id: store.create_team("support").unwrap(),
+        name: "support".into(),
+    };
+    let uids = team.append_numbered("INBOX", 3);
+    let inbox = team.id_of("INBOX");
+    assert_eq!(store.seen_by(inbox, alice.id).unwrap(), None);
+    assert_eq!(
+        store.set_private_seen("alice", true),
+        Err(StoreError::NoSuchUser),
+        "only teams"
+    );
+    store.set_private_seen("support", true).unwrap();
+    assert!(store.find_user("support").unwrap().unwrap().private_seen);
+    let listed = store.list_users().unwrap();
+    assert!(listed.iter().any(|u| u.name == "support" && u.private_seen));
+    assert_eq!(store.seen_by(inbox, alice.id).unwrap(), Some(vec![]));
+
+    let before = team.highest_modseq("INBOX");
+    let outcome = store
+        .store_seen_by(inbox, alice.id, &[uids[0], uids[2], 99], true, None)
+        .unwrap();
+    let changed: Vec<(u32, bool, bool)> = outcome
+        .messages
+        .iter()
+        .map(|m| (m.uid, m.changed, m.flags.system.has(SystemFlags::SEEN)))
+        .collect();
+    assert_eq!(changed, [(uids[0], true, true), (uids[2], true, true)]);
+    let modseq = outcome.messages[0].modseq;
+    assert!(modseq > before && outcome.messages[1].modseq == modseq);
+    assert_eq!(team.highest_modseq("INBOX"), modseq);
+    assert_eq!(
+        store.seen_by(inbox, alice.id).unwrap(),
+        Some(vec![uids[0], uids[2]])
+    );
+    assert_eq!(store.seen_by(inbox, bob.id).unwrap(), Some(vec![]));
+    let shared = team.fetch_one("INBOX", uids[0]);
+    assert!(
+        !shared.flags.system.has(SystemFlags::SEEN),
+        "shared flags untouched"
+    );
+    assert_eq!(shared.modseq, modseq);
+
+    // Already so: nothing changes, no new MODSEQ.
+    let again = store
+        .store_seen_by(inbox, alice.id, &[uids[0]], true, None)
+        .unwrap();
+    assert!(!again.messages[0].changed && again.messages[0].modseq == modseq);
+    // UNCHANGEDSINCE below the message's MODSEQ: refused.
+    let refused = store
+        .store_seen_by(inbox, bob.id, &[uids[0], uids[1]], true, Some(before))
+        .unwrap();
+    assert_eq!(refused.modified, [uids[0]]);
+    assert_eq!(store.seen_by(inbox, bob.id).unwrap(), Some(vec![uids[1]]));
+    store
+        .store_seen_by(inbox, alice.id, &[uids[0]], false, None)
+        .unwrap();
+    assert_eq!(store.seen_by(inbox, alice.id).unwrap(), Some(vec![uids[2]]));
+
+    // COPY out takes the copier's \Seen; COPY in gives it to them.
+    let keep_all = letterbox::store::KeptFlags::ALL;
+    let copied = store
+        .copy(
+            inbox,
+            &[uids[1], uids[2]],
+            alice.id,
+            &name("Archive"),
+            keep_all.by(alice.id),
+        )
+        .unwrap();
+    let seen: Vec<bool> = copied
+        .uids
+        .iter()
+        .map(|(_, new)| {
+            alice
+                .fetch_one("Archive", *new)
+                .flags
+                .system
+                .has(SystemFlags::SEEN)
+        })
+        .collect();
+    assert_eq!(seen, [false, true]);
+    let back = store
+        .copy(
+            alice.id_of("Archive"),
+            &[copied.uids[1].1],
+            team.id,
+            &name("INBOX"),
+            keep_all.by(alice.id),
+        )
+        .unwrap();
+    let new_uid = back.uids[0].1;
+    assert!(
+        !team
+            .fetch_one("INBOX", new_uid)
+            .flags
+            .system
+            .has(SystemFlags::SEEN)
+    );
+    assert_eq!(
+        store.seen_by(inbox, alice.id).unwrap(),
+        Some(vec![uids[2], new_uid])
+    );
+
+    // Gone with the message.
+    team.expunge("INBOX", &[uids[2]]);
+    assert_eq!(store.seen_by(inbox, alice.id).unwrap(), Some(vec![new_uid]));
+    // Off: one shared \Seen again.
+    store.set_private_seen("support", false).unwrap();
+    assert_eq!(store.seen_by(inbox, alice.id).unwrap(), None);
 }

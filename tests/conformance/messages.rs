@@ -149,6 +149,7 @@ pub fn copy_and_move_keep_only_the_flags_allowed(store: &dyn MailStore) {
     let seen_and_deleted = KeptFlags {
         system: SEEN | DELETED,
         keywords: false,
+        viewer: None,
     };
     let copied = store
         .copy(
@@ -162,6 +163,7 @@ pub fn copy_and_move_keep_only_the_flags_allowed(store: &dyn MailStore) {
     let others = KeptFlags {
         system: SystemFlags::FLAGGED,
         keywords: true,
+        viewer: None,
     };
     let moved = store
         .move_messages(inbox, &uids[1..], alice.id, &name("Archive"), others)

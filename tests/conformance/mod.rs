@@ -205,6 +205,7 @@ macro_rules! conformance_suite {
                     shared_with_finds_what_names_the_user_anyone_or_authenticated,
                     a_deleted_users_entries_go_with_them,
                     teams_have_an_inbox_and_share_the_user_namespace,
+                    private_seen_is_kept_per_user,
                 }
                 concurrency {
                     concurrent_appends_get_distinct_ascending_uids,

@@ -42,6 +42,7 @@ pub fn a_taken_user_name_is_refused(store: &dyn MailStore) {
         name: "alice".into(),
         password_hash: "first".into(),
         kind: AccountKind::Person,
+        private_seen: false,
     };
     assert_eq!(store.find_user("alice").unwrap(), Some(expected));
     assert_eq!(store.list_users().unwrap().len(), 1);
@@ -57,6 +58,7 @@ pub fn find_user_knows_only_existing_users(store: &dyn MailStore) {
         name: "bob".into(),
         password_hash: "hash b".into(),
         kind: AccountKind::Person,
+        private_seen: false,
     };
     assert_eq!(found, Some(expected));
     assert_eq!(store.find_user("carol"), Ok(None));
@@ -148,6 +150,7 @@ pub fn list_users_reports_mailboxes_usage_and_limits(store: &dyn MailStore) {
             UserSummary {
                 name: "alice".into(),
                 kind: AccountKind::Person,
+                private_seen: false,
                 mailboxes: defaults_count + 1,
                 messages: 2,
                 bytes: sizes,
@@ -156,6 +159,7 @@ pub fn list_users_reports_mailboxes_usage_and_limits(store: &dyn MailStore) {
             UserSummary {
                 name: "bob".into(),
                 kind: AccountKind::Person,
+                private_seen: false,
                 mailboxes: defaults_count,
                 messages: 0,
                 bytes: 0,

@@ -29,7 +29,7 @@ fn allocate(tx: &Connection, mailbox: MailboxId, count: u32) -> StoreResult<(u32
 }
 
 /// Bumps the mailbox's HIGHEST_MODSEQ and returns the new value.
-fn next_modseq(tx: &Connection, mailbox: MailboxId) -> StoreResult<u64> {
+pub fn next_modseq(tx: &Connection, mailbox: MailboxId) -> StoreResult<u64> {
     Ok(tx.query_row(
         "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?1
          RETURNING highest_modseq",
@@ -74,7 +74,11 @@ pub fn append(
         body,
         message.search.sent_date.map(days_since_epoch),
     ])?;
-    Ok(AppendOutcome { uidvalidity, uid })
+    Ok(AppendOutcome {
+        mailbox,
+        uidvalidity,
+        uid,
+    })
 }
 
 /// The mailbox as a newly selecting session sees it.
@@ -345,16 +349,16 @@ pub fn copy(
     target: MailboxId,
     kept: KeptFlags,
 ) -> StoreResult<CopyOutcome> {
-    let mut rows: Vec<(u32, i64)> = Vec::with_capacity(uids.len());
+    let mut rows: Vec<(u32, i64, u8)> = Vec::with_capacity(uids.len());
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT uid, id FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3
+            "SELECT uid, id, flags FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3
               ORDER BY uid",
         )?;
         for (first, last) in runs(uids) {
-            for row in
-                stmt.query_map(params![source, first, last], |r| Ok((r.get(0)?, r.get(1)?)))?
-            {
+            for row in stmt.query_map(params![source, first, last], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })? {
                 rows.push(row?);
             }
         }
@@ -371,24 +375,54 @@ pub fn copy(
     } else {
         allocate(tx, target, count)?
     };
+    // Where a side keeps \Seen per user, the copier's is read or given.
+    let private = |mailbox| -> StoreResult<Option<UserId>> {
+        match kept.viewer {
+            Some(user) if super::seen::is_private(tx, mailbox)? => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    };
+    let (read_seen_of, give_seen_to) = (private(source)?, private(target)?);
     let mut insert = tx.prepare_cached(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
                                flags, keywords, body_id, sent_date)
-         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, flags & ?5,
+         SELECT ?1, ?2, ?3, internal_date, internal_tz, size, ?5,
                 CASE WHEN ?6 THEN keywords ELSE '' END, body_id, sent_date
            FROM messages WHERE id = ?4",
     )?;
     let mut pairs = Vec::with_capacity(rows.len());
-    for (i, (uid, row_id)) in rows.into_iter().enumerate() {
+    for (i, (uid, row_id, flags)) in rows.into_iter().enumerate() {
         let new_uid = first_uid + i as u32;
-        insert.execute(params![
-            target,
-            new_uid,
-            modseq,
-            row_id,
-            kept.system,
-            kept.keywords
-        ])?;
+        let mut flags = Flags {
+            system: SystemFlags(flags),
+            keywords: Vec::new(),
+        };
+        if let Some(user) = read_seen_of {
+            flags = flags.with_seen(super::seen::has_seen(tx, source, user, uid)?);
+        }
+        let mut system = flags.system.0 & kept.system;
+        if let Some(user) = give_seen_to {
+            let seen = system & SystemFlags::SEEN != 0;
+            system &= !SystemFlags::SEEN;
+            insert.execute(params![
+                target,
+                new_uid,
+                modseq,
+                row_id,
+                system,
+                kept.keywords
+            ])?;
+            super::seen::mark(tx, target, user, new_uid, seen)?;
+        } else {
+            insert.execute(params![
+                target,
+                new_uid,
+                modseq,
+                row_id,
+                system,
+                kept.keywords
+            ])?;
+        }
         pairs.push((uid, new_uid));
     }
     Ok(CopyOutcome {
@@ -483,6 +517,7 @@ pub fn status(tx: &Connection, mailbox: MailboxId) -> StoreResult<MailboxStatus>
         params![mailbox, SEEN, DELETED],
         |r| {
             Ok(MailboxStatus {
+                id: mailbox,
                 uidvalidity: r.get(0)?,
                 uidnext: r.get(1)?,
                 highest_modseq: r.get(2)?,

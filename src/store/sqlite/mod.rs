@@ -12,6 +12,7 @@ mod mailboxes;
 mod messages;
 mod schema;
 mod search;
+mod seen;
 mod sort;
 mod users;
 mod wal;
@@ -319,6 +320,31 @@ impl MailStore for SqliteStore {
 
     fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
         self.read(|tx| acl::shared_with(tx, user))
+    }
+
+    fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()> {
+        self.write(|tx| seen::set_private(tx, team, on))
+    }
+
+    fn seen_by(&self, mailbox: MailboxId, user: UserId) -> StoreResult<Option<Vec<u32>>> {
+        self.read(|tx| match seen::is_private(tx, mailbox)? {
+            true => seen::seen_by(tx, mailbox, user).map(Some),
+            false => Ok(None),
+        })
+    }
+
+    fn store_seen_by(
+        &self,
+        mailbox: MailboxId,
+        user: UserId,
+        uids: &[u32],
+        seen: bool,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<StoreOutcome> {
+        self.write_mailboxes(Durability::Relaxed, |tx| {
+            let outcome = seen::store(tx, mailbox, user, uids, seen, unchanged_since)?;
+            Ok((outcome, vec![mailbox]))
+        })
     }
 
     fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()> {

@@ -254,6 +254,22 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM acl WHERE identifier IN (OLD.name, '-' || OLD.name);
     END;
     "#,
+    // 12: per-user \Seen for team accounts with `private_seen`: who has
+    // seen which message, beside the shared flags. Rows go with their
+    // message, mailbox and user.
+    r#"
+    ALTER TABLE users ADD COLUMN private_seen INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE seen_by (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid INTEGER NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (mailbox_id, uid, user_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX seen_by_user ON seen_by (user_id);
+    CREATE TRIGGER messages_seen_by_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM seen_by WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid;
+    END;
+    "#,
 ];
 
 /// Brings the schema up to date.

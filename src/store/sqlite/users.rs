@@ -66,7 +66,7 @@ pub fn delete(tx: &Connection, name: &str) -> StoreResult<()> {
 pub fn find(tx: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
     Ok(tx
         .query_row(
-            "SELECT id, name, password_hash, kind FROM users WHERE name = ?1",
+            "SELECT id, name, password_hash, kind, private_seen FROM users WHERE name = ?1",
             [name],
             |r| {
                 Ok(UserRecord {
@@ -74,6 +74,7 @@ pub fn find(tx: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
                     name: r.get(1)?,
                     password_hash: r.get(2)?,
                     kind: AccountKind::parse(&r.get::<_, String>(3)?),
+                    private_seen: r.get(4)?,
                 })
             },
         )
@@ -83,13 +84,15 @@ pub fn find(tx: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
 pub fn list(tx: &Connection, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
     let mut stmt = tx.prepare(
         "SELECT u.name, (SELECT count(*) FROM mailboxes b WHERE b.user_id = u.id),
-                u.used_messages, u.used_bytes, u.quota_bytes, u.quota_messages, u.kind
+                u.used_messages, u.used_bytes, u.quota_bytes, u.quota_messages, u.kind,
+                u.private_seen
            FROM users u ORDER BY u.name",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(UserSummary {
             name: r.get(0)?,
             kind: AccountKind::parse(&r.get::<_, String>(6)?),
+            private_seen: r.get(7)?,
             mailboxes: r.get(1)?,
             messages: r.get(2)?,
             bytes: r.get(3)?,
