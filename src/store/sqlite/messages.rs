@@ -401,27 +401,20 @@ pub fn copy(
             flags = flags.with_seen(super::seen::has_seen(tx, source, user, uid)?);
         }
         let mut system = flags.system.0 & kept.system;
-        if let Some(user) = give_seen_to {
-            let seen = system & SystemFlags::SEEN != 0;
+        let seen = system & SystemFlags::SEEN != 0;
+        if give_seen_to.is_some() {
             system &= !SystemFlags::SEEN;
-            insert.execute(params![
-                target,
-                new_uid,
-                modseq,
-                row_id,
-                system,
-                kept.keywords
-            ])?;
+        }
+        insert.execute(params![
+            target,
+            new_uid,
+            modseq,
+            row_id,
+            system,
+            kept.keywords
+        ])?;
+        if let Some(user) = give_seen_to {
             super::seen::mark(tx, target, user, new_uid, seen)?;
-        } else {
-            insert.execute(params![
-                target,
-                new_uid,
-                modseq,
-                row_id,
-                system,
-                kept.keywords
-            ])?;
         }
         pairs.push((uid, new_uid));
     }
