@@ -13,7 +13,6 @@ its default fsync settings); the copy is then counted and checked by
 message count per folder. Prints seconds and messages per second.
 """
 
-import glob
 import imaplib
 import os
 import shutil
@@ -23,10 +22,10 @@ import sys
 import tempfile
 import time
 
-from peers import free_port, wait_for
+import peers
+from peers import corpus as shared_corpus
+from peers import dovecot_config, free_port, mail_user, wait_for
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(REPO, "..", "shared", "corpus")
 PASSWORD = "migrate bench"
 MAIL_USER = "lbmigrate"
 FOLDERS = ["INBOX", "Sent Items", "Archive/2023", "Projekte/Entw&APw-rfe", "Lists"]
@@ -35,8 +34,7 @@ FOLDERS = ["INBOX", "Sent Items", "Archive/2023", "Projekte/Entw&APw-rfe", "List
 def setup_dovecot(work, port):
     if not os.path.exists("/usr/sbin/dovecot"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "dovecot-imapd"], check=True)
-    if subprocess.run(["id", MAIL_USER], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--system", "--no-create-home", MAIL_USER], check=True)
+    mail_user(MAIL_USER)
     for sub in ["source", "target"]:
         os.makedirs(f"{work}/{sub}")
         shutil.chown(f"{work}/{sub}", MAIL_USER, MAIL_USER)
@@ -46,52 +44,25 @@ def setup_dovecot(work, port):
                     "-addext", "basicConstraints=critical,CA:FALSE",
                     "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"],
                    check=True, capture_output=True)
-    with open(f"{work}/users", "w") as f:
-        f.write(f"alice:{{PLAIN}}{PASSWORD}::::::\n")
-    conf = f"{work}/dovecot.conf"
-    with open(conf, "w") as f:
-        f.write(f"""base_dir = {work}/run
-state_dir = {work}/state
-log_path = {work}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = required
-ssl_cert = <{work}/cert.pem
-ssl_key = <{work}/key.pem
-auth_mechanisms = plain
-passdb {{
-  driver = passwd-file
-  args = {work}/users
-}}
-userdb {{
-  driver = static
-  args = uid={MAIL_USER} gid={MAIL_USER} home={work}/source/%u
-}}
-mail_location = maildir:{work}/source/%u:LAYOUT=fs
-namespace inbox {{
+    namespace = """namespace inbox {
   inbox = yes
   separator = /
-  mailbox "Sent Items" {{
+  mailbox "Sent Items" {
     special_use = \\Sent
-  }}
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = 0
-  }}
-  inet_listener imaps {{
-    port = {port}
-  }}
-}}
-""")
+  }
+}
+"""
+    conf = dovecot_config(work, f"{work}/source", {"imap": {"imap": 0, "imaps": port}},
+                          password=PASSWORD, user=MAIL_USER,
+                          tls=(f"{work}/cert.pem", f"{work}/key.pem"), layout=":LAYOUT=fs",
+                          extra=namespace)
     subprocess.run(["/usr/sbin/dovecot", "-c", conf], check=True)
     wait_for(port)
     return conf
 
 
 def fill(work, port, count):
-    corpus = [open(p, "rb").read()
-              for p in sorted(glob.glob(os.path.join(CORPUS, "**", "*.eml"), recursive=True))]
+    corpus = shared_corpus()
     if not corpus:
         corpus = [b"Subject: generated\r\n\r\n" + b"line\r\n" * 200]
     context = ssl.create_default_context(cafile=f"{work}/cert.pem")
@@ -152,7 +123,7 @@ def run_doveadm(conf, work, port):
 
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    binary = sys.argv[2] if len(sys.argv) > 2 else os.path.join(REPO, "target/release/letterbox")
+    binary = sys.argv[2] if len(sys.argv) > 2 else os.path.join(peers.REPO, "target/release/letterbox")
     work = tempfile.mkdtemp(prefix="migrate-bench-")
     port = free_port()
     conf = setup_dovecot(work, port)

@@ -46,25 +46,48 @@ def wait_for(port):
     raise SystemExit(f"nothing listens on {port}")
 
 
-def start_dovecot(work, port):
+MAIL_USER = "peercmp"
+
+
+def mail_user(name=MAIL_USER):
+    """The system user Dovecot's mail processes run as (created once)."""
     try:
-        pwd.getpwnam("peercmp")
+        pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "peercmp"], check=True)
-    mail = os.path.join(work, "dovecot-mail")
-    os.makedirs(mail)
-    shutil.chown(mail, "peercmp", "peercmp")
+        subprocess.run(["useradd", "--system", "--no-create-home", name], check=True)
+    return name
+
+
+def dovecot_config(work, mail, services, *, password=PASSWORD, user=MAIL_USER, tls=None,
+                   layout="", extra=""):
+    """Writes a Dovecot configuration of its own under `work` (nothing in
+    /etc is read) and returns its path: alice with `password` in a
+    passwd-file, maildirs under `mail` (`layout` appended to
+    mail_location, e.g. ":LAYOUT=fs") owned by the system `user`.
+    `services` maps each login service to its listeners' ports, e.g.
+    {"imap": {"imap": 1143, "imaps": 0}} (0: off); the protocols are its
+    keys. With `tls` = (cert, key), TLS is required; without, plaintext
+    logins are allowed. `extra` is appended as it is."""
+    os.makedirs(mail, exist_ok=True)
+    shutil.chown(mail, user, user)
     with open(os.path.join(work, "users"), "w") as f:
-        f.write(f"alice:{{PLAIN}}{PASSWORD}::::::\n")
+        f.write(f"alice:{{PLAIN}}{password}::::::\n")
+    security = ("ssl = no\ndisable_plaintext_auth = no" if tls is None
+                else f"ssl = required\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}")
+    listeners = "".join(
+        f"service {service}-login {{\n"
+        + "".join(f"  inet_listener {name} {{\n    port = {port}\n  }}\n"
+                  for name, port in ports.items())
+        + "}\n"
+        for service, ports in services.items())
     conf = os.path.join(work, "dovecot.conf")
     with open(conf, "w") as f:
         f.write(f"""base_dir = {work}/dovecot-run
 state_dir = {work}/dovecot-state
 log_path = {work}/dovecot.log
-protocols = imap
+protocols = {" ".join(services)}
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{security}
 auth_mechanisms = plain
 passdb {{
   driver = passwd-file
@@ -72,18 +95,17 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid=peercmp gid=peercmp home={mail}/%u
+  args = uid={user} gid={user} home={mail}/%u
 }}
-mail_location = maildir:{mail}/%u
-service imap-login {{
-  inet_listener imap {{
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-""")
+mail_location = maildir:{mail}/%u{layout}
+{listeners}{extra}""")
+    return conf
+
+
+def start_dovecot(work, port):
+    mail_user()
+    conf = dovecot_config(work, os.path.join(work, "dovecot-mail"),
+                          {"imap": {"imap": port, "imaps": 0}})
     subprocess.run(["dovecot", "-c", conf], check=True)
     return conf
 

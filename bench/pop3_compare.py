@@ -21,55 +21,13 @@ import sys
 import tempfile
 import time
 
-from peers import PASSWORD, corpus, free_port, letterbox_binary, start_letterbox, wait_for
-
-MAIL_USER = "peercmp"
-
+from peers import (PASSWORD, corpus, dovecot_config, free_port, letterbox_binary, mail_user,
+                   start_letterbox, wait_for)
 
 def start_dovecot(work, imap_port, pop3_port):
-    if subprocess.run(["id", MAIL_USER], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--system", "--no-create-home", MAIL_USER], check=True)
-    mail = os.path.join(work, "dovecot-mail")
-    os.makedirs(mail)
-    shutil.chown(mail, MAIL_USER, MAIL_USER)
-    with open(os.path.join(work, "users"), "w") as f:
-        f.write(f"alice:{{PLAIN}}{PASSWORD}::::::\n")
-    conf = os.path.join(work, "dovecot.conf")
-    with open(conf, "w") as f:
-        f.write(f"""base_dir = {work}/dovecot-run
-state_dir = {work}/dovecot-state
-log_path = {work}/dovecot.log
-protocols = imap pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-passdb {{
-  driver = passwd-file
-  args = {work}/users
-}}
-userdb {{
-  driver = static
-  args = uid={MAIL_USER} gid={MAIL_USER} home={mail}/%u
-}}
-mail_location = maildir:{mail}/%u
-service imap-login {{
-  inet_listener imap {{
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3_port}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-""")
+    mail_user()
+    services = {"imap": {"imap": imap_port, "imaps": 0}, "pop3": {"pop3": pop3_port, "pop3s": 0}}
+    conf = dovecot_config(work, os.path.join(work, "dovecot-mail"), services)
     subprocess.run(["dovecot", "-c", conf], check=True)
     return conf
 
