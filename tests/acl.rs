@@ -7,13 +7,18 @@ mod common;
 
 use common::*;
 use letterbox::auth::hash_password;
+use letterbox::config::LmtpListen;
 use letterbox::store::MailStore;
 
 const BOB_PASSWORD: &str = "bob pass";
 
 /// alice (from the harness), bob and carol.
 async fn three_users() -> TestServer {
-    let server = TestServer::start().await;
+    three_users_with(|_| {}).await
+}
+
+async fn three_users_with(adjust: impl FnOnce(&mut letterbox::config::Config)) -> TestServer {
+    let server = TestServer::start_with(adjust).await;
     for name in ["bob", "carol"] {
         server
             .store
@@ -402,6 +407,36 @@ fn support_team(server: &TestServer, members: &[&str]) {
     }
 }
 
+/// Delivers `message` to `recipient` over the server's LMTP listener,
+/// one command at a time, and checks every reply.
+async fn lmtp_deliver(server: &TestServer, recipient: &str, message: &str) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap())
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut expect = async |code: &str| loop {
+        let line = lines.next_line().await.unwrap().unwrap();
+        assert!(line.starts_with(code), "expected {code}: {line}");
+        if line.as_bytes().get(3) == Some(&b' ') {
+            break;
+        }
+    };
+    expect("220").await;
+    let steps = [
+        ("LHLO test\r\n".to_owned(), "250"),
+        ("MAIL FROM:<someone@example.net>\r\n".to_owned(), "250"),
+        (format!("RCPT TO:<{recipient}>\r\n"), "250"),
+        ("DATA\r\n".to_owned(), "354"),
+        (format!("{message}.\r\n"), "250"),
+    ];
+    for (command, code) in steps {
+        write.write_all(command.as_bytes()).await.unwrap();
+        expect(code).await;
+    }
+}
+
 /// The FLAGS of message `seq` as this session sees them.
 async fn flags_of(client: &mut Client, seq: u32) -> String {
     let lines = client.ok(&format!("FETCH {seq} FLAGS")).await;
@@ -521,7 +556,13 @@ async fn each_member_keeps_their_own_seen_when_private() {
 
 #[tokio::test]
 async fn a_team_mailbox_is_shared_live_between_its_members() {
-    let server = three_users().await;
+    let server = three_users_with(|c| {
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+        c.delivery.domains = vec!["example.org".into()];
+        c.aliases
+            .insert("help@example.org".into(), "support".into());
+    })
+    .await;
     support_team(&server, &[USER, "bob"]);
     // The team account cannot log in.
     let mut nobody = server.in_process().await;
@@ -547,9 +588,19 @@ async fn a_team_mailbox_is_shared_live_between_its_members() {
         pushed.starts_with("* 1 FETCH (") && pushed.contains("\\Seen"),
         "{pushed}"
     );
-    bob.ok(&append("Shared/support", "Subject: again\r\n\r\n"))
-        .await;
+    // Mail to the team's address arrives over LMTP: both sessions hear of it.
+    bob.send(b"j IDLE\r\n").await;
+    assert!(bob.line().await.starts_with("+ "));
+    lmtp_deliver(
+        &server,
+        "help@example.org",
+        "Subject: printer\r\n\r\nbroken\r\n",
+    )
+    .await;
     assert_eq!(alice.line().await, "* 2 EXISTS");
+    assert_eq!(bob.line().await, "* 2 EXISTS");
+    bob.send(b"DONE\r\n").await;
+    bob.until_tagged("j").await;
     alice.send(b"DONE\r\n").await;
     alice.until_tagged("i").await;
     // The team's quota is its own, under the team's root.
