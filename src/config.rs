@@ -61,6 +61,8 @@ pub struct Config {
     pub autoconfig: AutoconfigConfig,
     #[serde(default)]
     pub sharing: SharingConfig,
+    #[serde(default)]
+    pub sieve: SieveConfig,
 }
 
 /// Shared mailboxes (ACL, RFC 4314).
@@ -77,6 +79,38 @@ impl Default for SharingConfig {
     fn default() -> SharingConfig {
         SharingConfig {
             subscribe_on_grant: true,
+        }
+    }
+}
+
+/// Sieve filters at delivery: what one user's scripts may use.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SieveConfig {
+    /// Octets of one script.
+    pub max_script_size: u64,
+    /// Actions (keep, fileinto, redirect, vacation) one message may get.
+    pub max_actions: usize,
+    /// Redirects one message may get.
+    pub max_redirects: usize,
+}
+
+impl Default for SieveConfig {
+    fn default() -> SieveConfig {
+        SieveConfig {
+            max_script_size: 64 * 1024,
+            max_actions: 32,
+            max_redirects: 4,
+        }
+    }
+}
+
+impl SieveConfig {
+    pub fn limits(&self) -> crate::sieve::Limits {
+        crate::sieve::Limits {
+            actions: self.max_actions,
+            redirects: self.max_redirects,
+            ..crate::sieve::Limits::default()
         }
     }
 }
@@ -618,6 +652,7 @@ impl Config {
             metrics: MetricsConfig::default(),
             control: ControlConfig::default(),
             sharing: SharingConfig::default(),
+            sieve: SieveConfig::default(),
             autoconfig: AutoconfigConfig::default(),
         }
     }

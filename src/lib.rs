@@ -41,6 +41,7 @@ pub mod proto;
 pub mod quota_warning;
 pub mod server;
 pub mod session;
+pub mod sieve;
 pub mod store;
 pub mod tls;
 pub mod unix_socket;

@@ -2,6 +2,7 @@
 //! administration commands; `sharing.rs` holds `shared` and `acl`.
 
 mod sharing;
+mod sieve;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ pub enum Command {
     /// Who may do what with a mailbox (RFC 4314 rights).
     #[command(subcommand)]
     Acl(sharing::AclCommand),
+    /// Users' Sieve filters, and a dry run of one against a message.
+    #[command(subcommand)]
+    Sieve(sieve::SieveCommand),
     /// Failed-login penalties of the running server (via its control socket).
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -235,6 +239,7 @@ mod sysexits {
     pub const CANTCREAT: u8 = 73;
     pub const IOERR: u8 = 74;
     pub const TEMPFAIL: u8 = 75;
+    pub const NOPERM: u8 = 77;
 }
 
 fn dispatch(cli: Cli) -> Result<(), String> {
@@ -258,6 +263,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
         }
         Command::Shared(command) => sharing::shared(&open_store(&config)?, command),
         Command::Acl(command) => sharing::acl(&open_store(&config)?, command),
+        Command::Sieve(command) => sieve::run(&open_store(&config)?, &config, command),
         Command::Quota(QuotaCommand::Set {
             name,
             storage_mb,
@@ -418,6 +424,8 @@ fn deliver_command(cli: Cli) -> ExitCode {
         }
         Err(e @ DeliveryError::Empty) => fail(sysexits::DATAERR, e.to_string()),
         Err(e @ DeliveryError::Temporary(_)) => fail(sysexits::TEMPFAIL, e.to_string()),
+        // A Sieve reject: the MTA bounces it with the script's reason.
+        Err(DeliveryError::Rejected(reason)) => fail(sysexits::NOPERM, reason),
     }
 }
 

@@ -3,10 +3,12 @@
 
 use chrono::Utc;
 
+pub mod filter;
+
 use crate::config::Config;
-use crate::mail::new_message;
+use crate::mail::{new_message, to_crlf};
 use crate::quota_warning;
-use crate::store::{AppendOutcome, Flags, MailStore, MailboxName, StoreError, UserRecord};
+use crate::store::{Flags, MailStore, MailboxName, StoreError, UserRecord};
 
 /// A recipient resolved to a user, with the mailbox a `+tag` asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub enum DeliveryError {
     OverQuota,
     #[error("Temporary failure: {0}")]
     Temporary(String),
+    /// A Sieve `reject`/`ereject`: refused, with the script's reason.
+    #[error("Refused: {0}")]
+    Rejected(String),
 }
 
 /// Maps an address (`<Alice+news@Example.com>`, `alice`) to a user name:
@@ -85,10 +90,19 @@ pub fn find_user(store: &dyn MailStore, name: &str) -> Result<UserRecord, Delive
     }
 }
 
+/// What a delivery stored: each copy's mailbox and UID (none when a
+/// Sieve script discarded the message).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub stored: Vec<(String, u32)>,
+}
+
 /// Stores `raw` for `target`, with `Return-Path` and `Delivered-To`
-/// prepended and line ends made CRLF. `mailbox` (or the `+tag` mailbox when
-/// configured and present) is used when it exists, INBOX otherwise. The
-/// message is committed when this returns `Ok`.
+/// prepended and line ends made CRLF, where the user's active Sieve
+/// script puts it (see [`filter`]). Without a script, or for what the
+/// script keeps: `mailbox` (or the `+tag` mailbox when configured and
+/// present) when it exists, INBOX otherwise. Every copy is committed when
+/// this returns `Ok`.
 pub fn deliver(
     store: &dyn MailStore,
     config: &Config,
@@ -96,7 +110,7 @@ pub fn deliver(
     mailbox: Option<&str>,
     envelope: &Envelope,
     raw: &[u8],
-) -> Result<AppendOutcome, DeliveryError> {
+) -> Result<Delivered, DeliveryError> {
     if raw.is_empty() {
         return Err(DeliveryError::Empty);
     }
@@ -111,9 +125,9 @@ pub fn deliver(
     )
     .into_bytes();
     message.extend_from_slice(raw);
-    let message = new_message(&message, Flags::default(), Utc::now().fixed_offset());
+    let message = to_crlf(&message).into_owned();
     let limit = config.limits.max_message_size;
-    if message.raw.len() as u64 > limit {
+    if message.len() as u64 > limit {
         return Err(DeliveryError::TooBig(limit));
     }
     let wanted = mailbox.map(str::to_owned).or_else(|| {
@@ -123,14 +137,27 @@ pub fn deliver(
             .filter(|_| config.delivery.plus_to_mailbox)
     });
     let inbox = MailboxName::new("INBOX").expect("INBOX is valid");
-    let destination = wanted
+    let keep_into = wanted
         .and_then(|name| existing_mailbox(store, user.id, &name))
         .unwrap_or(inbox);
-    let outcome = store
-        .append(user.id, &destination, message)
-        .map_err(DeliveryError::from)?;
+    let delivered = filter::deliver(store, config, &user, &keep_into, envelope, &message)?;
     quota_warning::after_new_mail(store, &config.quota, user.id, &user.name);
-    Ok(outcome)
+    Ok(delivered)
+}
+
+/// Stores one copy of `message` in `mailbox` with `flags`.
+fn store_copy(
+    store: &dyn MailStore,
+    user: &UserRecord,
+    mailbox: &MailboxName,
+    message: &[u8],
+    flags: Flags,
+) -> Result<(String, u32), DeliveryError> {
+    let message = new_message(message, flags, Utc::now().fixed_offset());
+    let outcome = store
+        .append(user.id, mailbox, message)
+        .map_err(DeliveryError::from)?;
+    Ok((mailbox.to_string(), outcome.uid))
 }
 
 /// The user's selectable mailbox with this name (exact, else the only one

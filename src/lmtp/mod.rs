@@ -252,9 +252,17 @@ impl Lmtp {
         };
         self.ctx.metrics.delivery(counted);
         match result {
-            Ok(outcome) => {
-                tracing::info!(recipient = %address, uid = outcome.uid, "delivered");
+            Ok(delivered) => {
+                let stored: Vec<String> = delivered
+                    .stored
+                    .iter()
+                    .map(|(mailbox, uid)| format!("{mailbox}:{uid}"))
+                    .collect();
+                tracing::info!(recipient = %address, stored = %stored.join(" "), "delivered");
                 format!("250 2.0.0 <{address}> delivered\r\n")
+            }
+            Err(DeliveryError::Rejected(reason)) => {
+                format!("550 5.7.1 {}\r\n", one_line(&reason))
             }
             Err(DeliveryError::UnknownUser) => {
                 format!("550 5.1.1 <{address}>: no such user here\r\n")
@@ -271,6 +279,23 @@ impl Lmtp {
                 "451 4.3.0 Temporary failure, try again later\r\n".to_string()
             }
         }
+    }
+}
+
+/// A script's text fit for one reply line: printable, at most 200
+/// characters.
+fn one_line(text: &str) -> String {
+    let line: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    match line.is_empty() {
+        true => "Rejected by the recipient's filter".to_owned(),
+        false => line,
     }
 }
 

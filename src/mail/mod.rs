@@ -4,10 +4,10 @@
 
 use std::borrow::Cow;
 
-mod address;
+pub(crate) mod address;
 mod binary;
 mod bodystructure;
-mod date;
+pub(crate) mod date;
 mod envelope;
 mod header;
 mod index;

@@ -18,7 +18,10 @@ impl From<StoreError> for Done {
             }
             StoreError::Refused(text) => Done::no(text).with_code(Code::Cannot),
             StoreError::OverQuota => Done::no("Quota exceeded").with_code(Code::OverQuota),
-            StoreError::NoSuchUser | StoreError::UserExists => Done::no(e.to_string()),
+            StoreError::NoSuchUser
+            | StoreError::UserExists
+            | StoreError::NoSuchScript
+            | StoreError::ScriptExists => Done::no(e.to_string()),
             StoreError::Internal(detail) => {
                 tracing::error!(%detail, "store error");
                 Done::no("Internal error, see the server log").with_code(Code::ServerBug)

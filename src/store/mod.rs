@@ -44,6 +44,10 @@ pub enum StoreError {
     NoSuchUser,
     #[error("User already exists")]
     UserExists,
+    #[error("No such script")]
+    NoSuchScript,
+    #[error("Script already exists")]
+    ScriptExists,
     #[error("Quota exceeded")]
     OverQuota,
     #[error("internal store error: {0}")]
@@ -231,6 +235,15 @@ impl KeptFlags {
             },
         }
     }
+}
+
+/// One of a user's Sieve scripts, as LISTSCRIPTS shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SieveScriptInfo {
+    pub name: String,
+    pub active: bool,
+    /// Octets of its text.
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -594,6 +607,20 @@ pub trait MailStore: Send + Sync + 'static {
         message: NewMessage,
         digest: &str,
     ) -> StoreResult<bool>;
+    /// The user's Sieve scripts, by name.
+    fn sieve_scripts(&self, user: UserId) -> StoreResult<Vec<SieveScriptInfo>>;
+    /// A script's text (`None` when there is no such script).
+    fn sieve_script(&self, user: UserId, name: &str) -> StoreResult<Option<String>>;
+    /// Stores a script under `name`, replacing one of that name (and
+    /// staying active if it was). The caller has compiled it.
+    fn put_sieve_script(&self, user: UserId, name: &str, text: &str) -> StoreResult<()>;
+    /// Makes `name` the one active script, or none with `None`.
+    fn activate_sieve_script(&self, user: UserId, name: Option<&str>) -> StoreResult<()>;
+    /// Deletes a script; the active one cannot be (RFC 5804 §2.10).
+    fn delete_sieve_script(&self, user: UserId, name: &str) -> StoreResult<()>;
+    fn rename_sieve_script(&self, user: UserId, from: &str, to: &str) -> StoreResult<()>;
+    /// The active script's name and text, if any.
+    fn active_sieve_script(&self, user: UserId) -> StoreResult<Option<(String, String)>>;
     /// Migration: the digests `import` recorded for `name` that start
     /// with `prefix`, so that a resumed migration skips what it copied
     /// without fetching it again.

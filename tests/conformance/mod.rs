@@ -17,6 +17,7 @@ pub mod modseq;
 pub mod quota;
 pub mod search;
 pub mod select;
+pub mod sieve;
 pub mod sort;
 pub mod uids;
 pub mod users;
@@ -206,6 +207,9 @@ macro_rules! conformance_suite {
                     a_deleted_users_entries_go_with_them,
                     teams_have_an_inbox_and_share_the_user_namespace,
                     private_seen_is_kept_per_user,
+                }
+                sieve {
+                    sieve_scripts_are_kept_with_one_active,
                 }
                 concurrency {
                     concurrent_appends_get_distinct_ascending_uids,

@@ -13,6 +13,7 @@ mod messages;
 mod schema;
 mod search;
 mod seen;
+mod sieve;
 mod sort;
 mod users;
 mod wal;
@@ -320,6 +321,34 @@ impl MailStore for SqliteStore {
 
     fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
         self.read(|tx| acl::shared_with(tx, user))
+    }
+
+    fn sieve_scripts(&self, user: UserId) -> StoreResult<Vec<SieveScriptInfo>> {
+        self.read(|tx| sieve::list(tx, user))
+    }
+
+    fn sieve_script(&self, user: UserId, name: &str) -> StoreResult<Option<String>> {
+        self.read(|tx| sieve::get(tx, user, name))
+    }
+
+    fn put_sieve_script(&self, user: UserId, name: &str, text: &str) -> StoreResult<()> {
+        self.write(|tx| sieve::put(tx, user, name, text))
+    }
+
+    fn activate_sieve_script(&self, user: UserId, name: Option<&str>) -> StoreResult<()> {
+        self.write(|tx| sieve::activate(tx, user, name))
+    }
+
+    fn delete_sieve_script(&self, user: UserId, name: &str) -> StoreResult<()> {
+        self.write(|tx| sieve::delete(tx, user, name))
+    }
+
+    fn rename_sieve_script(&self, user: UserId, from: &str, to: &str) -> StoreResult<()> {
+        self.write(|tx| sieve::rename(tx, user, from, to))
+    }
+
+    fn active_sieve_script(&self, user: UserId) -> StoreResult<Option<(String, String)>> {
+        self.read(|tx| sieve::active(tx, user))
     }
 
     fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()> {

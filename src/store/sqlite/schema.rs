@@ -270,6 +270,17 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM seen_by WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid;
     END;
     "#,
+    // 13: Sieve scripts, at most one active per user.
+    r#"
+    CREATE TABLE sieve_scripts (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        script TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, name)
+    ) STRICT;
+    CREATE UNIQUE INDEX sieve_scripts_one_active ON sieve_scripts (user_id) WHERE active;
+    "#,
 ];
 
 /// Brings the schema up to date.

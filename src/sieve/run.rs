@@ -1,0 +1,902 @@
+//! Running a compiled script against one message: tests evaluated,
+//! actions collected (RFC 5228 §2.10: nothing happens until the script
+//! has run to its end), the implicit keep applied. A runtime error drops
+//! every action and keeps the message in INBOX: a script never loses mail.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, FixedOffset, Local, Offset, Timelike, Utc};
+
+use super::Script;
+use super::matching::{self, Captures};
+use super::message::{Envelope, Message, split_address};
+use super::program::*;
+
+/// What limits a script's run (resources a hostile script could use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Actions (keep, fileinto, redirect, vacation, reject) per message.
+    pub actions: usize,
+    pub redirects: usize,
+    /// Commands and tests evaluated, so that no script runs for long.
+    pub steps: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            actions: 32,
+            redirects: 4,
+            steps: 100_000,
+        }
+    }
+}
+
+/// One thing the message's delivery must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Into the user's INBOX (explicit or implicit keep).
+    Keep {
+        flags: Vec<String>,
+    },
+    FileInto {
+        mailbox: String,
+        flags: Vec<String>,
+        create: bool,
+    },
+    Redirect {
+        address: String,
+    },
+    Vacation(VacationReply),
+    /// Refuse the message: in the LMTP/SMTP dialogue (`ereject`), or with
+    /// a refusal sent to its sender (`reject`).
+    Reject {
+        reason: String,
+        in_protocol: bool,
+    },
+}
+
+/// A vacation action with its strings expanded; whether a reply goes out
+/// (the sender not answered lately, not a list, ...) is the deliverer's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VacationReply {
+    pub period: Option<u64>,
+    pub subject: Option<String>,
+    pub from: Option<String>,
+    pub addresses: Vec<String>,
+    pub mime: bool,
+    /// What identifies this reply for the one-per-period memory: the
+    /// `:handle`, else the reason and the other arguments.
+    pub handle: String,
+    pub reason: String,
+}
+
+/// A failure while running: the script's actions are dropped and the
+/// message kept in INBOX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// The result of a run: the actions to carry out (never empty unless the
+/// message is meant to be discarded), the per-rule trace, and the error
+/// that made the message fall back to INBOX, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub actions: Vec<Action>,
+    pub trace: Vec<String>,
+    pub error: Option<RuntimeError>,
+}
+
+/// What the script may ask about the user's account.
+pub trait Account {
+    fn mailbox_exists(&self, name: &str) -> bool;
+}
+
+/// Runs `script` for `message` sent with `envelope`.
+pub fn run(
+    script: &Script,
+    message: &Message,
+    envelope: &Envelope,
+    account: &dyn Account,
+    limits: Limits,
+) -> Outcome {
+    let mut run = Run {
+        script,
+        message,
+        envelope,
+        account,
+        limits,
+        variables: HashMap::new(),
+        captures: Vec::new(),
+        flags: Vec::new(),
+        actions: Vec::new(),
+        keep_cancelled: false,
+        steps: 0,
+        trace: Vec::new(),
+    };
+    let result = run.block(&script.commands);
+    let mut trace = std::mem::take(&mut run.trace);
+    match result.and_then(|_| run.finish()) {
+        Ok(actions) => Outcome {
+            actions,
+            trace,
+            error: None,
+        },
+        Err(error) => {
+            trace.push(format!(
+                "line {}: error: {}; the message is kept in INBOX",
+                error.line, error.message
+            ));
+            Outcome {
+                actions: vec![Action::Keep { flags: Vec::new() }],
+                trace,
+                error: Some(error),
+            }
+        }
+    }
+}
+
+/// How a block ended.
+enum Flow {
+    Next,
+    Stop,
+}
+
+struct Run<'a> {
+    script: &'a Script,
+    message: &'a Message<'a>,
+    envelope: &'a Envelope,
+    account: &'a dyn Account,
+    limits: Limits,
+    variables: HashMap<String, String>,
+    captures: Captures,
+    /// imap4flags' internal variable.
+    flags: Vec<String>,
+    actions: Vec<Action>,
+    keep_cancelled: bool,
+    steps: usize,
+    trace: Vec<String>,
+}
+
+type Step<T> = Result<T, RuntimeError>;
+
+impl Run<'_> {
+    fn uses(&self, extension: &str) -> bool {
+        self.script.extensions.contains(extension)
+    }
+
+    fn step(&mut self, line: usize) -> Step<()> {
+        self.steps += 1;
+        match self.steps > self.limits.steps {
+            true => Err(RuntimeError {
+                line,
+                message: "the script ran too long".into(),
+            }),
+            false => Ok(()),
+        }
+    }
+
+    fn block(&mut self, nodes: &[Node]) -> Step<Flow> {
+        for node in nodes {
+            self.step(node.line)?;
+            if let Flow::Stop = self.command(node)? {
+                return Ok(Flow::Stop);
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn command(&mut self, node: &Node) -> Step<Flow> {
+        let line = node.line;
+        match &node.command {
+            Command::If {
+                branches,
+                otherwise,
+            } => {
+                for (test, block) in branches {
+                    let matched = self.test(test, line)?;
+                    self.trace.push(format!(
+                        "line {line}: test {}",
+                        if matched { "matched" } else { "not matched" }
+                    ));
+                    if matched {
+                        return self.block(block);
+                    }
+                }
+                match otherwise {
+                    Some(block) => self.block(block),
+                    None => Ok(Flow::Next),
+                }
+            }
+            Command::Stop => {
+                self.trace.push(format!("line {line}: stop"));
+                Ok(Flow::Stop)
+            }
+            Command::Keep { flags } => {
+                let flags = self.action_flags(flags.as_deref());
+                self.trace
+                    .push(format!("line {line}: keep{}", shown_flags(&flags)));
+                self.add(line, Action::Keep { flags })?;
+                Ok(Flow::Next)
+            }
+            Command::Discard => {
+                self.trace.push(format!("line {line}: discard"));
+                self.keep_cancelled = true;
+                Ok(Flow::Next)
+            }
+            Command::FileInto {
+                mailbox,
+                flags,
+                copy,
+                create,
+            } => {
+                let mailbox = self.expand(mailbox);
+                let flags = self.action_flags(flags.as_deref());
+                self.trace.push(format!(
+                    "line {line}: fileinto \"{mailbox}\"{}",
+                    shown_flags(&flags)
+                ));
+                if !*create && !self.account.mailbox_exists(&mailbox) {
+                    return Err(RuntimeError {
+                        line,
+                        message: format!("mailbox \"{mailbox}\" does not exist (no :create)"),
+                    });
+                }
+                self.add(
+                    line,
+                    Action::FileInto {
+                        mailbox,
+                        flags,
+                        create: *create,
+                    },
+                )?;
+                self.keep_cancelled |= !copy;
+                Ok(Flow::Next)
+            }
+            Command::Redirect { address, copy } => {
+                let address = self.expand(address);
+                self.trace
+                    .push(format!("line {line}: redirect to {address}"));
+                if !address.contains('@') {
+                    return Err(RuntimeError {
+                        line,
+                        message: format!("\"{address}\" is not an address"),
+                    });
+                }
+                let redirects = self
+                    .actions
+                    .iter()
+                    .filter(|a| matches!(a, Action::Redirect { .. }))
+                    .count();
+                if redirects >= self.limits.redirects {
+                    return Err(RuntimeError {
+                        line,
+                        message: "too many redirects".into(),
+                    });
+                }
+                self.add(line, Action::Redirect { address })?;
+                self.keep_cancelled |= !copy;
+                Ok(Flow::Next)
+            }
+            Command::Flags {
+                change,
+                variable,
+                flags,
+            } => {
+                let given: Vec<String> = flags.iter().map(|f| self.expand(f)).collect();
+                let current = match variable {
+                    Some(name) => {
+                        split_flags(self.variables.get(name).map(String::as_str).unwrap_or(""))
+                    }
+                    None => self.flags.clone(),
+                };
+                let updated = change_flags(current, *change, &split_flags(&given.join(" ")));
+                match variable {
+                    Some(name) => {
+                        self.variables.insert(name.clone(), updated.join(" "));
+                    }
+                    None => self.flags = updated,
+                }
+                Ok(Flow::Next)
+            }
+            Command::Set {
+                name,
+                value,
+                modifiers,
+            } => {
+                let mut value = self.expand(value);
+                for modifier in modifiers {
+                    value = apply_modifier(*modifier, &value);
+                }
+                self.variables.insert(name.clone(), value);
+                Ok(Flow::Next)
+            }
+            Command::Vacation(vacation) => {
+                let reason = self.expand(&vacation.reason);
+                let subject = vacation.subject.as_ref().map(|s| self.expand(s));
+                let from = vacation.from.as_ref().map(|s| self.expand(s));
+                let addresses: Vec<String> =
+                    vacation.addresses.iter().map(|a| self.expand(a)).collect();
+                let handle = match &vacation.handle {
+                    Some(handle) => self.expand(handle),
+                    None => format!(
+                        "{reason}\u{0}{}\u{0}{}",
+                        subject.clone().unwrap_or_default(),
+                        from.clone().unwrap_or_default()
+                    ),
+                };
+                if self
+                    .actions
+                    .iter()
+                    .any(|a| matches!(a, Action::Vacation(_)))
+                {
+                    return Err(RuntimeError {
+                        line,
+                        message: "vacation more than once".into(),
+                    });
+                }
+                self.trace.push(format!("line {line}: vacation"));
+                let reply = VacationReply {
+                    period: vacation.period,
+                    subject,
+                    from,
+                    addresses,
+                    mime: vacation.mime,
+                    handle,
+                    reason,
+                };
+                self.add(line, Action::Vacation(reply))?;
+                Ok(Flow::Next)
+            }
+            Command::Reject {
+                reason,
+                in_protocol,
+            } => {
+                let reason = self.expand(reason);
+                self.trace.push(format!(
+                    "line {line}: {}reject \"{reason}\"",
+                    if *in_protocol { "e" } else { "" }
+                ));
+                self.add(
+                    line,
+                    Action::Reject {
+                        reason,
+                        in_protocol: *in_protocol,
+                    },
+                )?;
+                self.keep_cancelled = true;
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    /// Queues an action; a second copy into the same place is the same
+    /// delivery (RFC 5228 §2.10.3), its flags added to the first's.
+    fn add(&mut self, line: usize, action: Action) -> Step<()> {
+        let same_place = |a: &Action, b: &Action| match (a, b) {
+            (Action::Keep { .. }, Action::Keep { .. }) => true,
+            (Action::FileInto { mailbox: x, .. }, Action::FileInto { mailbox: y, .. }) => x == y,
+            (Action::Redirect { address: x }, Action::Redirect { address: y }) => {
+                x.eq_ignore_ascii_case(y)
+            }
+            _ => false,
+        };
+        if let Some(existing) = self.actions.iter_mut().find(|a| same_place(a, &action)) {
+            if let (
+                Action::Keep { flags: old } | Action::FileInto { flags: old, .. },
+                Action::Keep { flags } | Action::FileInto { flags, .. },
+            ) = (existing, &action)
+            {
+                *old = change_flags(std::mem::take(old), FlagChange::Add, flags);
+            }
+            return Ok(());
+        }
+        if self.actions.len() >= self.limits.actions {
+            return Err(RuntimeError {
+                line,
+                message: "too many actions".into(),
+            });
+        }
+        self.actions.push(action);
+        Ok(())
+    }
+
+    /// The flags an action stores: its `:flags`, else the internal
+    /// variable (imap4flags), else none.
+    fn action_flags(&self, flags: Option<&[String]>) -> Vec<String> {
+        match flags {
+            Some(flags) => {
+                let expanded: Vec<String> = flags.iter().map(|f| self.expand(f)).collect();
+                split_flags(&expanded.join(" "))
+            }
+            None if self.uses("imap4flags") => self.flags.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The actions to carry out, the implicit keep added unless cancelled.
+    fn finish(&mut self) -> Step<Vec<Action>> {
+        let mut actions = std::mem::take(&mut self.actions);
+        let rejects = actions.iter().any(|a| matches!(a, Action::Reject { .. }));
+        let delivers = actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Keep { .. }
+                    | Action::FileInto { .. }
+                    | Action::Redirect { .. }
+                    | Action::Vacation(_)
+            )
+        });
+        // RFC 5429 §2.1: reject cannot go with keep, fileinto, redirect
+        // or vacation.
+        if rejects && delivers {
+            return Err(RuntimeError {
+                line: 0,
+                message: "reject together with delivering actions".into(),
+            });
+        }
+        let kept = actions.iter().any(|a| matches!(a, Action::Keep { .. }));
+        if !self.keep_cancelled && !kept {
+            let flags = if self.uses("imap4flags") {
+                self.flags.clone()
+            } else {
+                Vec::new()
+            };
+            self.trace
+                .push(format!("implicit keep{}", shown_flags(&flags)));
+            actions.push(Action::Keep { flags });
+        }
+        Ok(actions)
+    }
+
+    /// A string with `${...}` references replaced (variables extension).
+    fn expand(&self, text: &str) -> String {
+        match self.uses("variables") {
+            true => expand(text, &self.variables, &self.captures),
+            false => text.to_owned(),
+        }
+    }
+
+    fn expand_all(&self, texts: &[String]) -> Vec<String> {
+        texts.iter().map(|t| self.expand(t)).collect()
+    }
+
+    fn test(&mut self, test: &Test, line: usize) -> Step<bool> {
+        self.step(line)?;
+        Ok(match test {
+            Test::True => true,
+            Test::False => false,
+            Test::Not(inner) => !self.test(inner, line)?,
+            Test::AllOf(tests) => {
+                for test in tests {
+                    if !self.test(test, line)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Test::AnyOf(tests) => {
+                for test in tests {
+                    if self.test(test, line)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Test::Header {
+                names,
+                keys,
+                matcher,
+                index,
+            } => {
+                let mut values = Vec::new();
+                for name in self.expand_all(names) {
+                    values.extend(pick(self.message.header(&name), *index));
+                }
+                self.matches(*matcher, &values, keys)
+            }
+            Test::Address {
+                names,
+                keys,
+                part,
+                matcher,
+                index,
+            } => {
+                let mut values = Vec::new();
+                for name in self.expand_all(names) {
+                    for field in pick(self.message.addresses(&name), *index) {
+                        values.extend(field.iter().filter_map(|a| address_part(a, *part)));
+                    }
+                }
+                self.matches(*matcher, &values, keys)
+            }
+            Test::Envelope {
+                parts,
+                keys,
+                part,
+                matcher,
+            } => {
+                let mut values = Vec::new();
+                for name in self.expand_all(parts) {
+                    let address = match name.to_ascii_lowercase().as_str() {
+                        "from" => Some(self.envelope.from.clone()),
+                        "to" => Some(self.envelope.to.clone()),
+                        "auth" => self.envelope.auth.clone(),
+                        _ => None,
+                    };
+                    let Some(address) = address else { continue };
+                    let address = address
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned();
+                    // The null sender is "" whatever the part (RFC 5228 §5.4).
+                    if address.is_empty() {
+                        values.push(String::new());
+                    } else if let Some(value) = address_part(&address, *part) {
+                        values.push(value);
+                    }
+                }
+                self.matches(*matcher, &values, keys)
+            }
+            Test::Exists(names) => self
+                .expand_all(names)
+                .iter()
+                .all(|n| self.message.has_header(n)),
+            Test::Size { over, limit } => match over {
+                true => self.message.size() > *limit,
+                false => self.message.size() < *limit,
+            },
+            Test::Body {
+                transform,
+                keys,
+                matcher,
+            } => {
+                let values = match transform {
+                    BodyTransform::Raw => vec![self.message.raw_body()],
+                    BodyTransform::Text => self.message.body_parts(None),
+                    BodyTransform::Content(types) => {
+                        self.message.body_parts(Some(&self.expand_all(types)))
+                    }
+                };
+                self.matches(*matcher, &values, keys)
+            }
+            Test::HasFlag {
+                variables,
+                keys,
+                matcher,
+            } => {
+                let values = match variables.is_empty() {
+                    true => self.flags.clone(),
+                    false => variables
+                        .iter()
+                        .flat_map(|v| {
+                            split_flags(self.variables.get(v).map(String::as_str).unwrap_or(""))
+                        })
+                        .collect(),
+                };
+                self.matches(*matcher, &values, keys)
+            }
+            Test::MailboxExists(names) => self
+                .expand_all(names)
+                .iter()
+                .all(|n| self.account.mailbox_exists(n)),
+            Test::String {
+                sources,
+                keys,
+                matcher,
+            } => {
+                let values: Vec<String> = self.expand_all(sources);
+                // RFC 5229 §5: for :count, empty strings are not counted.
+                let values = match matcher.kind {
+                    MatchKind::Count(_) => values.into_iter().filter(|v| !v.is_empty()).collect(),
+                    _ => values,
+                };
+                self.matches(*matcher, &values, keys)
+            }
+            Test::Date {
+                header,
+                zone,
+                part,
+                keys,
+                matcher,
+                index,
+            } => {
+                let part = self.expand(part).to_ascii_lowercase();
+                let zone = match zone {
+                    Zone::Fixed(text) => match parse_zone(&self.expand(text)) {
+                        Some(zone) => ZoneChoice::Fixed(zone),
+                        None => return Ok(false),
+                    },
+                    Zone::Original => ZoneChoice::Original,
+                    Zone::Local => ZoneChoice::Local,
+                };
+                let dates: Vec<DateTime<FixedOffset>> = match header {
+                    None => vec![Utc::now().fixed_offset()],
+                    Some(name) => pick(self.message.raw_header(&self.expand(name)), *index)
+                        .into_iter()
+                        .filter_map(|value| parse_date(&value))
+                        .collect(),
+                };
+                let values: Vec<String> = dates
+                    .into_iter()
+                    .filter_map(|date| date_part(zone.apply(date), &part))
+                    .collect();
+                self.matches(*matcher, &values, keys)
+            }
+        })
+    }
+
+    /// Matches `values` against the expanded `keys`, keeping `:matches`
+    /// captures for `${1}`... when the test succeeds.
+    fn matches(&mut self, matcher: Matcher, values: &[String], keys: &[String]) -> bool {
+        let keys = self.expand_all(keys);
+        let (matched, captures) = matching::any_match(matcher, values, &keys);
+        if let Some(captures) = captures.filter(|_| self.uses("variables")) {
+            self.captures = captures;
+        }
+        matched
+    }
+}
+
+/// The `:index` occurrence (1-based, from the end with `:last`), or all.
+fn pick<T>(mut values: Vec<T>, index: Option<Index>) -> Vec<T> {
+    let Some(Index { position, last }) = index else {
+        return values;
+    };
+    let position = position as usize;
+    if position == 0 || position > values.len() {
+        return Vec::new();
+    }
+    let at = if last {
+        values.len() - position
+    } else {
+        position - 1
+    };
+    vec![values.swap_remove(at)]
+}
+
+/// One part of an address (RFC 5228 §2.7.4, RFC 5233 with `+` as the
+/// separator); `None` when the address has no such part.
+fn address_part(address: &str, part: AddressPart) -> Option<String> {
+    let (local, domain) = split_address(address);
+    Some(match part {
+        AddressPart::All => address.to_owned(),
+        AddressPart::LocalPart => local.to_owned(),
+        AddressPart::Domain => domain.to_owned(),
+        AddressPart::User => local
+            .split_once('+')
+            .map_or(local, |(user, _)| user)
+            .to_owned(),
+        AddressPart::Detail => local.split_once('+')?.1.to_owned(),
+    })
+}
+
+/// imap4flags: a list of flags, each item possibly holding several
+/// separated by spaces; duplicates (case-insensitive) removed.
+fn split_flags(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for flag in text.split_whitespace() {
+        if !out.iter().any(|f| f.eq_ignore_ascii_case(flag)) {
+            out.push(flag.to_owned());
+        }
+    }
+    out
+}
+
+fn change_flags(current: Vec<String>, change: FlagChange, given: &[String]) -> Vec<String> {
+    match change {
+        FlagChange::Set => split_flags(&given.join(" ")),
+        FlagChange::Add => split_flags(&[current.join(" "), given.join(" ")].join(" ")),
+        FlagChange::Remove => current
+            .into_iter()
+            .filter(|f| !given.iter().any(|g| g.eq_ignore_ascii_case(f)))
+            .collect(),
+    }
+}
+
+fn shown_flags(flags: &[String]) -> String {
+    match flags.is_empty() {
+        true => String::new(),
+        false => format!(" with flags {}", flags.join(" ")),
+    }
+}
+
+/// RFC 5229 §3: `${name}` and `${N}` replaced; anything else that is not
+/// a valid reference stays as written. Unknown names are empty.
+pub fn expand(text: &str, variables: &HashMap<String, String>, captures: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let reference = after.find('}').map(|end| (&after[..end], end));
+        match reference {
+            Some((name, end)) if is_reference(name) => {
+                let value = match name.parse::<usize>() {
+                    Ok(n) => captures.get(n).cloned().unwrap_or_default(),
+                    Err(_) => variables
+                        .get(&name.to_ascii_lowercase())
+                        .cloned()
+                        .unwrap_or_default(),
+                };
+                out.push_str(&value);
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_reference(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_digit() => name.chars().all(|c| c.is_ascii_digit()),
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+            chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        _ => false,
+    }
+}
+
+fn apply_modifier(modifier: Modifier, value: &str) -> String {
+    match modifier {
+        Modifier::Lower => value.to_lowercase(),
+        Modifier::Upper => value.to_uppercase(),
+        Modifier::LowerFirst | Modifier::UpperFirst => {
+            let mut chars = value.chars();
+            match chars.next() {
+                None => String::new(),
+                Some(first) => {
+                    let first: String = match modifier {
+                        Modifier::LowerFirst => first.to_lowercase().collect(),
+                        _ => first.to_uppercase().collect(),
+                    };
+                    first + chars.as_str()
+                }
+            }
+        }
+        Modifier::QuoteWildcard => value.chars().fold(String::new(), |mut out, c| {
+            if matches!(c, '*' | '?' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        }),
+        Modifier::Length => value.chars().count().to_string(),
+    }
+}
+
+enum ZoneChoice {
+    Fixed(FixedOffset),
+    Original,
+    Local,
+}
+
+impl ZoneChoice {
+    fn apply(&self, date: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+        match self {
+            ZoneChoice::Fixed(zone) => date.with_timezone(zone),
+            ZoneChoice::Original => date,
+            ZoneChoice::Local => date.with_timezone(&Local).fixed_offset(),
+        }
+    }
+}
+
+/// `+0100` / `-0730`.
+fn parse_zone(text: &str) -> Option<FixedOffset> {
+    let (sign, digits) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+}
+
+fn parse_date(value: &str) -> Option<DateTime<FixedOffset>> {
+    let cleaned: String = value.split('(').next().unwrap_or(value).trim().to_owned();
+    DateTime::parse_from_rfc2822(&cleaned).ok().or_else(|| {
+        let stamp = crate::mail::date::parse(value.as_bytes())?;
+        Some(DateTime::from_timestamp(stamp, 0)?.fixed_offset())
+    })
+}
+
+/// RFC 5260 §4.2's date parts.
+fn date_part(date: DateTime<FixedOffset>, part: &str) -> Option<String> {
+    let zone = {
+        let seconds = date.offset().fix().local_minus_utc();
+        let sign = if seconds < 0 { '-' } else { '+' };
+        let minutes = seconds.abs() / 60;
+        format!("{sign}{:02}{:02}", minutes / 60, minutes % 60)
+    };
+    Some(match part {
+        "year" => format!("{:04}", date.year()),
+        "month" => format!("{:02}", date.month()),
+        "day" => format!("{:02}", date.day()),
+        "date" => date.format("%Y-%m-%d").to_string(),
+        "julian" => {
+            // Modified Julian Day: days since 1858-11-17.
+            let epoch = chrono::NaiveDate::from_ymd_opt(1858, 11, 17)?;
+            (date.date_naive() - epoch).num_days().to_string()
+        }
+        "hour" => format!("{:02}", date.hour()),
+        "minute" => format!("{:02}", date.minute()),
+        "second" => format!("{:02}", date.second()),
+        "time" => date.format("%H:%M:%S").to_string(),
+        "iso8601" => date.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "std11" => date.format("%a, %d %b %Y %H:%M:%S ").to_string() + &zone,
+        "zone" => zone,
+        "weekday" => date.weekday().num_days_from_sunday().to_string(),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_expand() {
+        let mut variables = HashMap::new();
+        variables.insert("company".to_owned(), "ACME".to_owned());
+        let captures = vec!["all".to_owned(), "one".to_owned()];
+        assert_eq!(
+            expand("${company} ${1} ${Company}", &variables, &captures),
+            "ACME one ACME"
+        );
+        assert_eq!(
+            expand("${unknown}|${2}|${ bad}|${", &variables, &captures),
+            "||${ bad}|${"
+        );
+        assert_eq!(
+            apply_modifier(Modifier::QuoteWildcard, "a*b?c\\"),
+            "a\\*b\\?c\\\\"
+        );
+        assert_eq!(apply_modifier(Modifier::UpperFirst, "juMP"), "JuMP");
+        assert_eq!(apply_modifier(Modifier::Length, "été"), "3");
+    }
+
+    #[test]
+    fn flags_and_dates() {
+        let flags = change_flags(
+            vec!["\\Seen".into()],
+            FlagChange::Add,
+            &["\\flagged \\seen".into()],
+        );
+        assert_eq!(flags, ["\\Seen", "\\flagged"]);
+        assert_eq!(
+            change_flags(flags, FlagChange::Remove, &["\\SEEN".into()]),
+            ["\\flagged"]
+        );
+        let date = parse_date("Fri, 12 Aug 2005 16:00:00 -0700 (PDT)").unwrap();
+        assert_eq!(
+            date_part(date, "std11").unwrap(),
+            "Fri, 12 Aug 2005 16:00:00 -0700"
+        );
+        assert_eq!(
+            date_part(date, "iso8601").unwrap(),
+            "2005-08-12T16:00:00-07:00"
+        );
+        assert_eq!(date_part(date, "julian").unwrap(), "53594");
+        assert_eq!(date_part(date, "weekday").unwrap(), "5");
+        let utc = date.with_timezone(&parse_zone("+0000").unwrap());
+        assert_eq!(date_part(utc, "hour").unwrap(), "23");
+    }
+}
