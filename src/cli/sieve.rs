@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use crate::config::Config;
 use crate::delivery::filter::Mailboxes;
-use crate::sieve::{self, Action, Message};
+use crate::sieve::{self, Message};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{MailStore, UserRecord};
 
@@ -161,7 +161,7 @@ pub fn run(store: &SqliteStore, config: &Config, command: SieveCommand) -> Resul
                 println!("  discard");
             }
             for action in &outcome.actions {
-                println!("  {}", describe(action));
+                println!("  {action}");
             }
         }
     }
@@ -188,33 +188,6 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err(format!("{name:?}: not a valid script name"));
     }
     Ok(())
-}
-
-fn describe(action: &Action) -> String {
-    let flags = |flags: &[String]| match flags.is_empty() {
-        true => String::new(),
-        false => format!(" with flags {}", flags.join(" ")),
-    };
-    match action {
-        Action::Keep { flags: f } => format!("keep{}", flags(f)),
-        Action::FileInto {
-            mailbox,
-            flags: f,
-            create,
-        } => {
-            format!(
-                "fileinto \"{mailbox}\"{}{}",
-                flags(f),
-                if *create { " (created if missing)" } else { "" }
-            )
-        }
-        Action::Redirect { address } => format!("redirect to {address}"),
-        Action::Vacation(reply) => format!(
-            "vacation reply \"{}\"",
-            reply.subject.clone().unwrap_or_default()
-        ),
-        Action::Reject { reason, .. } => format!("reject \"{reason}\""),
-    }
 }
 
 fn find(store: &SqliteStore, name: &str) -> Result<UserRecord, String> {

@@ -56,6 +56,30 @@ pub enum Action {
     },
 }
 
+/// One line per action, as `letterbox sieve test` prints them.
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Keep { flags } => write!(f, "keep{}", shown_flags(flags)),
+            Action::FileInto {
+                mailbox,
+                flags,
+                create,
+            } => {
+                let create = if *create { " (created if missing)" } else { "" };
+                write!(f, "fileinto \"{mailbox}\"{}{create}", shown_flags(flags))
+            }
+            Action::Redirect { address } => write!(f, "redirect to {address}"),
+            Action::Vacation(reply) => write!(
+                f,
+                "vacation reply: {}",
+                reply.reason.lines().next().unwrap_or("")
+            ),
+            Action::Reject { reason, .. } => write!(f, "reject \"{reason}\""),
+        }
+    }
+}
+
 /// A vacation action with its strings expanded; whether a reply goes out
 /// (the sender not answered lately, not a list, ...) is the deliverer's.
 #[derive(Debug, Clone, PartialEq, Eq)]
