@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::command::{Command, TransactionCommand};
-use super::connection::{Connection, Input};
+use super::connection::{Connection, Input, Reply};
 use super::maildrop::{self, Maildrop, NoMessage, write_multiline};
 use super::{Pop3, State, Step, Transaction};
 use crate::auth::sasl;

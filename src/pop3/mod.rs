@@ -28,7 +28,7 @@ use crate::context::ServerContext;
 use crate::context::limits::ConnectionGuard;
 use crate::context::login::UserSlots;
 use crate::session::Stream;
-use connection::{Connection, End, Input};
+use connection::{Connection, End, Input, Reply};
 use maildrop::Maildrop;
 
 /// One POP3 connection's state.
