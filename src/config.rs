@@ -31,6 +31,9 @@ pub struct Config {
     /// POP3 over implicit TLS (995).
     #[serde(default)]
     pub pop3s: ListenConfig,
+    /// ManageSieve (RFC 5804, 4190) with STARTTLS: users' Sieve scripts.
+    #[serde(default)]
+    pub managesieve: ListenConfig,
     /// Required as soon as any listener is configured.
     pub tls: Option<TlsConfig>,
     #[serde(default)]
@@ -93,6 +96,10 @@ pub struct SieveConfig {
     pub max_actions: usize,
     /// Redirects one message may get.
     pub max_redirects: usize,
+    /// Scripts one user may keep (ManageSieve PUTSCRIPT).
+    pub max_scripts: usize,
+    /// Octets all of one user's scripts may take.
+    pub max_storage: u64,
 }
 
 impl Default for SieveConfig {
@@ -101,6 +108,8 @@ impl Default for SieveConfig {
             max_script_size: 64 * 1024,
             max_actions: 32,
             max_redirects: 4,
+            max_scripts: 20,
+            max_storage: 1024 * 1024,
         }
     }
 }
@@ -635,6 +644,10 @@ impl Config {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 1995))],
                 ..ListenConfig::default()
             },
+            managesieve: ListenConfig {
+                listen: vec![SocketAddr::from(([127, 0, 0, 1], 5190))],
+                ..ListenConfig::default()
+            },
             tls: Some(TlsConfig {
                 cert: data_dir.join("dev-cert.pem"),
                 key: data_dir.join("dev-key.pem"),
@@ -674,9 +687,15 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             return invalid("data_dir must not be empty");
         }
-        let listens = [&self.imap, &self.imaps, &self.pop3, &self.pop3s]
-            .iter()
-            .any(|l| !l.listen.is_empty());
+        let listens = [
+            &self.imap,
+            &self.imaps,
+            &self.pop3,
+            &self.pop3s,
+            &self.managesieve,
+        ]
+        .iter()
+        .any(|l| !l.listen.is_empty());
         if listens && self.tls.is_none() {
             return invalid("[tls] cert and key are required when a listener is configured");
         }

@@ -35,6 +35,7 @@ pub mod http;
 pub mod line_conn;
 pub mod lmtp;
 pub mod mail;
+pub mod managesieve;
 pub mod memory;
 pub mod migrate;
 pub mod pop3;

@@ -772,6 +772,7 @@ fn announce(json_logs: bool, service: Service, addr: std::net::SocketAddr) {
         Service::Imaps => "IMAPS (implicit TLS)",
         Service::Pop3 => "POP3 (STLS)",
         Service::Pop3s => "POP3S (implicit TLS)",
+        Service::ManageSieve => "ManageSieve (STARTTLS)",
     };
     if json_logs {
         tracing::info!(listener = service.name(), address = %addr, "serving {what}");

@@ -181,13 +181,11 @@ pub fn check(config: &Config, name: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// RFC 5804 §1.6: a script name is UTF-8 without control characters; we
-/// also keep it to a sane length.
 fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
-        return Err(format!("{name:?}: not a valid script name"));
+    match sieve::valid_script_name(name) {
+        true => Ok(()),
+        false => Err(format!("{name:?}: not a valid script name")),
     }
-    Ok(())
 }
 
 fn find(store: &SqliteStore, name: &str) -> Result<UserRecord, String> {

@@ -45,10 +45,17 @@ pub enum Service {
     Imaps,
     Pop3,
     Pop3s,
+    ManageSieve,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Imap, Service::Imaps, Service::Pop3, Service::Pop3s];
+    pub const ALL: [Service; 5] = [
+        Service::Imap,
+        Service::Imaps,
+        Service::Pop3,
+        Service::Pop3s,
+        Service::ManageSieve,
+    ];
 
     /// The config section, also the listener's label in logs and metrics.
     pub fn name(self) -> &'static str {
@@ -57,6 +64,7 @@ impl Service {
             Service::Imaps => "imaps",
             Service::Pop3 => "pop3",
             Service::Pop3s => "pop3s",
+            Service::ManageSieve => "managesieve",
         }
     }
 
@@ -70,6 +78,7 @@ impl Service {
             Service::Imaps => &config.imaps,
             Service::Pop3 => &config.pop3,
             Service::Pop3s => &config.pop3s,
+            Service::ManageSieve => &config.managesieve,
         }
     }
 
@@ -82,6 +91,7 @@ impl Service {
         match self {
             Service::Imap => Some(format!("* BYE {why}\r\n")),
             Service::Pop3 => Some(format!("-ERR [{code}] {why}\r\n")),
+            Service::ManageSieve => Some(format!("BYE \"{why}\"\r\n")),
             Service::Imaps | Service::Pop3s => None,
         }
     }
@@ -448,6 +458,11 @@ impl Connection {
             }
             Service::Pop3 | Service::Pop3s => {
                 let session = crate::pop3::Pop3::new(secure, peer, self.ctx, unauthenticated);
+                session.serve(io, self.stop).await;
+            }
+            Service::ManageSieve => {
+                let session =
+                    crate::managesieve::ManageSieve::new(secure, peer, self.ctx, unauthenticated);
                 session.serve(io, self.stop).await;
             }
         }

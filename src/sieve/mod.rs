@@ -14,5 +14,11 @@ pub mod run;
 pub mod syntax;
 
 pub use compile::{CompileError, EXTENSIONS, Script, compile};
+
+/// RFC 5804 §1.6: a script name is UTF-8 without control characters;
+/// we also keep it to 128 characters.
+pub fn valid_script_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().count() <= 128 && !name.chars().any(char::is_control)
+}
 pub use message::{Envelope, Message};
 pub use run::{Action, Limits, Outcome, RuntimeError, VacationReply, run};

@@ -33,6 +33,8 @@ pub struct TestServer {
     /// The POP3 addresses, when the config asked for them.
     pub pop3: Option<SocketAddr>,
     pub pop3s: Option<SocketAddr>,
+    /// The ManageSieve address, when the config asked for one.
+    pub managesieve: Option<SocketAddr>,
     /// The LMTP TCP address, when the config asked for one.
     pub lmtp: Option<SocketAddr>,
     /// The metrics address, when the config asked for one.
@@ -74,6 +76,7 @@ impl TestServer {
         // Tests that want POP3 ask for it; the dev ports would collide.
         config.pop3 = ListenConfig::default();
         config.pop3s = ListenConfig::default();
+        config.managesieve = ListenConfig::default();
         config.tls = Some(TlsConfig {
             cert: cert_path.clone(),
             key: key_path.clone(),
@@ -101,6 +104,7 @@ impl TestServer {
         let imaps = server.addrs(Service::Imaps)[0];
         let pop3 = server.addrs(Service::Pop3).first().copied();
         let pop3s = server.addrs(Service::Pop3s).first().copied();
+        let managesieve = server.addrs(Service::ManageSieve).first().copied();
         let lmtp = server.lmtp_addrs().first().copied();
         let metrics = server.metrics_addr();
         let autoconfig = server.autoconfig_addrs().first().copied();
@@ -114,6 +118,7 @@ impl TestServer {
             imaps,
             pop3,
             pop3s,
+            managesieve,
             lmtp,
             metrics,
             autoconfig,
