@@ -5,6 +5,7 @@ command, encode_roundtrip: every byte-string literal in the parser's unit
 tables and the integration tests that looks like a tagged command.
 message: the shared real-world corpus (../shared/corpus, skipped when it is
 not there) plus the messages the tests build inline.
+sieve: the scripts the Sieve unit and integration tests use.
 
 Usage: fuzz/seed.py  (writes fuzz/corpus/<target>/, which is not committed)
 """
@@ -60,3 +61,18 @@ for path in (root / "tests").glob("*.rs"):
             save("message", s)
             messages += 1
 print(f"seed.py: {commands} command seeds, {messages} message seeds in {out}")
+
+scripts = 0
+sieve_sources = list((root / "src" / "sieve").rglob("*.rs")) + list((root / "tests").glob("*.rs"))
+for path in sieve_sources:
+    for s in rust_strings(path):
+        if re.search(rb"\b(require|keep|fileinto|discard|if)\b", s) and (b";" in s or b"{" in s):
+            save("sieve", s)
+            scripts += 1
+cases = root / "tests" / "sieve_cases.json"
+if cases.exists():
+    import json
+    for case in json.loads(cases.read_text()):
+        save("sieve", case["script"].encode())
+        scripts += 1
+print(f"seed.py: {scripts} sieve seeds")
