@@ -100,6 +100,10 @@ pub struct SieveConfig {
     pub max_scripts: usize,
     /// Octets all of one user's scripts may take.
     pub max_storage: u64,
+    /// `host:port` of the SMTP relay that `redirect` and vacation replies
+    /// leave through (plain SMTP, no login: the local Postfix, say);
+    /// without one, a redirect keeps the message and no reply goes out.
+    pub smtp_relay: Option<String>,
 }
 
 impl Default for SieveConfig {
@@ -110,6 +114,7 @@ impl Default for SieveConfig {
             max_redirects: 4,
             max_scripts: 20,
             max_storage: 1024 * 1024,
+            smtp_relay: None,
         }
     }
 }

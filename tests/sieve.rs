@@ -34,13 +34,22 @@ fn activate(server: &TestServer, user: &str, script: &str) {
 /// Sends `message` over LMTP with smtplib; returns each refused
 /// recipient's "code text".
 async fn lmtp_send(server: &TestServer, recipients: &[&str], message: &str) -> Vec<String> {
+    lmtp_send_from(server, "sender@example.net", recipients, message).await
+}
+
+async fn lmtp_send_from(
+    server: &TestServer,
+    sender: &str,
+    recipients: &[&str],
+    message: &str,
+) -> Vec<String> {
     let port = server.lmtp.unwrap().port();
     let script = format!(
         r#"
 import smtplib, sys
 lmtp = smtplib.LMTP("127.0.0.1", {port})
 try:
-    refused = lmtp.sendmail("sender@example.net", {recipients:?}, {message:?}.encode())
+    refused = lmtp.sendmail({sender:?}, {recipients:?}, {message:?}.encode())
 except smtplib.SMTPRecipientsRefused as e:
     refused = e.recipients
 except smtplib.SMTPDataError as e:
@@ -376,4 +385,238 @@ fn the_cli_refuses_what_does_not_compile_and_dry_runs() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&list.stdout), "");
+}
+
+/// What the SMTP sink received in one transaction.
+#[derive(Debug, Clone)]
+struct Relayed {
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// A loopback SMTP server standing in for the relay: accepts everything
+/// and keeps what it got (before answering the end of DATA, so a
+/// delivery that returned has been relayed).
+async fn smtp_sink() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<Relayed>>>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ready\r\n").await.unwrap();
+                let mut current = Relayed {
+                    from: String::new(),
+                    to: Vec::new(),
+                    data: String::new(),
+                };
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if let Some(from) = upper.strip_prefix("MAIL FROM:") {
+                        current.from = line[line.len() - from.len()..]
+                            .trim_matches(['<', '>'])
+                            .to_owned();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        current
+                            .to
+                            .push(line[8..].trim_matches(['<', '>']).to_owned());
+                        b"250 OK\r\n"
+                    } else if upper == "DATA" {
+                        write.write_all(b"354 go on\r\n").await.unwrap();
+                        while let Ok(Some(data)) = lines.next_line().await {
+                            if data == "." {
+                                break;
+                            }
+                            current.data.push_str(
+                                data.strip_prefix('.')
+                                    .filter(|_| data.starts_with(".."))
+                                    .unwrap_or(&data),
+                            );
+                            current.data.push_str("\r\n");
+                        }
+                        kept.lock().unwrap().push(std::mem::replace(
+                            &mut current,
+                            Relayed {
+                                from: String::new(),
+                                to: Vec::new(),
+                                data: String::new(),
+                            },
+                        ));
+                        b"250 queued\r\n"
+                    } else if upper == "QUIT" {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"500 what?\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (addr, received)
+}
+
+async fn relaying_server(relay: std::net::SocketAddr) -> TestServer {
+    TestServer::start_with(move |c| {
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+        c.delivery.domains = vec!["example.com".into()];
+        c.sieve.smtp_relay = Some(relay.to_string());
+    })
+    .await
+}
+
+/// redirect and vacation leave through the relay, with the envelopes and
+/// headers the RFCs ask for; a vacation reply goes once per period and
+/// never to lists or bounces; a redirect loop and a relay that is down
+/// keep the message in INBOX.
+#[tokio::test]
+async fn redirect_and_vacation_leave_through_the_relay() {
+    let (relay, relayed) = smtp_sink().await;
+    let server = relaying_server(relay).await;
+    activate(
+        &server,
+        USER,
+        r#"require ["vacation", "copy"];
+if header :contains "subject" "forward" { redirect :copy "boss@example.net"; }
+vacation :days 1 :subject "Away" :addresses "alice@old.example" "I am away until Monday.";
+"#,
+    );
+    let first = "From: Bob <bob@example.net>\r\nTo: alice@example.com\r\nSubject: forward this\r\n\
+                 Message-ID: <m1@example.net>\r\n\r\n.dotted line\r\n";
+    assert!(
+        lmtp_send(&server, &["alice@example.com"], first)
+            .await
+            .is_empty()
+    );
+    let sent = relayed.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let redirect = &sent[0];
+    assert_eq!(
+        (redirect.from.as_str(), redirect.to.as_slice()),
+        ("sender@example.net", &["boss@example.net".to_owned()][..])
+    );
+    assert!(
+        redirect
+            .data
+            .starts_with("Delivered-To: alice@example.com\r\nFrom: Bob"),
+        "{redirect:?}"
+    );
+    assert!(
+        redirect.data.ends_with("\r\n\r\n.dotted line\r\n"),
+        "dot-stuffing undone by the sink: {redirect:?}"
+    );
+    let vacation = &sent[1];
+    assert_eq!(
+        (vacation.from.as_str(), vacation.to.as_slice()),
+        ("", &["sender@example.net".to_owned()][..])
+    );
+    for header in [
+        "From: alice@example.com\r\n",
+        "To: <sender@example.net>\r\n",
+        "Subject: Away\r\n",
+        "Auto-Submitted: auto-replied (vacation)\r\n",
+        "In-Reply-To: <m1@example.net>\r\n",
+    ] {
+        assert!(vacation.data.contains(header), "{header}: {vacation:?}");
+    }
+    assert!(
+        vacation
+            .data
+            .ends_with("\r\n\r\nI am away until Monday.\r\n"),
+        "{vacation:?}"
+    );
+
+    // The same sender within the day: no second reply. A list, a bounce
+    // and mail not addressed to alice get none either.
+    let later = "From: bob@example.net\r\nTo: alice@example.com\r\nSubject: again\r\n\r\nx\r\n";
+    assert!(
+        lmtp_send(&server, &["alice@example.com"], later)
+            .await
+            .is_empty()
+    );
+    let list = "From: l@lists.example\r\nTo: alice@example.com\r\nList-Id: <team.lists.example>\r\nSubject: digest\r\n\r\nx\r\n";
+    assert!(
+        lmtp_send(&server, &["alice@example.com"], list)
+            .await
+            .is_empty()
+    );
+    let bcc = "From: c@x.example\r\nTo: all@x.example\r\nSubject: news\r\n\r\nx\r\n";
+    assert!(
+        lmtp_send(&server, &["alice@example.com"], bcc)
+            .await
+            .is_empty()
+    );
+    assert_eq!(relayed.lock().unwrap().len(), 2, "no new reply");
+    // :addresses counts as the user's: mail to the old address is answered.
+    let old = "From: carol@example.net\r\nTo: alice@old.example\r\nSubject: hi\r\n\r\nx\r\n";
+    assert!(
+        lmtp_send_from(&server, "carol@example.net", &["alice@example.com"], old)
+            .await
+            .is_empty()
+    );
+    let sent = relayed.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[2].to, ["carol@example.net"]);
+    let id = server.store.find_user(USER).unwrap().unwrap().id;
+    let redirect_only = "require \"copy\";\nredirect \"boss@example.net\";";
+    server
+        .store
+        .put_sieve_script(id, "main", redirect_only)
+        .unwrap();
+    // A message that came through boss@example.net before: a loop.
+    let looped =
+        "Delivered-To: boss@example.net\r\nFrom: bob@example.net\r\nSubject: loop\r\n\r\nx\r\n";
+    assert!(
+        lmtp_send(&server, &["alice@example.com"], looped)
+            .await
+            .is_empty()
+    );
+    assert_eq!(relayed.lock().unwrap().len(), 3, "the loop was not relayed");
+    let mut alice = server.logged_in().await;
+    let found = where_mail_is(&mut alice, &["INBOX"]).await;
+    let subjects: Vec<&str> = found.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "INBOX: forward this",
+            "INBOX: again",
+            "INBOX: digest",
+            "INBOX: news",
+            "INBOX: hi",
+            "INBOX: loop"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_relay_that_is_down_keeps_the_message() {
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let server = relaying_server(closed).await;
+    activate(&server, USER, "redirect \"boss@example.net\";");
+    let message = "From: bob@example.net\r\nSubject: kept\r\n\r\nx\r\n";
+    assert!(
+        lmtp_send(&server, &["alice@example.com"], message)
+            .await
+            .is_empty()
+    );
+    let mut alice = server.logged_in().await;
+    let found = where_mail_is(&mut alice, &["INBOX"]).await;
+    assert_eq!(found, [("INBOX: kept".to_owned(), String::new())]);
 }

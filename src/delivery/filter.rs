@@ -4,7 +4,7 @@
 //! cannot carry out) ends in the message kept in INBOX, logged with the
 //! script's name and line: a script never makes mail disappear.
 
-use super::{Delivered, DeliveryError, Envelope, store_copy};
+use super::{Delivered, DeliveryError, Envelope, smtp, store_copy, vacation};
 use crate::config::Config;
 use crate::proto::Flag;
 use crate::sieve::{self, Action, Message};
@@ -58,7 +58,15 @@ pub fn deliver(
             vec![Action::Keep { flags: Vec::new() }]
         }
     };
-    carry_out(store, user, &name, keep_into, message, actions)
+    let delivery = Delivery {
+        store,
+        config,
+        user,
+        script: &name,
+        envelope,
+        message,
+    };
+    delivery.carry_out(keep_into, actions)
 }
 
 /// What a script may ask of the user's mailboxes (`mailboxexists`,
@@ -79,64 +87,148 @@ impl sieve::run::Account for Mailboxes<'_> {
     }
 }
 
-fn carry_out(
-    store: &dyn MailStore,
-    user: &UserRecord,
-    script: &str,
-    keep_into: &MailboxName,
-    message: &[u8],
-    actions: Vec<Action>,
-) -> Result<Delivered, DeliveryError> {
-    let mut delivered = Delivered::default();
-    // Set when an action could not be carried out: the message then goes
-    // to INBOX (once), as RFC 5228 §2.10.6's implicit keep.
-    let mut fall_back = false;
-    let inbox = MailboxName::new("INBOX").expect("INBOX is valid");
-    for action in actions {
-        match action {
-            Action::Keep { flags } => {
-                delivered.stored.push(store_copy(
-                    store,
-                    user,
-                    keep_into,
-                    message,
-                    to_flags(&flags),
-                )?);
-            }
-            Action::FileInto {
-                mailbox,
-                flags,
-                create,
-            } => match file_into(store, user, &mailbox, create, message, to_flags(&flags)) {
-                Ok(stored) => delivered.stored.push(stored),
-                Err(DeliveryError::Temporary(detail)) => {
-                    tracing::warn!(user = %user.name, script, mailbox, %detail, "sieve: fileinto failed, message kept in INBOX");
-                    fall_back = true;
+/// One message's delivery through a script: what carrying out its
+/// actions needs.
+struct Delivery<'a> {
+    store: &'a dyn MailStore,
+    config: &'a Config,
+    user: &'a UserRecord,
+    script: &'a str,
+    envelope: &'a Envelope<'a>,
+    message: &'a [u8],
+}
+
+impl Delivery<'_> {
+    fn carry_out(
+        &self,
+        keep_into: &MailboxName,
+        actions: Vec<Action>,
+    ) -> Result<Delivered, DeliveryError> {
+        let (store, user, script, message) = (self.store, self.user, self.script, self.message);
+        let mut delivered = Delivered::default();
+        // Set when an action could not be carried out: the message then
+        // goes to INBOX (once), as RFC 5228 §2.10.6's implicit keep.
+        let mut fall_back = false;
+        for action in actions {
+            match action {
+                Action::Keep { flags } => {
+                    let flags = to_flags(&flags);
+                    delivered
+                        .stored
+                        .push(store_copy(store, user, keep_into, message, flags)?);
                 }
-                Err(other) => return Err(other),
-            },
-            Action::Reject { reason, .. } => {
-                // Still in the LMTP transaction (or `deliver`): refusing
-                // it there is what RFC 5429 §2.1 prefers for reject too.
-                tracing::info!(user = %user.name, script, %reason, "sieve: message rejected");
-                return Err(DeliveryError::Rejected(reason));
+                Action::FileInto {
+                    mailbox,
+                    flags,
+                    create,
+                } => match file_into(store, user, &mailbox, create, message, to_flags(&flags)) {
+                    Ok(stored) => delivered.stored.push(stored),
+                    Err(DeliveryError::Temporary(detail)) => {
+                        tracing::warn!(user = %user.name, script, mailbox, %detail, "sieve: fileinto failed, message kept in INBOX");
+                        fall_back = true;
+                    }
+                    Err(other) => return Err(other),
+                },
+                Action::Reject { reason, .. } => {
+                    // Still in the LMTP transaction (or `deliver`): refusing
+                    // it there is what RFC 5429 §2.1 prefers for reject too.
+                    tracing::info!(user = %user.name, script, %reason, "sieve: message rejected");
+                    return Err(DeliveryError::Rejected(reason));
+                }
+                Action::Redirect { address } => match self.redirect(&address) {
+                    Ok(()) => {
+                        tracing::info!(user = %user.name, script, address, "sieve: redirected")
+                    }
+                    Err(error) => {
+                        tracing::warn!(user = %user.name, script, address, %error, "sieve: redirect failed, message kept in INBOX");
+                        fall_back = true;
+                    }
+                },
+                Action::Vacation(reply) => self.vacation(&reply),
             }
-            Action::Redirect { address } => {
-                tracing::warn!(user = %user.name, script, address, "sieve: redirect needs an SMTP relay, which this server does not have yet; message kept in INBOX");
-                fall_back = true;
+        }
+        let in_inbox = delivered.stored.iter().any(|(name, _)| name == "INBOX");
+        if fall_back && !in_inbox {
+            let inbox = MailboxName::new("INBOX").expect("INBOX is valid");
+            delivered
+                .stored
+                .push(store_copy(store, user, &inbox, message, Flags::default())?);
+        }
+        Ok(delivered)
+    }
+
+    /// `redirect`: the message as received (with our Delivered-To,
+    /// without our Return-Path) to `address`, from the original envelope
+    /// sender. A message delivered to `address` before is a loop.
+    fn redirect(&self, address: &str) -> Result<(), String> {
+        let relay = self.config.sieve.smtp_relay.as_deref();
+        let relay = relay.ok_or("no [sieve] smtp_relay is configured")?;
+        let delivered_to = Message::new(self.message).raw_header("delivered-to");
+        if delivered_to.iter().any(|d| d.eq_ignore_ascii_case(address)) {
+            return Err(format!(
+                "a loop: the message was delivered to {address} before"
+            ));
+        }
+        let sender = self
+            .envelope
+            .sender
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        let message = strip_return_path(self.message);
+        smtp::send(relay, &super::hostname(), sender, address, message)
+    }
+
+    /// `vacation`: a reply unless the message should get none or the
+    /// sender was answered within the period; never fails the delivery.
+    fn vacation(&self, vacation: &sieve::VacationReply) {
+        let (user, script) = (&self.user.name, self.script);
+        let mut own = super::own_addresses(self.config, user, self.envelope.recipient);
+        own.extend(vacation.addresses.iter().cloned());
+        let parsed = Message::new(self.message);
+        let hostname = super::hostname();
+        let reply = match vacation::reply(vacation, &parsed, self.envelope.sender, &own, &hostname)
+        {
+            Ok(reply) => reply,
+            Err(why) => return tracing::info!(%user, script, why, "sieve: no vacation reply"),
+        };
+        let Some(relay) = self.config.sieve.smtp_relay.as_deref() else {
+            return tracing::warn!(%user, script, "sieve: no vacation reply: no [sieve] smtp_relay");
+        };
+        let handle: String = vacation.handle.chars().take(200).collect();
+        let now = chrono::Utc::now().timestamp();
+        let period = vacation::period(vacation);
+        let to = &reply.recipient;
+        match self
+            .store
+            .vacation_reply_due(self.user.id, to, &handle, now, period)
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return tracing::info!(%user, script, %to, "sieve: no vacation reply: answered within the period");
             }
-            Action::Vacation(_) => {
-                tracing::warn!(user = %user.name, script, "sieve: vacation replies need an SMTP relay, which this server does not have yet; no reply sent");
+            Err(error) => {
+                return tracing::warn!(%user, script, %error, "sieve: no vacation reply: store failed");
+            }
+        }
+        // RFC 5230 §5.1: from the null sender, so nothing bounces back.
+        match smtp::send(relay, &hostname, "", to, &reply.message) {
+            Ok(()) => tracing::info!(%user, script, %to, "sieve: vacation reply sent"),
+            Err(error) => {
+                tracing::warn!(%user, script, %to, %error, "sieve: vacation reply failed")
             }
         }
     }
-    let in_inbox = delivered.stored.iter().any(|(name, _)| name == "INBOX");
-    if fall_back && !in_inbox {
-        delivered
-            .stored
-            .push(store_copy(store, user, &inbox, message, Flags::default())?);
+}
+
+/// The message without the `Return-Path` delivery put first.
+fn strip_return_path(message: &[u8]) -> &[u8] {
+    match message.starts_with(b"Return-Path:") {
+        true => match message.iter().position(|&b| b == b'\n') {
+            Some(end) => &message[end + 1..],
+            None => message,
+        },
+        false => message,
     }
-    Ok(delivered)
 }
 
 /// `fileinto`: into `mailbox`, made first with `:create` (and

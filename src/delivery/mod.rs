@@ -4,6 +4,8 @@
 use chrono::Utc;
 
 pub mod filter;
+mod smtp;
+mod vacation;
 
 use crate::config::Config;
 use crate::mail::{new_message, to_crlf};
@@ -158,6 +160,35 @@ fn store_copy(
         .append(user.id, mailbox, message)
         .map_err(DeliveryError::from)?;
     Ok((mailbox.to_string(), outcome.uid))
+}
+
+/// This machine's name: LMTP's greeting, SMTP's EHLO, Message-IDs.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// The addresses that reach `user`: the recipient address used, the
+/// user at each delivery domain, and the aliases that name them.
+pub fn own_addresses(config: &Config, user: &str, recipient: &str) -> Vec<String> {
+    let mut out = vec![
+        recipient
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned(),
+    ];
+    let domains = &config.delivery.domains;
+    out.extend(domains.iter().map(|d| format!("{user}@{d}")));
+    for (alias, _) in config.aliases.iter().filter(|(_, target)| *target == user) {
+        match alias.contains('@') {
+            true => out.push(alias.clone()),
+            false => out.extend(domains.iter().map(|d| format!("{alias}@{d}"))),
+        }
+    }
+    out
 }
 
 /// The user's selectable mailbox with this name (exact, else the only one

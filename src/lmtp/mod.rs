@@ -44,7 +44,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         greeted: false,
         transaction: Transaction::default(),
     };
-    let mut out = format!("220 {} LMTP letterbox ready\r\n", hostname()).into_bytes();
+    let mut out = format!("220 {} LMTP letterbox ready\r\n", delivery::hostname()).into_bytes();
     loop {
         // Pipelining: answer in batches, flushing when no more input waits.
         if reader.buffer().is_empty() && !out.is_empty() {
@@ -144,7 +144,7 @@ impl Lmtp {
         self.transaction = Transaction::default();
         format!(
             "250-{}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SIZE {}\r\n",
-            hostname(),
+            delivery::hostname(),
             self.ctx.config().limits.max_message_size
         )
     }
@@ -381,15 +381,6 @@ async fn read_data<R: AsyncRead + Unpin>(
         message.extend_from_slice(data);
     }
     Ok((!too_big).then(|| Arc::new(message)))
-}
-
-/// The name in the greeting and LHLO reply.
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
 }
 
 #[cfg(test)]

@@ -621,6 +621,19 @@ pub trait MailStore: Send + Sync + 'static {
     fn rename_sieve_script(&self, user: UserId, from: &str, to: &str) -> StoreResult<()>;
     /// The active script's name and text, if any.
     fn active_sieve_script(&self, user: UserId) -> StoreResult<Option<(String, String)>>;
+    /// Vacation: true when `user` has not answered `sender` (for this
+    /// `handle`) within the period that began at an earlier reply, and
+    /// then records this reply as holding for `period` seconds from `now`
+    /// (one atomic step, so two deliveries at once send one reply).
+    /// Senders compare case-insensitively.
+    fn vacation_reply_due(
+        &self,
+        user: UserId,
+        sender: &str,
+        handle: &str,
+        now: i64,
+        period: u64,
+    ) -> StoreResult<bool>;
     /// Migration: the digests `import` recorded for `name` that start
     /// with `prefix`, so that a resumed migration skips what it copied
     /// without fetching it again.

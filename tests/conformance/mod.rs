@@ -210,6 +210,7 @@ macro_rules! conformance_suite {
                 }
                 sieve {
                     sieve_scripts_are_kept_with_one_active,
+                    vacation_replies_are_remembered_per_period,
                 }
                 concurrency {
                     concurrent_appends_get_distinct_ascending_uids,

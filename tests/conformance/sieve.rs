@@ -88,3 +88,31 @@ pub fn sieve_scripts_are_kept_with_one_active(store: &dyn MailStore) {
     let again = Account::create(store, "alice");
     assert!(store.sieve_scripts(again.id).unwrap().is_empty());
 }
+
+/// One vacation reply per sender and handle per period; the period runs
+/// from the reply; expired records free the sender again.
+pub fn vacation_replies_are_remembered_per_period(store: &dyn MailStore) {
+    let alice = Account::create(store, "alice");
+    let bob = Account::create(store, "bob");
+    let due = |user: i64, sender: &str, handle: &str, now: i64| {
+        store
+            .vacation_reply_due(user, sender, handle, now, 100)
+            .unwrap()
+    };
+    assert!(due(alice.id, "x@example.org", "away", 1000));
+    assert!(
+        !due(alice.id, "X@Example.org", "away", 1050),
+        "same sender, any case"
+    );
+    assert!(
+        due(alice.id, "x@example.org", "other reason", 1050),
+        "another handle"
+    );
+    assert!(due(bob.id, "x@example.org", "away", 1050), "another user");
+    assert!(!due(alice.id, "x@example.org", "away", 1099));
+    assert!(
+        due(alice.id, "x@example.org", "away", 1100),
+        "the period is over"
+    );
+    assert!(!due(alice.id, "x@example.org", "away", 1150));
+}

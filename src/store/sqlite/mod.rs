@@ -351,6 +351,17 @@ impl MailStore for SqliteStore {
         self.read(|tx| sieve::active(tx, user))
     }
 
+    fn vacation_reply_due(
+        &self,
+        user: UserId,
+        sender: &str,
+        handle: &str,
+        now: i64,
+        period: u64,
+    ) -> StoreResult<bool> {
+        self.write(|tx| sieve::vacation_reply_due(tx, user, sender, handle, now, period))
+    }
+
     fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()> {
         self.write(|tx| seen::set_private(tx, team, on))
     }

@@ -281,6 +281,17 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE UNIQUE INDEX sieve_scripts_one_active ON sieve_scripts (user_id) WHERE active;
     "#,
+    // 14: the vacation replies sent, one per sender and handle per period
+    // (RFC 5230 §4.2), until when each holds.
+    r#"
+    CREATE TABLE vacation_replies (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        sender TEXT NOT NULL,
+        handle TEXT NOT NULL,
+        until INTEGER NOT NULL,
+        PRIMARY KEY (user_id, sender, handle)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the schema up to date.

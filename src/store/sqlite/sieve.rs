@@ -97,3 +97,26 @@ pub fn active(tx: &Connection, user: UserId) -> StoreResult<Option<(String, Stri
         .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
+
+/// See [`MailStore::vacation_reply_due`]; expired records of the user go.
+pub fn vacation_reply_due(
+    tx: &Connection,
+    user: UserId,
+    sender: &str,
+    handle: &str,
+    now: i64,
+    period: u64,
+) -> StoreResult<bool> {
+    tx.execute(
+        "DELETE FROM vacation_replies WHERE user_id = ?1 AND until <= ?2",
+        params![user, now],
+    )?;
+    let sender = sender.to_lowercase();
+    let until = now.saturating_add(i64::try_from(period).unwrap_or(i64::MAX));
+    let recorded = tx.execute(
+        "INSERT OR IGNORE INTO vacation_replies (user_id, sender, handle, until)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![user, sender, handle, until],
+    )?;
+    Ok(recorded > 0)
+}
