@@ -104,6 +104,12 @@ pub struct SieveConfig {
     /// leave through (plain SMTP, no login: the local Postfix, say);
     /// without one, a redirect keeps the message and no reply goes out.
     pub smtp_relay: Option<String>,
+    /// A script of the sysadmin's run before every user's (e.g. filing
+    /// `X-Spam-Flag: YES` into Junk) and one run after it.
+    pub before: Option<PathBuf>,
+    pub after: Option<PathBuf>,
+    /// Where `include :global "NAME"` finds `NAME.sieve`.
+    pub global_dir: Option<PathBuf>,
 }
 
 impl Default for SieveConfig {
@@ -115,6 +121,9 @@ impl Default for SieveConfig {
             max_scripts: 20,
             max_storage: 1024 * 1024,
             smtp_relay: None,
+            before: None,
+            after: None,
+            global_dir: None,
         }
     }
 }

@@ -620,3 +620,70 @@ async fn a_relay_that_is_down_keeps_the_message() {
     let found = where_mail_is(&mut alice, &["INBOX"]).await;
     assert_eq!(found, [("INBOX: kept".to_owned(), String::new())]);
 }
+
+/// `[sieve] before` and `after` run around the user's script;
+/// `include :global` finds scripts in `global_dir`; a before script that
+/// does not compile is skipped, not fatal.
+#[tokio::test]
+async fn sysadmin_scripts_run_around_the_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, after, global) = (
+        dir.path().join("before.sieve"),
+        dir.path().join("after.sieve"),
+        dir.path().join("global"),
+    );
+    std::fs::create_dir(&global).unwrap();
+    std::fs::write(&before, "require \"fileinto\";\nif header :is \"X-Spam-Flag\" \"YES\" { fileinto \"Junk\"; stop; }\n").unwrap();
+    std::fs::write(&after, "require \"imap4flags\";\naddflag \"$filtered\";\n").unwrap();
+    std::fs::write(global.join("lists.sieve"), "require [\"fileinto\", \"mailbox\"];\nif exists \"list-id\" { fileinto :create \"Lists\"; }\n").unwrap();
+    let paths = (before.clone(), after.clone(), global.clone());
+    let server = TestServer::start_with(move |c| {
+        c.lmtp.listen = vec![LmtpListen::Tcp("127.0.0.1:0".parse().unwrap())];
+        c.delivery.domains = vec!["example.com".into()];
+        c.sieve.before = Some(paths.0);
+        c.sieve.after = Some(paths.1);
+        c.sieve.global_dir = Some(paths.2);
+    })
+    .await;
+    activate(
+        &server,
+        USER,
+        "require \"include\";\ninclude :global \"lists\";\n",
+    );
+    for message in [
+        "X-Spam-Flag: YES\r\nSubject: pills\r\n\r\nx\r\n",
+        "List-Id: <team.example>\r\nSubject: digest\r\n\r\nx\r\n",
+        "Subject: hello\r\n\r\nx\r\n",
+    ] {
+        assert!(
+            lmtp_send(&server, &["alice@example.com"], message)
+                .await
+                .is_empty()
+        );
+    }
+    let mut alice = server.logged_in().await;
+    assert_eq!(
+        where_mail_is(&mut alice, &["INBOX", "Junk", "Lists"]).await,
+        [
+            ("INBOX: hello".to_owned(), "$filtered".to_owned()),
+            ("Junk: pills".to_owned(), String::new()),
+            ("Lists: digest".to_owned(), String::new()),
+        ]
+    );
+    // A broken sysadmin script is skipped: mail still arrives.
+    std::fs::write(&before, "if {").unwrap();
+    assert!(
+        lmtp_send(
+            &server,
+            &["alice@example.com"],
+            "Subject: still\r\n\r\nx\r\n"
+        )
+        .await
+        .is_empty()
+    );
+    let found = where_mail_is(&mut alice, &["INBOX"]).await;
+    assert!(
+        found.contains(&("INBOX: still".to_owned(), "$filtered".to_owned())),
+        "{found:?}"
+    );
+}

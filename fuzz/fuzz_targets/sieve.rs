@@ -12,6 +12,10 @@ impl sieve::run::Account for NoFolders {
     fn mailbox_exists(&self, name: &str) -> bool {
         name == "INBOX" || name == "Archive"
     }
+
+    fn script(&self, _global: bool, name: &str) -> Option<String> {
+        (name == "lists").then(|| "require \"fileinto\";\nfileinto \"Archive\";".to_owned())
+    }
 }
 
 const MESSAGE: &[u8] = b"From: Ann <ann+list@example.org>\r\nTo: bob@example.com\r\n\

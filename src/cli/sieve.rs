@@ -145,7 +145,11 @@ pub fn run(store: &SqliteStore, config: &Config, command: SieveCommand) -> Resul
                 to: to.unwrap_or_else(|| user.name.clone()),
                 auth: None,
             };
-            let account = Mailboxes { store, user: &user };
+            let account = Mailboxes {
+                store,
+                user: &user,
+                global_dir: config.sieve.global_dir.as_deref(),
+            };
             let outcome = sieve::run(
                 &compiled,
                 &Message::new(&raw),

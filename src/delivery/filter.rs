@@ -5,6 +5,8 @@
 //! script's name and line: a script never makes mail disappear.
 
 use super::{Delivered, DeliveryError, Envelope, smtp, store_copy, vacation};
+use std::path::Path;
+
 use crate::config::Config;
 use crate::proto::Flag;
 use crate::sieve::{self, Action, Message};
@@ -20,60 +22,71 @@ pub fn deliver(
     envelope: &Envelope,
     message: &[u8],
 ) -> Result<Delivered, DeliveryError> {
-    let script = store
+    let active = store
         .active_sieve_script(user.id)
         .map_err(|e| DeliveryError::Temporary(e.to_string()))?;
-    let Some((name, text)) = script else {
+    let personal = active.and_then(|(name, text)| match sieve::compile(&text) {
+        Ok(script) => Some((name, script)),
+        Err(error) => {
+            tracing::error!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: the active script does not compile, skipped");
+            None
+        }
+    });
+    let before = sysadmin_script(config.sieve.before.as_deref());
+    let after = sysadmin_script(config.sieve.after.as_deref());
+    let scripts: Vec<&sieve::Script> = before
+        .iter()
+        .chain(personal.as_ref().map(|(_, script)| script))
+        .chain(after.iter())
+        .collect();
+    if scripts.is_empty() {
         let stored = store_copy(store, user, keep_into, message, Flags::default())?;
         return Ok(Delivered {
             stored: vec![stored],
         });
+    }
+    let name = personal
+        .as_ref()
+        .map_or("(sysadmin's)", |(name, _)| name.as_str());
+    let account = Mailboxes {
+        store,
+        user,
+        global_dir: config.sieve.global_dir.as_deref(),
     };
-    let actions = match sieve::compile(&text) {
-        Ok(script) => {
-            let account = Mailboxes { store, user };
-            let envelope = sieve::Envelope {
-                from: envelope.sender.to_owned(),
-                to: envelope
-                    .recipient
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned(),
-                auth: None,
-            };
-            let outcome = sieve::run(
-                &script,
-                &Message::new(message),
-                &envelope,
-                &account,
-                config.sieve.limits(),
-            );
-            if let Some(error) = &outcome.error {
-                tracing::warn!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: runtime error, message kept in INBOX");
-            }
-            outcome.actions
-        }
-        Err(error) => {
-            tracing::error!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: the active script does not compile, message kept in INBOX");
-            vec![Action::Keep { flags: Vec::new() }]
-        }
+    let sieve_envelope = sieve::Envelope {
+        from: envelope.sender.to_owned(),
+        to: envelope
+            .recipient
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned(),
+        auth: None,
     };
+    let parsed = Message::new(message);
+    let limits = config.sieve.limits();
+    let outcome = sieve::run_all(&scripts, &parsed, &sieve_envelope, &account, limits);
+    if let Some(error) = &outcome.error {
+        tracing::warn!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: runtime error, message kept in INBOX");
+    }
+    let actions = outcome.actions;
     let delivery = Delivery {
         store,
         config,
         user,
-        script: &name,
+        script: name,
         envelope,
         message,
     };
     delivery.carry_out(keep_into, actions)
 }
 
-/// What a script may ask of the user's mailboxes (`mailboxexists`,
-/// `fileinto` without `:create`).
+/// What a script may ask of the user's account: their mailboxes
+/// (`mailboxexists`, `fileinto` without `:create`) and the scripts it
+/// may include (theirs, and the sysadmin's in `[sieve] global_dir`).
 pub struct Mailboxes<'a> {
     pub store: &'a dyn MailStore,
     pub user: &'a UserRecord,
+    pub global_dir: Option<&'a Path>,
 }
 
 impl sieve::run::Account for Mailboxes<'_> {
@@ -84,6 +97,35 @@ impl sieve::run::Account for Mailboxes<'_> {
         self.store
             .list_mailboxes(self.user.id)
             .is_ok_and(|all| all.iter().any(|m| m.selectable && m.name == name.as_str()))
+    }
+
+    fn script(&self, global: bool, name: &str) -> Option<String> {
+        match global {
+            false => self.store.sieve_script(self.user.id, name).ok().flatten(),
+            // The name was checked at compile time: no `/`, so no way out
+            // of the directory.
+            true => std::fs::read_to_string(self.global_dir?.join(format!("{name}.sieve"))).ok(),
+        }
+    }
+}
+
+/// A sysadmin's script (`[sieve] before`/`after`), compiled; a missing or
+/// broken one is logged and skipped, never blocking delivery.
+fn sysadmin_script(path: Option<&Path>) -> Option<sieve::Script> {
+    let path = path?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            tracing::error!(script = %path.display(), %error, "sieve: cannot read a [sieve] before/after script, skipped");
+            return None;
+        }
+    };
+    match sieve::compile(&text) {
+        Ok(script) => Some(script),
+        Err(error) => {
+            tracing::error!(script = %path.display(), line = error.line, error = %error.message, "sieve: a [sieve] before/after script does not compile, skipped");
+            None
+        }
     }
 }
 

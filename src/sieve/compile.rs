@@ -27,6 +27,7 @@ pub const EXTENSIONS: &[&str] = &[
     "reject",
     "ereject",
     "comparator-i;ascii-numeric",
+    "include",
 ];
 
 /// A script ready to run.
@@ -437,6 +438,50 @@ impl Compiler {
                     reason,
                     in_protocol: name == "ereject",
                 }
+            }
+            "include" => {
+                self.need("include", line, "include")?;
+                let mut a = args(&[&[
+                    ("personal", Param::None),
+                    ("global", Param::None),
+                    ("once", Param::None),
+                    ("optional", Param::None),
+                ]])?;
+                let personal = a.take("personal").is_some();
+                let global = a.take("global").is_some();
+                if personal && global {
+                    return fail(line, ":personal and :global together");
+                }
+                let once = a.take("once").is_some();
+                let optional = a.take("optional").is_some();
+                let name = self.text(a.string("a script name")?);
+                a.done()?;
+                if !name.contains("${") && !super::valid_script_name(&name) || name.contains('/') {
+                    return fail(line, format!("invalid script name \"{name}\""));
+                }
+                Command::Include {
+                    name,
+                    global,
+                    once,
+                    optional,
+                }
+            }
+            "return" => {
+                self.need("include", line, "return")?;
+                args(&[])?.done()?;
+                Command::Return
+            }
+            "global" => {
+                self.need("include", line, "global")?;
+                self.need("variables", line, "global")?;
+                let mut a = args(&[])?;
+                let names = a.list("variable names")?;
+                a.done()?;
+                let names = names
+                    .iter()
+                    .map(|n| variable_name(n, line))
+                    .collect::<Result<Vec<_>>>()?;
+                Command::Global(names)
             }
             other => return fail(line, format!("unknown command \"{other}\"")),
         };
@@ -849,11 +894,13 @@ fn number(argument: &Argument) -> u64 {
 /// A variable name (RFC 5229 §3): identifier characters, lower-cased
 /// (names are case-insensitive).
 fn variable_name(name: &str, line: usize) -> Result<String> {
-    let valid = name
+    // include's shared variables may be written `global.NAME` (RFC 6609 §3.5).
+    let bare = name.strip_prefix("global.").unwrap_or(name);
+    let valid = bare
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     match valid {
         true => Ok(name.to_ascii_lowercase()),
         false => fail(line, format!("invalid variable name \"{name}\"")),

@@ -21,4 +21,4 @@ pub fn valid_script_name(name: &str) -> bool {
     !name.is_empty() && name.chars().count() <= 128 && !name.chars().any(char::is_control)
 }
 pub use message::{Envelope, Message};
-pub use run::{Action, Limits, Outcome, RuntimeError, VacationReply, run};
+pub use run::{Action, Limits, Outcome, RuntimeError, VacationReply, run, run_all};

@@ -53,6 +53,18 @@ pub enum Command {
         reason: Text,
         in_protocol: bool,
     },
+    /// include (RFC 6609): another script of the user's (`:personal`) or
+    /// of the sysadmin's (`:global`), run here.
+    Include {
+        name: Text,
+        global: bool,
+        once: bool,
+        optional: bool,
+    },
+    /// include: ends the current script, back to the one that included it.
+    Return,
+    /// include: these variables are shared with the included scripts.
+    Global(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

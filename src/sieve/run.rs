@@ -122,6 +122,9 @@ pub struct Outcome {
 /// What the script may ask about the user's account.
 pub trait Account {
     fn mailbox_exists(&self, name: &str) -> bool;
+    /// The text of a script `include` names: one of the user's
+    /// (`global` false) or of the sysadmin's.
+    fn script(&self, global: bool, name: &str) -> Option<String>;
 }
 
 /// Runs `script` for `message` sent with `envelope`.
@@ -132,21 +135,48 @@ pub fn run(
     account: &dyn Account,
     limits: Limits,
 ) -> Outcome {
+    run_all(&[script], message, envelope, account, limits)
+}
+
+/// Runs scripts one after the other (the sysadmin's `before`, the
+/// user's, the sysadmin's `after`), as one run: their actions add up, a
+/// `stop` ends them all, the implicit keep is decided at the end.
+pub fn run_all(
+    scripts: &[&Script],
+    message: &Message,
+    envelope: &Envelope,
+    account: &dyn Account,
+    limits: Limits,
+) -> Outcome {
     let mut run = Run {
-        script,
+        extensions: Default::default(),
         message,
         envelope,
         account,
         limits,
         variables: HashMap::new(),
+        globals: HashMap::new(),
+        global_names: Vec::new(),
         captures: Vec::new(),
         flags: Vec::new(),
         actions: Vec::new(),
         keep_cancelled: false,
         steps: 0,
         trace: Vec::new(),
+        included: Vec::new(),
+        depth: 0,
     };
-    let result = run.block(&script.commands);
+    let mut result = Ok(());
+    for script in scripts {
+        match run.script(script) {
+            Ok(Flow::Stop) => break,
+            Ok(_) => {}
+            Err(error) => {
+                result = Err(error);
+                break;
+            }
+        }
+    }
     let mut trace = std::mem::take(&mut run.trace);
     match result.and_then(|_| run.finish()) {
         Ok(actions) => Outcome {
@@ -172,15 +202,28 @@ pub fn run(
 enum Flow {
     Next,
     Stop,
+    /// include's `return`: the current script ends.
+    Return,
 }
 
+/// Nested includes at most (RFC 6609 §3.2 leaves the limit to us).
+const MAX_INCLUDE_DEPTH: usize = 8;
+/// Includes run per message at most.
+const MAX_INCLUDES: usize = 32;
+
 struct Run<'a> {
-    script: &'a Script,
+    /// The running script's `require`s.
+    extensions: std::collections::BTreeSet<String>,
     message: &'a Message<'a>,
     envelope: &'a Envelope,
     account: &'a dyn Account,
     limits: Limits,
+    /// The running script's own variables.
     variables: HashMap<String, String>,
+    /// Variables shared between scripts (include's `global`).
+    globals: HashMap<String, String>,
+    /// The names the running script declared `global`.
+    global_names: Vec<String>,
     captures: Captures,
     /// imap4flags' internal variable.
     flags: Vec<String>,
@@ -188,13 +231,74 @@ struct Run<'a> {
     keep_cancelled: bool,
     steps: usize,
     trace: Vec<String>,
+    /// (global, name) of the scripts included so far, for `:once`.
+    included: Vec<(bool, String)>,
+    depth: usize,
 }
 
 type Step<T> = Result<T, RuntimeError>;
 
 impl Run<'_> {
     fn uses(&self, extension: &str) -> bool {
-        self.script.extensions.contains(extension)
+        self.extensions.contains(extension)
+    }
+
+    /// Runs one script with its own variables and `require`s; `return`
+    /// ends only it, `stop` everything.
+    fn script(&mut self, script: &Script) -> Step<Flow> {
+        let saved = (
+            std::mem::replace(&mut self.extensions, script.extensions.clone()),
+            std::mem::take(&mut self.variables),
+            std::mem::take(&mut self.global_names),
+            std::mem::take(&mut self.captures),
+        );
+        let flow = self.block(&script.commands);
+        (
+            self.extensions,
+            self.variables,
+            self.global_names,
+            self.captures,
+        ) = saved;
+        match flow? {
+            Flow::Stop => Ok(Flow::Stop),
+            Flow::Next | Flow::Return => Ok(Flow::Next),
+        }
+    }
+
+    /// include (RFC 6609 §3.2).
+    fn include(
+        &mut self,
+        line: usize,
+        name: &str,
+        global: bool,
+        once: bool,
+        optional: bool,
+    ) -> Step<Flow> {
+        let fail = |message: String| RuntimeError { line, message };
+        let name = self.expand(name);
+        let key = (global, name.clone());
+        if once && self.included.contains(&key) {
+            return Ok(Flow::Next);
+        }
+        if self.depth >= MAX_INCLUDE_DEPTH || self.included.len() >= MAX_INCLUDES {
+            return Err(fail("includes nested or repeated too often".into()));
+        }
+        let where_ = if global { "global" } else { "personal" };
+        let Some(text) = self.account.script(global, &name) else {
+            return match optional {
+                true => Ok(Flow::Next),
+                false => Err(fail(format!("no {where_} script \"{name}\""))),
+            };
+        };
+        let script =
+            super::compile(&text).map_err(|e| fail(format!("{where_} script \"{name}\": {e}")))?;
+        self.trace
+            .push(format!("line {line}: include {where_} \"{name}\""));
+        self.included.push(key);
+        self.depth += 1;
+        let flow = self.script(&script);
+        self.depth -= 1;
+        flow
     }
 
     fn step(&mut self, line: usize) -> Step<()> {
@@ -211,8 +315,9 @@ impl Run<'_> {
     fn block(&mut self, nodes: &[Node]) -> Step<Flow> {
         for node in nodes {
             self.step(node.line)?;
-            if let Flow::Stop = self.command(node)? {
-                return Ok(Flow::Stop);
+            match self.command(node)? {
+                Flow::Next => {}
+                flow => return Ok(flow),
             }
         }
         Ok(Flow::Next)
@@ -317,15 +422,13 @@ impl Run<'_> {
             } => {
                 let given: Vec<String> = flags.iter().map(|f| self.expand(f)).collect();
                 let current = match variable {
-                    Some(name) => {
-                        split_flags(self.variables.get(name).map(String::as_str).unwrap_or(""))
-                    }
+                    Some(name) => split_flags(&self.var(name)),
                     None => self.flags.clone(),
                 };
                 let updated = change_flags(current, *change, &split_flags(&given.join(" ")));
                 match variable {
                     Some(name) => {
-                        self.variables.insert(name.clone(), updated.join(" "));
+                        self.set_var(name, updated.join(" "));
                     }
                     None => self.flags = updated,
                 }
@@ -340,7 +443,7 @@ impl Run<'_> {
                 for modifier in modifiers {
                     value = apply_modifier(*modifier, &value);
                 }
-                self.variables.insert(name.clone(), value);
+                self.set_var(name, value);
                 Ok(Flow::Next)
             }
             Command::Vacation(vacation) => {
@@ -378,6 +481,24 @@ impl Run<'_> {
                     reason,
                 };
                 self.add(line, Action::Vacation(reply))?;
+                Ok(Flow::Next)
+            }
+            Command::Include {
+                name,
+                global,
+                once,
+                optional,
+            } => self.include(line, name, *global, *once, *optional),
+            Command::Return => {
+                self.trace.push(format!("line {line}: return"));
+                Ok(Flow::Return)
+            }
+            Command::Global(names) => {
+                for name in names {
+                    if !self.global_names.contains(name) {
+                        self.global_names.push(name.clone());
+                    }
+                }
                 Ok(Flow::Next)
             }
             Command::Reject {
@@ -434,15 +555,14 @@ impl Run<'_> {
     }
 
     /// The flags an action stores: its `:flags`, else the internal
-    /// variable (imap4flags), else none.
+    /// variable (imap4flags; empty unless a script set it).
     fn action_flags(&self, flags: Option<&[String]>) -> Vec<String> {
         match flags {
             Some(flags) => {
                 let expanded: Vec<String> = flags.iter().map(|f| self.expand(f)).collect();
                 split_flags(&expanded.join(" "))
             }
-            None if self.uses("imap4flags") => self.flags.clone(),
-            None => Vec::new(),
+            None => self.flags.clone(),
         }
     }
 
@@ -469,11 +589,7 @@ impl Run<'_> {
         }
         let kept = actions.iter().any(|a| matches!(a, Action::Keep { .. }));
         if !self.keep_cancelled && !kept {
-            let flags = if self.uses("imap4flags") {
-                self.flags.clone()
-            } else {
-                Vec::new()
-            };
+            let flags = self.flags.clone();
             self.trace
                 .push(format!("implicit keep{}", shown_flags(&flags)));
             actions.push(Action::Keep { flags });
@@ -481,10 +597,42 @@ impl Run<'_> {
         Ok(actions)
     }
 
+    /// A variable's value: the shared one for a name declared `global`
+    /// or written `global.NAME` (RFC 6609 §3.4, §3.5); empty when unset.
+    fn var(&self, name: &str) -> String {
+        let name = name.to_ascii_lowercase();
+        let table = match self.shared_name(&name) {
+            Some(shared) => self.globals.get(shared),
+            None => self.variables.get(&name),
+        };
+        table.cloned().unwrap_or_default()
+    }
+
+    fn set_var(&mut self, name: &str, value: String) {
+        let name = name.to_ascii_lowercase();
+        match self.shared_name(&name) {
+            Some(shared) => {
+                let shared = shared.to_owned();
+                self.globals.insert(shared, value);
+            }
+            None => {
+                self.variables.insert(name, value);
+            }
+        }
+    }
+
+    /// The name in the shared table, for a shared variable.
+    fn shared_name<'n>(&self, name: &'n str) -> Option<&'n str> {
+        if let Some(rest) = name.strip_prefix("global.") {
+            return Some(rest);
+        }
+        self.global_names.iter().any(|g| g == name).then_some(name)
+    }
+
     /// A string with `${...}` references replaced (variables extension).
     fn expand(&self, text: &str) -> String {
         match self.uses("variables") {
-            true => expand(text, &self.variables, &self.captures),
+            true => expand(text, &|name| self.var(name), &self.captures),
             false => text.to_owned(),
         }
     }
@@ -601,9 +749,7 @@ impl Run<'_> {
                     true => self.flags.clone(),
                     false => variables
                         .iter()
-                        .flat_map(|v| {
-                            split_flags(self.variables.get(v).map(String::as_str).unwrap_or(""))
-                        })
+                        .flat_map(|v| split_flags(&self.var(v)))
                         .collect(),
                 };
                 self.matches(*matcher, &values, keys)
@@ -735,7 +881,7 @@ fn shown_flags(flags: &[String]) -> String {
 
 /// RFC 5229 §3: `${name}` and `${N}` replaced; anything else that is not
 /// a valid reference stays as written. Unknown names are empty.
-pub fn expand(text: &str, variables: &HashMap<String, String>, captures: &[String]) -> String {
+pub fn expand(text: &str, variable: &dyn Fn(&str) -> String, captures: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -746,10 +892,7 @@ pub fn expand(text: &str, variables: &HashMap<String, String>, captures: &[Strin
             Some((name, end)) if is_reference(name) => {
                 let value = match name.parse::<usize>() {
                     Ok(n) => captures.get(n).cloned().unwrap_or_default(),
-                    Err(_) => variables
-                        .get(&name.to_ascii_lowercase())
-                        .cloned()
-                        .unwrap_or_default(),
+                    Err(_) => variable(name),
                 };
                 out.push_str(&value);
                 rest = &after[end + 1..];
@@ -764,15 +907,16 @@ pub fn expand(text: &str, variables: &HashMap<String, String>, captures: &[Strin
     out
 }
 
+/// `${3}`, `${name}` or, with a namespace, `${global.name}`.
 fn is_reference(name: &str) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_digit() => name.chars().all(|c| c.is_ascii_digit()),
-        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
-            chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
-        _ => false,
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return !name.is_empty();
     }
+    name.split('.').all(|part| {
+        let mut chars = part.chars();
+        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 fn apply_modifier(modifier: Modifier, value: &str) -> String {
@@ -878,15 +1022,18 @@ mod tests {
 
     #[test]
     fn variables_expand() {
-        let mut variables = HashMap::new();
-        variables.insert("company".to_owned(), "ACME".to_owned());
+        let lookup = |name: &str| match name.to_ascii_lowercase().as_str() {
+            "company" => "ACME".to_owned(),
+            _ => String::new(),
+        };
+        let variables: &dyn Fn(&str) -> String = &lookup;
         let captures = vec!["all".to_owned(), "one".to_owned()];
         assert_eq!(
-            expand("${company} ${1} ${Company}", &variables, &captures),
+            expand("${company} ${1} ${Company}", variables, &captures),
             "ACME one ACME"
         );
         assert_eq!(
-            expand("${unknown}|${2}|${ bad}|${", &variables, &captures),
+            expand("${unknown}|${2}|${ bad}|${", variables, &captures),
             "||${ bad}|${"
         );
         assert_eq!(
@@ -895,6 +1042,91 @@ mod tests {
         );
         assert_eq!(apply_modifier(Modifier::UpperFirst, "juMP"), "JuMP");
         assert_eq!(apply_modifier(Modifier::Length, "été"), "3");
+    }
+
+    struct Scripts;
+
+    impl Account for Scripts {
+        fn mailbox_exists(&self, name: &str) -> bool {
+            name == "INBOX"
+        }
+
+        fn script(&self, global: bool, name: &str) -> Option<String> {
+            let text = match (global, name) {
+                (true, "spam") => {
+                    "require [\"include\", \"variables\", \"fileinto\", \"mailbox\"];\n\
+                    global \"junk\";\nif header :is \"x-spam\" \"yes\" { fileinto :create \"${junk}\"; stop; }\n\
+                    set \"global.seen\" \"yes\";"
+                }
+                (false, "lists") => {
+                    "require [\"include\", \"fileinto\", \"mailbox\"];\n\
+                    if not exists \"list-id\" { return; }\nfileinto :create \"Lists\";"
+                }
+                (false, "loop") => "require \"include\";\ninclude :personal \"loop\";",
+                _ => return None,
+            };
+            Some(text.to_owned())
+        }
+    }
+
+    fn outcome(script: &str, headers: &str) -> Outcome {
+        let script = super::super::compile(script).unwrap();
+        let raw = format!("{headers}\r\n\r\nbody\r\n");
+        let message = Message::new(raw.as_bytes());
+        run(
+            &script,
+            &message,
+            &Envelope::default(),
+            &Scripts,
+            Limits::default(),
+        )
+    }
+
+    fn shown(outcome: &Outcome) -> Vec<String> {
+        outcome.actions.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn include_return_and_global_variables() {
+        let main = "require [\"include\", \"variables\", \"imap4flags\"];\nglobal \"junk\";\nset \"junk\" \"Spam\";\n\
+                    include :global \"spam\";\ninclude :personal \"lists\";\ninclude :once :personal \"lists\";\n\
+                    if string :is \"${global.seen}\" \"yes\" { addflag \"$checked\"; }";
+        let spam = outcome(main, "X-Spam: yes");
+        assert_eq!(
+            shown(&spam),
+            ["fileinto \"Spam\" (created if missing)"],
+            "{:?}",
+            spam.trace
+        );
+        let list = outcome(main, "List-Id: <l.example>");
+        assert_eq!(
+            shown(&list),
+            // fileinto cancelled the implicit keep; the flag came after it.
+            ["fileinto \"Lists\" (created if missing)"],
+            "{:?}",
+            list.trace
+        );
+        let neither = outcome(main, "Subject: x");
+        assert_eq!(
+            shown(&neither),
+            ["keep with flags $checked"],
+            "return came back to the includer"
+        );
+        let missing = outcome("require \"include\";\ninclude \"nope\";", "Subject: x");
+        assert!(
+            missing
+                .error
+                .unwrap()
+                .message
+                .contains("no personal script")
+        );
+        let optional = outcome(
+            "require \"include\";\ninclude :optional \"nope\";",
+            "Subject: x",
+        );
+        assert!(optional.error.is_none());
+        let looped = outcome("require \"include\";\ninclude \"loop\";", "Subject: x");
+        assert!(looped.error.unwrap().message.contains("too often"));
     }
 
     #[test]
