@@ -66,6 +66,19 @@ pub struct Config {
     pub sharing: SharingConfig,
     #[serde(default)]
     pub sieve: SieveConfig,
+    #[serde(default)]
+    pub junk: JunkConfig,
+}
+
+/// Spam filter training: what a user's MOVE or COPY into Junk (spam) or
+/// out of it to anywhere but Trash (not spam) hands each message to,
+/// on standard input, in the background (e.g. `rspamc learn_spam`).
+/// Run with `sh -c`, with `LETTERBOX_USER` set to the user's name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JunkConfig {
+    pub learn_spam: Option<String>,
+    pub learn_ham: Option<String>,
 }
 
 /// Shared mailboxes (ACL, RFC 4314).
@@ -680,6 +693,7 @@ impl Config {
             control: ControlConfig::default(),
             sharing: SharingConfig::default(),
             sieve: SieveConfig::default(),
+            junk: JunkConfig::default(),
             autoconfig: AutoconfigConfig::default(),
         }
     }

@@ -32,6 +32,7 @@ pub mod control;
 pub mod delivery;
 pub mod handler;
 pub mod http;
+pub mod junk;
 pub mod line_conn;
 pub mod lmtp;
 pub mod mail;

@@ -416,6 +416,8 @@ pub struct Expunged {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyOutcome {
+    /// The target mailbox.
+    pub mailbox: MailboxId,
     pub uidvalidity: u32,
     /// (source UID, new UID in the target), in source UID order.
     pub uids: Vec<(u32, u32)>,

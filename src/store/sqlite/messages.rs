@@ -419,6 +419,7 @@ pub fn copy(
         pairs.push((uid, new_uid));
     }
     Ok(CopyOutcome {
+        mailbox: target,
         uidvalidity,
         uids: pairs,
     })
