@@ -59,15 +59,16 @@ def mail_user(name=MAIL_USER):
 
 
 def dovecot_config(work, mail, services, *, password=PASSWORD, user=MAIL_USER, tls=None,
-                   layout="", extra=""):
+                   layout="", extra="", protocols=None):
     """Writes a Dovecot configuration of its own under `work` (nothing in
     /etc is read) and returns its path: alice with `password` in a
     passwd-file, maildirs under `mail` (`layout` appended to
     mail_location, e.g. ":LAYOUT=fs") owned by the system `user`.
     `services` maps each login service to its listeners' ports, e.g.
     {"imap": {"imap": 1143, "imaps": 0}} (0: off); the protocols are its
-    keys. With `tls` = (cert, key), TLS is required; without, plaintext
-    logins are allowed. `extra` is appended as it is."""
+    keys unless `protocols` names them. With `tls` = (cert, key), TLS is
+    required; without, plaintext logins are allowed. `extra` is appended
+    as it is."""
     os.makedirs(mail, exist_ok=True)
     shutil.chown(mail, user, user)
     with open(os.path.join(work, "users"), "w") as f:
@@ -85,7 +86,7 @@ def dovecot_config(work, mail, services, *, password=PASSWORD, user=MAIL_USER, t
         f.write(f"""base_dir = {work}/dovecot-run
 state_dir = {work}/dovecot-state
 log_path = {work}/dovecot.log
-protocols = {" ".join(services)}
+protocols = {protocols or " ".join(services)}
 listen = 127.0.0.1
 {security}
 auth_mechanisms = plain
@@ -110,7 +111,7 @@ def start_dovecot(work, port):
     return conf
 
 
-def start_letterbox(binary, work, port):
+def start_letterbox(binary, work, port, extra=""):
     cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
@@ -129,7 +130,7 @@ key = "{key}"
 allow_plaintext = true
 [log]
 level = "warn"
-""")
+{extra}""")
     subprocess.run([binary, "--config", conf, "user", "add", "alice"],
                    input=PASSWORD.encode(), check=True, stdout=subprocess.DEVNULL)
     return subprocess.Popen([binary, "--config", conf, "serve"], stdout=subprocess.DEVNULL)

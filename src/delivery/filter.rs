@@ -6,6 +6,7 @@
 
 use super::{Delivered, DeliveryError, Envelope, smtp, store_copy, vacation};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::proto::Flag;
@@ -25,7 +26,7 @@ pub fn deliver(
     let active = store
         .active_sieve_script(user.id)
         .map_err(|e| DeliveryError::Temporary(e.to_string()))?;
-    let personal = active.and_then(|(name, text)| match sieve::compile(&text) {
+    let personal = active.and_then(|(name, text)| match sieve::cache::compiled(&text) {
         Ok(script) => Some((name, script)),
         Err(error) => {
             tracing::error!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: the active script does not compile, skipped");
@@ -38,6 +39,7 @@ pub fn deliver(
         .iter()
         .chain(personal.as_ref().map(|(_, script)| script))
         .chain(after.iter())
+        .map(|script| script.as_ref())
         .collect();
     if scripts.is_empty() {
         let stored = store_copy(store, user, keep_into, message, Flags::default())?;
@@ -111,7 +113,7 @@ impl sieve::run::Account for Mailboxes<'_> {
 
 /// A sysadmin's script (`[sieve] before`/`after`), compiled; a missing or
 /// broken one is logged and skipped, never blocking delivery.
-fn sysadmin_script(path: Option<&Path>) -> Option<sieve::Script> {
+fn sysadmin_script(path: Option<&Path>) -> Option<Arc<sieve::Script>> {
     let path = path?;
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -120,7 +122,7 @@ fn sysadmin_script(path: Option<&Path>) -> Option<sieve::Script> {
             return None;
         }
     };
-    match sieve::compile(&text) {
+    match sieve::cache::compiled(&text) {
         Ok(script) => Some(script),
         Err(error) => {
             tracing::error!(script = %path.display(), line = error.line, error = %error.message, "sieve: a [sieve] before/after script does not compile, skipped");

@@ -2,6 +2,8 @@
 //! name (unfolded, RFC 2047 words decoded), the addresses in them, the
 //! envelope, the size, and the body's text.
 
+use std::cell::OnceCell;
+
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 use crate::mail::address;
@@ -22,6 +24,9 @@ pub struct Message<'a> {
     pub raw: &'a [u8],
     /// (lower-cased name, raw value) of each top-level field, in order.
     fields: Vec<(String, &'a [u8])>,
+    /// Each field's decoded value, made when a test first reads it: a
+    /// script with many rules reads the same fields again and again.
+    decoded: Vec<OnceCell<String>>,
     /// Where the body starts.
     body_start: usize,
 }
@@ -57,6 +62,7 @@ impl<'a> Message<'a> {
         }
         Message {
             raw,
+            decoded: fields.iter().map(|_| OnceCell::new()).collect(),
             fields,
             body_start,
         }
@@ -72,8 +78,13 @@ impl<'a> Message<'a> {
         let name = name.to_ascii_lowercase();
         self.fields
             .iter()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, value)| decode_value(value).trim().to_owned())
+            .zip(&self.decoded)
+            .filter(|((n, _), _)| *n == name)
+            .map(|((_, value), decoded)| {
+                decoded
+                    .get_or_init(|| decode_value(value).trim().to_owned())
+                    .clone()
+            })
             .collect()
     }
 

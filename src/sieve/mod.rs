@@ -5,6 +5,7 @@
 //! Our own interpreter: the best-known Rust Sieve crate is AGPL-3.0,
 //! which this MIT OR Apache-2.0 project cannot take.
 
+pub mod cache;
 pub mod compile;
 mod encoded;
 pub mod matching;

@@ -290,8 +290,8 @@ impl Run<'_> {
                 false => Err(fail(format!("no {where_} script \"{name}\""))),
             };
         };
-        let script =
-            super::compile(&text).map_err(|e| fail(format!("{where_} script \"{name}\": {e}")))?;
+        let script = super::cache::compiled(&text)
+            .map_err(|e| fail(format!("{where_} script \"{name}\": {e}")))?;
         self.trace
             .push(format!("line {line}: include {where_} \"{name}\""));
         self.included.push(key);
