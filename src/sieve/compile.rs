@@ -135,6 +135,10 @@ impl Compiler {
             if !EXTENSIONS.contains(&name.as_str()) {
                 return fail(line, format!("unsupported extension \"{name}\""));
             }
+            // RFC 6131 §2: vacation-seconds implies vacation.
+            if name == "vacation-seconds" {
+                self.required.insert("vacation".to_owned());
+            }
             self.required.insert(name);
         }
         Ok(())

@@ -31,15 +31,22 @@ pub fn decode(text: &str) -> String {
 /// and around the numbers); `None` when not well-formed.
 fn expand(inner: &str) -> Option<String> {
     let (kind, numbers) = inner.split_once(':')?;
+    let kind = kind.to_ascii_lowercase();
+    // hex-pair = 1*2HEXDIG; unicode-hex = 1*HEXDIG (RFC 5228 §2.4.2.4).
+    let widest = if kind == "hex" { 2 } else { 8 };
     let values = numbers
         .split([' ', '\t', '\r', '\n'])
         .filter(|n| !n.is_empty())
-        .map(|n| u32::from_str_radix(n, 16).ok().filter(|_| n.len() <= 8))
+        .map(|n| {
+            u32::from_str_radix(n, 16)
+                .ok()
+                .filter(|_| n.len() <= widest)
+        })
         .collect::<Option<Vec<u32>>>()?;
     if values.is_empty() {
         return None;
     }
-    match kind.to_ascii_lowercase().as_str() {
+    match kind.as_str() {
         "hex" => {
             let bytes = values
                 .into_iter()
@@ -63,6 +70,7 @@ mod tests {
         assert_eq!(decode("${HEX: 40}"), "@");
         assert_eq!(decode("${hex:40"), "${hex:40");
         assert_eq!(decode("${hex:400}"), "${hex:400}");
+        assert_eq!(decode("${hex:004a}"), "${hex:004a}", "hex pairs only");
         assert_eq!(decode("${hex:4${hex:30}}"), "${hex:40}");
         assert_eq!(decode("${unicode:40}"), "@");
         assert_eq!(decode("${ unicode:40}"), "${ unicode:40}");

@@ -89,9 +89,12 @@ fn numeric(text: &str) -> Option<u128> {
     }))
 }
 
+/// A `:matches` pattern, octet by octet: with i;octet and
+/// i;ascii-casemap, `?` is one octet (RFC 5228 §2.7.1), not one
+/// character.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Token {
-    Char(char),
+    Octet(u8),
     One,
     Any,
 }
@@ -99,26 +102,27 @@ enum Token {
 fn tokens(pattern: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut chars = pattern.chars();
+    let literal = |out: &mut Vec<Token>, c: char| {
+        let mut buf = [0; 4];
+        out.extend(c.encode_utf8(&mut buf).bytes().map(Token::Octet));
+    };
     while let Some(c) = chars.next() {
-        out.push(match c {
-            '*' => Token::Any,
-            '?' => Token::One,
-            '\\' => match chars.next() {
-                Some(escaped) => Token::Char(escaped),
-                None => Token::Char('\\'),
-            },
-            c => Token::Char(c),
-        });
+        match c {
+            '*' => out.push(Token::Any),
+            '?' => out.push(Token::One),
+            '\\' => literal(&mut out, chars.next().unwrap_or('\\')),
+            c => literal(&mut out, c),
+        }
     }
     out
 }
 
 /// `:matches`: the captures when `value` matches `pattern` (`*` any run,
-/// `?` one character, `\` escapes).
+/// `?` one octet, `\` escapes).
 pub fn wildcard(comparator: Comparator, pattern: &str, value: &str) -> Option<Captures> {
     let pattern = tokens(pattern);
-    let text: Vec<char> = value.chars().collect();
-    let same = |a: char, b: char| match comparator {
+    let text = value.as_bytes();
+    let same = |a: u8, b: u8| match comparator {
         Comparator::AsciiCasemap => a.eq_ignore_ascii_case(&b),
         _ => a == b,
     };
@@ -130,7 +134,7 @@ pub fn wildcard(comparator: Comparator, pattern: &str, value: &str) -> Option<Ca
     let (mut p, mut t) = (0, 0);
     while t < text.len() {
         match pattern.get(p) {
-            Some(Token::Char(c)) if same(*c, text[t]) => {
+            Some(Token::Octet(c)) if same(*c, text[t]) => {
                 p += 1;
                 t += 1;
             }
@@ -161,7 +165,8 @@ pub fn wildcard(comparator: Comparator, pattern: &str, value: &str) -> Option<Ca
     if p != pattern.len() {
         return None;
     }
-    let piece = |(start, end): (usize, usize)| text[start..end].iter().collect::<String>();
+    let piece =
+        |(start, end): (usize, usize)| String::from_utf8_lossy(&text[start..end]).into_owned();
     let mut captures = vec![value.to_owned()];
     captures.extend(spans.into_iter().map(piece));
     Some(captures)
@@ -199,6 +204,9 @@ mod tests {
             ["Acme-users ", "acme-users", "example.org>"]
         );
         assert_eq!(matches("a?c", "abc").unwrap(), ["b"]);
+        assert!(matches("caf?", "caf\u{e9}").is_none(), "? is one octet");
+        assert!(matches("caf??", "caf\u{e9}").is_some());
+        assert_eq!(matches("\u{e9}*", "\u{e9}t\u{e9}").unwrap(), ["t\u{e9}"]);
         assert_eq!(matches("*", "").unwrap(), [""]);
         assert!(matches("a*b", "a").is_none());
         assert!(matches("\\*", "x").is_none());

@@ -391,15 +391,16 @@ impl Run<'_> {
                 Ok(Flow::Next)
             }
             Command::Redirect { address, copy } => {
-                let address = self.expand(address);
-                self.trace
-                    .push(format!("line {line}: redirect to {address}"));
-                if !address.contains('@') {
+                let written = self.expand(address);
+                // RFC 5228 §2.4.2.3: `Bart <bart@example.com>` is fine.
+                let Some(address) = single_address(&written) else {
                     return Err(RuntimeError {
                         line,
-                        message: format!("\"{address}\" is not an address"),
+                        message: format!("\"{written}\" is not an address"),
                     });
-                }
+                };
+                self.trace
+                    .push(format!("line {line}: redirect to {address}"));
                 let redirects = self
                     .actions
                     .iter()
@@ -526,23 +527,45 @@ impl Run<'_> {
     /// Queues an action; a second copy into the same place is the same
     /// delivery (RFC 5228 §2.10.3), its flags added to the first's.
     fn add(&mut self, line: usize, action: Action) -> Step<()> {
-        let same_place = |a: &Action, b: &Action| match (a, b) {
-            (Action::Keep { .. }, Action::Keep { .. }) => true,
-            (Action::FileInto { mailbox: x, .. }, Action::FileInto { mailbox: y, .. }) => x == y,
-            (Action::Redirect { address: x }, Action::Redirect { address: y }) => {
-                x.eq_ignore_ascii_case(y)
+        // keep is `fileinto "INBOX"` (RFC 5228 §4.3): one place.
+        let place = |a: &Action| match a {
+            Action::Keep { .. } => Some("INBOX".to_owned()),
+            Action::FileInto { mailbox, .. } if mailbox.eq_ignore_ascii_case("INBOX") => {
+                Some("INBOX".to_owned())
             }
-            _ => false,
+            Action::FileInto { mailbox, .. } => Some(mailbox.clone()),
+            Action::Redirect { address } => Some(format!("@{}", address.to_ascii_lowercase())),
+            _ => None,
         };
-        if let Some(existing) = self.actions.iter_mut().find(|a| same_place(a, &action)) {
-            if let (
-                Action::Keep { flags: old } | Action::FileInto { flags: old, .. },
-                Action::Keep { flags } | Action::FileInto { flags, .. },
-            ) = (existing, &action)
-            {
-                *old = change_flags(std::mem::take(old), FlagChange::Add, flags);
+        let wanted = place(&action);
+        let existing = self
+            .actions
+            .iter_mut()
+            .find(|a| wanted.is_some() && place(a) == wanted);
+        if let Some(existing) = existing {
+            // RFC 5232 §3: of two stores into one mailbox, the last one's
+            // flags count.
+            match (&mut *existing, action) {
+                // keep and fileinto "INBOX" together are the keep.
+                (Action::FileInto { .. }, Action::Keep { flags })
+                | (Action::Keep { .. }, Action::FileInto { flags, .. }) => {
+                    *existing = Action::Keep { flags };
+                }
+                (
+                    Action::Keep { flags: old } | Action::FileInto { flags: old, .. },
+                    Action::Keep { flags } | Action::FileInto { flags, .. },
+                ) => *old = flags,
+                _ => {}
             }
             return Ok(());
+        }
+        // RFC 5429 §2.4: one reject at most.
+        let rejects = |a: &Action| matches!(a, Action::Reject { .. });
+        if rejects(&action) && self.actions.iter().any(rejects) {
+            return Err(RuntimeError {
+                line,
+                message: "a second reject".into(),
+            });
         }
         if self.actions.len() >= self.limits.actions {
             return Err(RuntimeError {
@@ -587,8 +610,21 @@ impl Run<'_> {
                 message: "reject together with delivering actions".into(),
             });
         }
-        let kept = actions.iter().any(|a| matches!(a, Action::Keep { .. }));
-        if !self.keep_cancelled && !kept {
+        // A store into INBOX already is the keep (RFC 5228 §2.10.3).
+        let inbox = |a: &Action| match a {
+            Action::Keep { .. } => true,
+            Action::FileInto { mailbox, .. } => mailbox.eq_ignore_ascii_case("INBOX"),
+            _ => false,
+        };
+        let kept = actions.iter().position(inbox);
+        if let (false, Some(at)) = (self.keep_cancelled, kept)
+            && let Action::FileInto { flags, .. } = &actions[at]
+        {
+            actions[at] = Action::Keep {
+                flags: flags.clone(),
+            };
+        }
+        if !self.keep_cancelled && kept.is_none() {
             let flags = self.flags.clone();
             self.trace
                 .push(format!("implicit keep{}", shown_flags(&flags)));
@@ -669,10 +705,9 @@ impl Run<'_> {
                 matcher,
                 index,
             } => {
-                let mut values = Vec::new();
-                for name in self.expand_all(names) {
-                    values.extend(pick(self.message.header(&name), *index));
-                }
+                // :index counts the fields of all the names, in message
+                // order (RFC 5260 §6).
+                let values = pick(self.message.headers(&self.expand_all(names)), *index);
                 self.matches(*matcher, &values, keys)
             }
             Test::Address {
@@ -682,12 +717,12 @@ impl Run<'_> {
                 matcher,
                 index,
             } => {
-                let mut values = Vec::new();
-                for name in self.expand_all(names) {
-                    for field in pick(self.message.addresses(&name), *index) {
-                        values.extend(field.iter().filter_map(|a| address_part(a, *part)));
-                    }
-                }
+                let fields = pick(self.message.address_lists(&self.expand_all(names)), *index);
+                let values: Vec<String> = fields
+                    .iter()
+                    .flatten()
+                    .filter_map(|a| address_part(a, *part))
+                    .collect();
                 self.matches(*matcher, &values, keys)
             }
             Test::Envelope {
@@ -709,9 +744,12 @@ impl Run<'_> {
                         .trim_start_matches('<')
                         .trim_end_matches('>')
                         .to_owned();
-                    // The null sender is "" whatever the part (RFC 5228 §5.4).
+                    // The null sender is "" whatever the part (RFC 5228
+                    // §5.4), but no address for :count (RFC 5231 §4.2).
                     if address.is_empty() {
-                        values.push(String::new());
+                        if !matches!(matcher.kind, MatchKind::Count(_)) {
+                            values.push(String::new());
+                        }
                     } else if let Some(value) = address_part(&address, *part) {
                         values.push(value);
                     }
@@ -732,13 +770,15 @@ impl Run<'_> {
                 matcher,
             } => {
                 let values = match transform {
-                    BodyTransform::Raw => vec![self.message.raw_body()],
+                    BodyTransform::Raw => self.message.raw_body().into_iter().collect(),
                     BodyTransform::Text => self.message.body_parts(None),
                     BodyTransform::Content(types) => {
                         self.message.body_parts(Some(&self.expand_all(types)))
                     }
                 };
-                self.matches(*matcher, &values, keys)
+                // RFC 5173 §6: body's :matches sets no match variables.
+                let keys = self.expand_all(keys);
+                matching::any_match(*matcher, &values, &keys).0
             }
             Test::HasFlag {
                 variables,
@@ -752,7 +792,13 @@ impl Run<'_> {
                         .flat_map(|v| split_flags(&self.var(v)))
                         .collect(),
                 };
-                self.matches(*matcher, &values, keys)
+                // A key such as "b A" is a list of flags (RFC 5232 §4).
+                let keys: Vec<String> = split_flags(&self.expand_all(keys).join(" "));
+                let (matched, captures) = matching::any_match(*matcher, &values, &keys);
+                if let Some(captures) = captures.filter(|_| self.uses("variables")) {
+                    self.captures = captures;
+                }
+                matched
             }
             Test::MailboxExists(names) => self
                 .expand_all(names)
@@ -790,10 +836,18 @@ impl Run<'_> {
                 };
                 let dates: Vec<DateTime<FixedOffset>> = match header {
                     None => vec![Utc::now().fixed_offset()],
-                    Some(name) => pick(self.message.raw_header(&self.expand(name)), *index)
-                        .into_iter()
-                        .filter_map(|value| parse_date(&value))
-                        .collect(),
+                    // Without :index only the first field counts (RFC 5260 §4).
+                    Some(name) => {
+                        let fields = self.message.raw_header(&self.expand(name));
+                        let chosen = match index {
+                            Some(_) => pick(fields, *index),
+                            None => fields.into_iter().take(1).collect(),
+                        };
+                        chosen
+                            .iter()
+                            .filter_map(|value| parse_date(value))
+                            .collect()
+                    }
                 };
                 let values: Vec<String> = dates
                     .into_iter()
@@ -813,6 +867,21 @@ impl Run<'_> {
             self.captures = captures;
         }
         matched
+    }
+}
+
+/// The one address (`local@domain`) in `text`, as RFC 5322 writes it.
+fn single_address(text: &str) -> Option<String> {
+    let items = crate::mail::address::parse_list(text.as_bytes());
+    match items.as_slice() {
+        [crate::mail::address::Item::Mailbox { mailbox, host, .. }] if !host.is_empty() => {
+            Some(format!(
+                "{}@{}",
+                String::from_utf8_lossy(mailbox),
+                String::from_utf8_lossy(host)
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -854,6 +923,10 @@ fn address_part(address: &str, part: AddressPart) -> Option<String> {
 fn split_flags(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for flag in text.split_whitespace() {
+        // \Recent is the server's, never a script's (RFC 5232 §2).
+        if flag.eq_ignore_ascii_case("\\Recent") {
+            continue;
+        }
         if !out.iter().any(|f| f.eq_ignore_ascii_case(flag)) {
             out.push(flag.to_owned());
         }
@@ -919,20 +992,21 @@ fn is_reference(name: &str) -> bool {
     })
 }
 
+/// RFC 5229 §4.1: the case modifiers change ASCII letters only.
 fn apply_modifier(modifier: Modifier, value: &str) -> String {
     match modifier {
-        Modifier::Lower => value.to_lowercase(),
-        Modifier::Upper => value.to_uppercase(),
+        Modifier::Lower => value.to_ascii_lowercase(),
+        Modifier::Upper => value.to_ascii_uppercase(),
         Modifier::LowerFirst | Modifier::UpperFirst => {
             let mut chars = value.chars();
             match chars.next() {
                 None => String::new(),
                 Some(first) => {
-                    let first: String = match modifier {
-                        Modifier::LowerFirst => first.to_lowercase().collect(),
-                        _ => first.to_uppercase().collect(),
+                    let first = match modifier {
+                        Modifier::LowerFirst => first.to_ascii_lowercase(),
+                        _ => first.to_ascii_uppercase(),
                     };
-                    first + chars.as_str()
+                    first.to_string() + chars.as_str()
                 }
             }
         }
@@ -978,7 +1052,10 @@ fn parse_zone(text: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
+/// A field's date: after its last `;` when it has one (a Received
+/// field, RFC 5260 §4), comments dropped.
 fn parse_date(value: &str) -> Option<DateTime<FixedOffset>> {
+    let value = value.rsplit_once(';').map_or(value, |(_, date)| date);
     let cleaned: String = value.split('(').next().unwrap_or(value).trim().to_owned();
     DateTime::parse_from_rfc2822(&cleaned).ok().or_else(|| {
         let stamp = crate::mail::date::parse(value.as_bytes())?;
@@ -1008,7 +1085,8 @@ fn date_part(date: DateTime<FixedOffset>, part: &str) -> Option<String> {
         "minute" => format!("{:02}", date.minute()),
         "second" => format!("{:02}", date.second()),
         "time" => date.format("%H:%M:%S").to_string(),
-        "iso8601" => date.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        // RFC 5260 §4.2: a zero offset is written Z.
+        "iso8601" => date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "std11" => date.format("%a, %d %b %Y %H:%M:%S ").to_string() + &zone,
         "zone" => zone,
         "weekday" => date.weekday().num_days_from_sunday().to_string(),
