@@ -197,6 +197,30 @@ impl Connection {
         result
     }
 
+    /// After the answer to STLS/STARTTLS was queued: writes it, then the
+    /// TLS handshake. False (logged) when the connection is done for.
+    pub async fn upgrade(
+        &mut self,
+        acceptor: Option<TlsAcceptor>,
+        limit: Duration,
+        peer: std::net::SocketAddr,
+        protocol: &str,
+    ) -> bool {
+        if self.flush().await.is_err() {
+            return false;
+        }
+        let Some(acceptor) = acceptor else {
+            return false;
+        };
+        match self.start_tls(acceptor, limit).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::info!(%peer, %error, protocol, "TLS handshake after STARTTLS failed");
+                false
+            }
+        }
+    }
+
     /// The TLS handshake after the answer to STLS/STARTTLS (flushed by
     /// the caller).
     pub async fn start_tls(

@@ -137,15 +137,11 @@ impl Pop3 {
                 }
                 Step::Continue => {}
                 Step::StartTls => {
-                    if conn.flush().await.is_err() {
-                        return;
-                    }
-                    let Some(acceptor) = self.ctx.tls.acceptor() else {
-                        return;
-                    };
-                    let limit = self.ctx.config().limits.tls_handshake_timeout();
-                    if let Err(error) = conn.start_tls(acceptor, limit).await {
-                        tracing::info!(peer = %self.peer, %error, "STLS handshake failed");
+                    let (acceptor, limit) = (
+                        self.ctx.tls.acceptor(),
+                        self.ctx.config().limits.tls_handshake_timeout(),
+                    );
+                    if !conn.upgrade(acceptor, limit, self.peer, "pop3").await {
                         return;
                     }
                     self.secure = true;

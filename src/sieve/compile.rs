@@ -38,19 +38,7 @@ pub struct Script {
 }
 
 /// Why a script cannot run, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompileError {
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for CompileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
-impl std::error::Error for CompileError {}
+pub type CompileError = super::ScriptError;
 
 type Result<T> = std::result::Result<T, CompileError>;
 

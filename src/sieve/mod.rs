@@ -16,6 +16,22 @@ pub mod syntax;
 
 pub use compile::{CompileError, EXTENSIONS, Script, compile};
 
+/// What went wrong in a script (compiling or running it), and on which
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
 /// RFC 5804 §1.6: a script name is UTF-8 without control characters;
 /// we also keep it to 128 characters.
 pub fn valid_script_name(name: &str) -> bool {

@@ -97,17 +97,7 @@ pub struct VacationReply {
 
 /// A failure while running: the script's actions are dropped and the
 /// message kept in INBOX.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeError {
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for RuntimeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
+pub type RuntimeError = super::ScriptError;
 
 /// The result of a run: the actions to carry out (never empty unless the
 /// message is meant to be discarded), the per-rule trace, and the error
