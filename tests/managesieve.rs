@@ -97,6 +97,20 @@ async fn every_command_and_its_errors() {
         last(&command(&mut clear, "LISTSCRIPTS").await),
         "NO \"Log in first (AUTHENTICATE)\""
     );
+    // Before login, many small literals add up to a refusal too, read
+    // past rather than kept; the session goes on.
+    let chunk = "x".repeat(4000);
+    let mut flood = "NOOP {4000+}\r\n".to_owned();
+    for _ in 0..6 {
+        flood.push_str(&format!("{chunk} {{4000+}}\r\n"));
+    }
+    flood.push_str(&format!("{chunk}\r\n"));
+    clear.send(flood.as_bytes()).await;
+    assert_eq!(
+        last(&until_done(&mut clear).await),
+        "NO (QUOTA/MAXSIZE) \"Command larger than the 16384 octets allowed\""
+    );
+    assert_eq!(last(&command(&mut clear, "NOOP").await), "OK \"Done\"");
     drop(clear);
 
     let (mut client, capabilities) = connect_tls(&server).await;

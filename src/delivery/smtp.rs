@@ -19,6 +19,14 @@ pub fn send(
     recipient: &str,
     message: &[u8],
 ) -> Result<(), String> {
+    // An address reaches the relay inside a command line: nothing in it
+    // may end the line or the path.
+    let unsafe_char = |c: char| c.is_control() || c.is_whitespace() || "<>".contains(c);
+    if sender.contains(unsafe_char) || recipient.contains(unsafe_char) || recipient.is_empty() {
+        return Err(format!(
+            "not an address for SMTP: {sender:?} -> {recipient:?}"
+        ));
+    }
     let addr = std::net::ToSocketAddrs::to_socket_addrs(relay)
         .map_err(|e| format!("{relay}: {e}"))?
         .next()

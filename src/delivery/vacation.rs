@@ -104,6 +104,10 @@ pub fn reply(
         Some(subject) => subject.clone(),
         None => format!("Auto: {original_subject}"),
     };
+    // Every value goes into a header line: a CR or LF in it (from the
+    // script, or decoded from the original's encoded words) would start
+    // header lines of someone else's choosing.
+    let (from, sender, subject) = (one_line(&from), one_line(sender), one_line(&subject));
     let mut head = vec![
         format!("From: {from}"),
         format!("To: <{sender}>"),
@@ -113,8 +117,17 @@ pub fn reply(
         "Auto-Submitted: auto-replied (vacation)".to_owned(),
         "Precedence: bulk".to_owned(),
     ];
-    if let Some(id) = message.raw_header("message-id").into_iter().next() {
-        let references = message.raw_header("references").into_iter().next();
+    if let Some(id) = message
+        .raw_header("message-id")
+        .into_iter()
+        .next()
+        .map(|id| one_line(&id))
+    {
+        let references = message
+            .raw_header("references")
+            .into_iter()
+            .next()
+            .map(|r| one_line(&r));
         let references = references.map_or(id.clone(), |r| format!("{r} {id}"));
         head.push(format!("In-Reply-To: {id}"));
         head.push(format!("References: {references}"));
@@ -133,6 +146,16 @@ pub fn reply(
         recipient: sender.to_owned(),
         message: out,
     })
+}
+
+/// `text` for one header line: control characters (CR, LF and the rest)
+/// become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// The period in seconds (`:days`/`:seconds`, else 7 days).
@@ -201,6 +224,20 @@ mod tests {
         assert!(try_reply(&format!("{to}\r\nList-Id: <x.example>"), "b@x.net").is_err());
         assert!(try_reply("To: someone@else.org\r\nSubject: hi", "b@x.net").is_err());
         assert!(try_reply("To: x@y.org\r\nCc: ALICE@example.com", "b@x.net").is_ok());
+    }
+
+    #[test]
+    fn nothing_starts_a_header_line_of_its_own() {
+        let headers = "To: alice@example.com\r\nSubject: =?us-ascii?q?hi=0D=0ABcc:=20victim@x.org?=\r\n\
+                       Message-ID: <m1@x>\rBcc: other@x.org";
+        let reply = try_reply(headers, "bob@example.net").unwrap();
+        let text = String::from_utf8(reply.message).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap();
+        assert!(!head.lines().any(|l| l.starts_with("Bcc")), "{head}");
+        assert!(
+            head.contains("Subject: Auto: hi  Bcc: victim@x.org\r\n"),
+            "{head}"
+        );
     }
 
     #[test]

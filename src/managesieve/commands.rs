@@ -122,9 +122,10 @@ impl ManageSieve {
             ("SIEVE", sieve::EXTENSIONS.join(" ")),
             ("MAXREDIRECTS", config.sieve.max_redirects.to_string()),
         ];
-        if !self.secure && self.ctx.tls.acceptor().is_some() {
+        if !self.secure && self.ctx.tls.acceptor().is_some() && self.user.is_none() {
             lines.push(("STARTTLS", String::new()));
         }
+        lines.push(("UNAUTHENTICATE", String::new()));
         lines.push(("VERSION", "1.0".into()));
         for (name, value) in lines {
             let out = conn.out();
@@ -145,6 +146,10 @@ impl ManageSieve {
     fn start_tls(&mut self, conn: &mut Connection) -> Step {
         if self.secure {
             return no(conn, "TLS is already active");
+        }
+        // RFC 5804 §2.2: only before logging in.
+        if self.user.is_some() {
+            return no(conn, "STARTTLS only before AUTHENTICATE");
         }
         if self.ctx.tls.acceptor().is_none() {
             return no(conn, "TLS is not configured");
@@ -243,8 +248,14 @@ impl ManageSieve {
             };
             match reader.line(&line) {
                 Ok(Line::Done) => break,
-                Ok(Line::Literal(length)) if length <= 8192 => {
+                // One string: one literal at most, of a SASL answer's size.
+                Ok(Line::Literal(length)) if length <= 8192 && reader.tokens.is_empty() => {
                     reader.literal(conn.read_literal(length, idle).await.ok()?);
+                }
+                // Read past, so its octets are not taken for commands.
+                Ok(Line::Literal(length)) => {
+                    conn.skip_literal(length, idle).await.ok()?;
+                    return Some(Vec::new());
                 }
                 _ => return Some(Vec::new()),
             }

@@ -19,7 +19,7 @@ use crate::auth::guard::AddressKey;
 use crate::context::ServerContext;
 use crate::context::limits::ConnectionGuard;
 use crate::context::login::UserSlots;
-use crate::line_conn::{Connection, End, Input};
+use crate::line_conn::{Connection, End, Input, MAX_LINE};
 use crate::session::Stream;
 use command::{Line, Reader};
 use response::Status;
@@ -54,6 +54,13 @@ enum Read {
     Command(Vec<command::Token>),
     /// Malformed, or too large: answered NO, the session goes on.
     Refused(Status, String),
+}
+
+fn too_large(budget: usize) -> (Status, String) {
+    (
+        Status::NoCode("QUOTA/MAXSIZE"),
+        format!("Command larger than the {budget} octets allowed"),
+    )
 }
 
 impl ManageSieve {
@@ -149,6 +156,10 @@ impl ManageSieve {
         let idle = self.idle_timeout();
         let mut reader = Reader::default();
         let mut refused: Option<(Status, String)> = None;
+        // What one command may hold in all: many small literals must not
+        // add up to what one large one may not.
+        let budget = self.max_literal() + MAX_LINE;
+        let mut kept = 0;
         loop {
             let line = match conn.read_line(idle).await? {
                 Input::Line(line) => line,
@@ -156,17 +167,24 @@ impl ManageSieve {
                     return Ok(Read::Refused(Status::No, "Line too long".into()));
                 }
             };
-            if refused.is_some() {
-                // Only the end of the oversized command is left to read.
-                if let Ok(Line::Literal(length)) = reader.line(&line) {
+            kept += line.len();
+            if refused.is_some() || kept > budget {
+                // Only the end of the refused command is left to read;
+                // what is read past is not kept.
+                if let Ok(Line::Literal(length)) = Reader::default().line(&line) {
                     conn.skip_literal(length, idle).await?;
+                    refused.get_or_insert(too_large(budget));
                     continue;
                 }
-                let (status, text) = refused.take().expect("set");
+                let (status, text) = refused.unwrap_or_else(|| too_large(budget));
                 return Ok(Read::Refused(status, text));
             }
             match reader.line(&line) {
                 Ok(Line::Done) => return Ok(Read::Command(reader.tokens)),
+                Ok(Line::Literal(length)) if kept + length > budget => {
+                    conn.skip_literal(length, idle).await?;
+                    refused = Some(too_large(budget));
+                }
                 Ok(Line::Literal(length)) if length > self.max_literal() => {
                     conn.skip_literal(length, idle).await?;
                     refused = Some((
@@ -175,6 +193,7 @@ impl ManageSieve {
                     ));
                 }
                 Ok(Line::Literal(length)) => {
+                    kept += length;
                     let octets = conn.read_literal(length, idle).await?;
                     reader.literal(octets);
                 }

@@ -448,7 +448,9 @@ impl Compiler {
                 let optional = a.take("optional").is_some();
                 let name = self.text(a.string("a script name")?);
                 a.done()?;
-                if !name.contains("${") && !super::valid_script_name(&name) || name.contains('/') {
+                // RFC 6609 §3.2: a constant name; never a path.
+                let path_like = name.contains(['/', '\\']) || name.starts_with('.');
+                if name.contains("${") || !super::valid_script_name(&name) || path_like {
                     return fail(line, format!("invalid script name \"{name}\""));
                 }
                 Command::Include {

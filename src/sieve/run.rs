@@ -196,6 +196,9 @@ enum Flow {
     Return,
 }
 
+/// Octets a variable holds at most (about Pigeonhole's default).
+const MAX_VARIABLE: usize = 4096;
+
 /// Nested includes at most (RFC 6609 §3.2 leaves the limit to us).
 const MAX_INCLUDE_DEPTH: usize = 8;
 /// Includes run per message at most.
@@ -265,7 +268,9 @@ impl Run<'_> {
         optional: bool,
     ) -> Step<Flow> {
         let fail = |message: String| RuntimeError { line, message };
-        let name = self.expand(name);
+        // A constant name (checked at compile time): no variable can
+        // point include outside the user's scripts or global_dir.
+        let name = name.to_owned();
         let key = (global, name.clone());
         if once && self.included.contains(&key) {
             return Ok(Flow::Next);
@@ -634,7 +639,16 @@ impl Run<'_> {
         table.cloned().unwrap_or_default()
     }
 
-    fn set_var(&mut self, name: &str, value: String) {
+    fn set_var(&mut self, name: &str, mut value: String) {
+        // RFC 5229 §6 lets us bound a variable; `set "a" "${a}${a}"` over
+        // a run of rules must not take the memory of the whole server.
+        if value.len() > MAX_VARIABLE {
+            let mut end = MAX_VARIABLE;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            value.truncate(end);
+        }
         let name = name.to_ascii_lowercase();
         match self.shared_name(&name) {
             Some(shared) => {
@@ -860,19 +874,21 @@ impl Run<'_> {
     }
 }
 
-/// The one address (`local@domain`) in `text`, as RFC 5322 writes it.
+/// The one address (`local@domain`) in `text`, as RFC 5322 writes it;
+/// none with characters that have no place in an SMTP path (a quoted
+/// local part may hold CR LF or `>`: they would end the RCPT command).
 fn single_address(text: &str) -> Option<String> {
     let items = crate::mail::address::parse_list(text.as_bytes());
-    match items.as_slice() {
-        [crate::mail::address::Item::Mailbox { mailbox, host, .. }] if !host.is_empty() => {
-            Some(format!(
-                "{}@{}",
-                String::from_utf8_lossy(mailbox),
-                String::from_utf8_lossy(host)
-            ))
-        }
-        _ => None,
-    }
+    let [crate::mail::address::Item::Mailbox { mailbox, host, .. }] = items.as_slice() else {
+        return None;
+    };
+    let address = format!(
+        "{}@{}",
+        String::from_utf8_lossy(mailbox),
+        String::from_utf8_lossy(host)
+    );
+    let unsafe_char = |c: char| c.is_control() || c.is_whitespace() || "<>\"".contains(c);
+    (!host.is_empty() && !address.contains(unsafe_char)).then_some(address)
 }
 
 /// The `:index` occurrence (1-based, from the end with `:last`), or all.
@@ -1195,6 +1211,30 @@ mod tests {
         assert!(optional.error.is_none());
         let looped = outcome("require \"include\";\ninclude \"loop\";", "Subject: x");
         assert!(looped.error.unwrap().message.contains("too often"));
+    }
+
+    #[test]
+    fn hostile_scripts_stay_bounded() {
+        // A quoted local part carrying CR LF would end the RCPT command.
+        let injected = outcome(
+            "require \"encoded-character\";\nredirect \"\\\"x${hex:0d 0a}RSET\\\"@a.b\";",
+            "Subject: x",
+        );
+        assert!(injected.error.is_some(), "{:?}", injected.actions);
+        assert_eq!(shown(&injected), ["keep"]);
+        // Doubling a variable 40 times stops at the bound.
+        let doubling = format!(
+            "require [\"variables\", \"relational\", \"comparator-i;ascii-numeric\"];\n\
+             set \"a\" \"abcdefgh\";\n{}set :length \"n\" \"${{a}}\";\n\
+             if string :value \"gt\" :comparator \"i;ascii-numeric\" \"${{n}}\" \"{MAX_VARIABLE}\" {{ discard; }}",
+            "set \"a\" \"${a}${a}\";\n".repeat(40)
+        );
+        assert_eq!(shown(&outcome(&doubling, "Subject: x")), ["keep"]);
+        for name in ["${x}", "../x", "/etc/x", ".hidden"] {
+            let script =
+                format!("require [\"include\", \"variables\"];\ninclude :global \"{name}\";");
+            assert!(super::super::compile(&script).is_err(), "{name}");
+        }
     }
 
     #[test]

@@ -59,10 +59,16 @@ pub fn parse(script: &str) -> Result<Vec<Command>, SyntaxError> {
         Err(_) => return Err(error_at(script, line_of(script))),
     };
     while !rest.is_empty() {
-        match command(script)(rest) {
+        match command(script, 0)(rest) {
             Ok((next, parsed)) => {
                 commands.push(parsed);
                 rest = next;
+            }
+            Err(nom::Err::Failure(e)) if e.code == NESTED_TOO_DEEPLY => {
+                return Err(SyntaxError {
+                    line: line_of(e.input),
+                    message: format!("blocks and tests nested more than {MAX_NESTING} deep"),
+                });
             }
             Err(_) => return Err(error_at(rest, line_of(rest))),
         }
@@ -126,7 +132,7 @@ fn number(i: &str) -> Res<'_, u64> {
         Some('G') => 30,
         _ => 0,
     };
-    let fail = || nom::Err::Failure(nom::error::Error::new(i, nom::error::ErrorKind::TooLarge));
+    let fail = || nom::Err::Failure(nom::error::Error::new(i, nom::error::ErrorKind::Digit));
     let base: u64 = digits.parse().map_err(|_| fail())?;
     let value = base.checked_mul(1 << shift).ok_or_else(fail)?;
     Ok((rest, value))
@@ -217,17 +223,33 @@ fn argument(i: &str) -> Res<'_, Argument> {
     .parse(i)
 }
 
+/// How deep blocks and tests may nest: parsing, compiling and running
+/// recurse, and a hostile script must not run a thread out of stack.
+pub const MAX_NESTING: usize = 32;
+const NESTED_TOO_DEEPLY: nom::error::ErrorKind = nom::error::ErrorKind::TooLarge;
+
+fn too_deep(i: &str, depth: usize) -> Result<(), nom::Err<nom::error::Error<&str>>> {
+    match depth > MAX_NESTING {
+        true => Err(nom::Err::Failure(nom::error::Error::new(
+            i,
+            NESTED_TOO_DEEPLY,
+        ))),
+        false => Ok(()),
+    }
+}
+
 /// Tests nest (`allof(not exists "x", ...)`): one parser per level, each
 /// knowing the whole script to number lines.
-fn test(script: &str) -> impl Fn(&str) -> Res<'_, Test> + '_ {
+fn test(script: &str, depth: usize) -> impl Fn(&str) -> Res<'_, Test> + '_ {
     move |i| {
+        too_deep(i, depth)?;
         let line = script[..script.len() - i.len()].matches('\n').count() + 1;
         let (rest, name) = token(identifier).parse(i)?;
         let (rest, arguments) = many0(argument).parse(rest)?;
-        let (rest, tests) = opt(test_list(script)).parse(rest)?;
+        let (rest, tests) = opt(test_list(script, depth + 1)).parse(rest)?;
         let (rest, single) = match tests {
             Some(_) => (rest, None),
-            None => opt(test(script)).parse(rest)?,
+            None => opt(test(script, depth + 1)).parse(rest)?,
         };
         let tests = tests
             .or_else(|| single.map(|t| vec![t]))
@@ -244,33 +266,40 @@ fn test(script: &str) -> impl Fn(&str) -> Res<'_, Test> + '_ {
     }
 }
 
-fn test_list(script: &str) -> impl Fn(&str) -> Res<'_, Vec<Test>> + '_ {
+fn test_list(script: &str, depth: usize) -> impl Fn(&str) -> Res<'_, Vec<Test>> + '_ {
     move |i| {
         delimited(
             token(char('(')),
-            separated_list1(token(char(',')), test(script)),
+            separated_list1(token(char(',')), test(script, depth)),
             token(char(')')),
         )
         .parse(i)
     }
 }
 
-fn command(script: &str) -> impl Fn(&str) -> Res<'_, Command> + '_ {
+fn command(script: &str, depth: usize) -> impl Fn(&str) -> Res<'_, Command> + '_ {
     move |i| {
+        too_deep(i, depth)?;
         let line = script[..script.len() - i.len()].matches('\n').count() + 1;
         let (rest, name) = token(identifier).parse(i)?;
         let (rest, arguments) = many0(argument).parse(rest)?;
-        let (rest, tests) = match test_list(script)(rest) {
+        let (rest, tests) = match test_list(script, depth + 1)(rest) {
             Ok((rest, tests)) => (rest, tests),
-            Err(_) => match test(script)(rest) {
+            Err(failure @ nom::Err::Failure(_)) => return Err(failure),
+            Err(_) => match test(script, depth + 1)(rest) {
                 Ok((rest, single)) => (rest, vec![single]),
+                Err(failure @ nom::Err::Failure(_)) => return Err(failure),
                 Err(_) => (rest, Vec::new()),
             },
         };
         let (rest, block) = alt((
             value(None, token(char(';'))),
             map(
-                delimited(token(char('{')), many0(command(script)), token(char('}'))),
+                delimited(
+                    token(char('{')),
+                    many0(command(script, depth + 1)),
+                    token(char('}')),
+                ),
                 Some,
             ),
         ))
@@ -359,5 +388,14 @@ mod tests {
         assert!(parse("x 99999999999999999999;").is_err());
         assert!(parse("x 20000000000G;").is_err());
         assert!(parse("").unwrap().is_empty());
+        let nested = format!("if {}true {{ keep; }}", "not ".repeat(5000));
+        assert!(
+            parse(&nested).unwrap_err().message.contains("nested"),
+            "nesting is bounded"
+        );
+        let blocks = format!("{}keep;{}", "if true { ".repeat(100), "}".repeat(100));
+        assert!(parse(&blocks).is_err());
+        let fine = format!("{}keep;{}", "if true { ".repeat(20), "}".repeat(20));
+        assert!(parse(&fine).is_ok());
     }
 }
