@@ -3,8 +3,7 @@
 //! configured command one by one, in the background. The MOVE never
 //! waits for it and never fails because of it; failures are logged.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +38,10 @@ impl Verdict {
         }
     }
 }
+
+/// Training commands running at once, server-wide: a burst of moves
+/// queues up rather than starting a process per message.
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Hands the messages `uids` of `mailbox` to the command for `verdict`
 /// (when one is configured), in a task of its own.
@@ -76,45 +79,50 @@ pub fn train(
             else {
                 continue;
             };
-            let (command, name) = (command.clone(), user.clone());
-            let ran = tokio::task::spawn_blocking(move || run(&command, &name, &raw)).await;
-            if let Ok(Err(error)) | Err(error) = ran.map_err(|e| e.to_string()) {
+            let Ok(_turn) = RUNNING.acquire().await else {
+                return;
+            };
+            if let Err(error) = run(&command, &user, raw).await {
                 tracing::warn!(%user, verdict = verdict.name(), uid, %error, "junk training failed");
             }
         }
     });
 }
 
-/// Runs `command` with the message on its standard input.
-fn run(command: &str, user: &str, message: &[u8]) -> Result<(), String> {
-    let mut child = Command::new("sh")
+/// Runs `command` with the message on its standard input, the whole of
+/// it (writing included) within the time limit; a command still running
+/// then is killed and reaped.
+async fn run(command: &str, user: &str, message: Vec<u8>) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("sh")
         .args(["-c", command])
         .env("LETTERBOX_USER", user)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("{command}: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input is its own business.
-        let _ = stdin.write_all(message);
-    }
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return match status.success() {
-                true => Ok(()),
-                false => Err(format!("{command}: {status}")),
-            };
+    let mut stdin = child.stdin.take();
+    let work = async {
+        if let Some(stdin) = stdin.as_mut() {
+            // A command that does not read its input is its own business.
+            let _ = stdin.write_all(&message).await;
         }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            return Err(format!(
+        drop(stdin.take());
+        child.wait().await
+    };
+    match tokio::time::timeout(TIMEOUT, work).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(format!("{command}: {status}")),
+        Ok(Err(error)) => Err(format!("{command}: {error}")),
+        Err(_) => {
+            let _ = child.kill().await;
+            Err(format!(
                 "{command}: still running after {}s, stopped",
                 TIMEOUT.as_secs()
-            ));
+            ))
         }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

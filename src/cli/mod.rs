@@ -409,7 +409,7 @@ fn deliver_command(cli: Cli) -> ExitCode {
         recipient: to,
     };
     use crate::delivery::DeliveryError;
-    match crate::delivery::deliver(
+    match crate::delivery::deliver_and_send(
         &store,
         &config,
         &target,

@@ -1,10 +1,12 @@
 //! The user's active Sieve script at delivery: run it, then carry out
 //! what it says. Whatever goes wrong (a script that no longer compiles, a
 //! runtime error, a mailbox that cannot be made, an action this server
-//! cannot carry out) ends in the message kept in INBOX, logged with the
+//! cannot carry out) ends in the message kept (in INBOX, or the `+tag`
+//! mailbox it was addressed to), logged with the
 //! script's name and line: a script never makes mail disappear.
 
-use super::{Delivered, DeliveryError, Envelope, smtp, store_copy, vacation};
+use super::outgoing::Outgoing;
+use super::{Delivered, DeliveryError, Envelope, store_copy, vacation};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,6 +47,7 @@ pub fn deliver(
         let stored = store_copy(store, user, keep_into, message, Flags::default())?;
         return Ok(Delivered {
             stored: vec![stored],
+            outgoing: None,
         });
     }
     let name = personal
@@ -68,7 +71,7 @@ pub fn deliver(
     let limits = config.sieve.limits();
     let outcome = sieve::run_all(&scripts, &parsed, &sieve_envelope, &account, limits);
     if let Some(error) = &outcome.error {
-        tracing::warn!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: runtime error, message kept in INBOX");
+        tracing::warn!(user = %user.name, script = %name, line = error.line, error = %error.message, "sieve: runtime error, message kept");
     }
     let actions = outcome.actions;
     let delivery = Delivery {
@@ -150,28 +153,31 @@ impl Delivery<'_> {
     ) -> Result<Delivered, DeliveryError> {
         let (store, user, script, message) = (self.store, self.user, self.script, self.message);
         let mut delivered = Delivered::default();
+        let mut outgoing = Outgoing::new(
+            user,
+            script,
+            self.envelope.sender,
+            strip_return_path(message),
+        );
         // Set when an action could not be carried out: the message then
         // goes to INBOX (once), as RFC 5228 §2.10.6's implicit keep.
         let mut fall_back = false;
         for action in actions {
-            match action {
+            let result = match action {
                 Action::Keep { flags } => {
-                    let flags = to_flags(&flags);
-                    delivered
-                        .stored
-                        .push(store_copy(store, user, keep_into, message, flags)?);
+                    store_copy(store, user, keep_into, message, to_flags(&flags)).map(Some)
                 }
                 Action::FileInto {
                     mailbox,
                     flags,
                     create,
                 } => match file_into(store, user, &mailbox, create, message, to_flags(&flags)) {
-                    Ok(stored) => delivered.stored.push(stored),
                     Err(DeliveryError::Temporary(detail)) => {
-                        tracing::warn!(user = %user.name, script, mailbox, %detail, "sieve: fileinto failed, message kept in INBOX");
+                        tracing::warn!(user = %user.name, script, mailbox, %detail, "sieve: fileinto failed, message kept");
                         fall_back = true;
+                        Ok(None)
                     }
-                    Err(other) => return Err(other),
+                    other => other.map(Some),
                 },
                 Action::Reject { reason, .. } => {
                     // Still in the LMTP transaction (or `deliver`): refusing
@@ -179,52 +185,69 @@ impl Delivery<'_> {
                     tracing::info!(user = %user.name, script, %reason, "sieve: message rejected");
                     return Err(DeliveryError::Rejected(reason));
                 }
-                Action::Redirect { address } => match self.redirect(&address) {
-                    Ok(()) => {
-                        tracing::info!(user = %user.name, script, address, "sieve: redirected")
+                Action::Redirect { address } => {
+                    match self.redirect_allowed(&address) {
+                        Ok(()) => outgoing.redirects.push(address),
+                        Err(error) => {
+                            tracing::warn!(user = %user.name, script, address, %error, "sieve: no redirect, message kept");
+                            fall_back = true;
+                        }
                     }
-                    Err(error) => {
-                        tracing::warn!(user = %user.name, script, address, %error, "sieve: redirect failed, message kept in INBOX");
-                        fall_back = true;
-                    }
-                },
-                Action::Vacation(reply) => self.vacation(&reply),
+                    Ok(None)
+                }
+                Action::Vacation(reply) => {
+                    outgoing.vacation = self.vacation(&reply);
+                    Ok(None)
+                }
+            };
+            match result {
+                Ok(Some(stored)) => delivered.stored.push(stored),
+                Ok(None) => {}
+                // Once a copy is in, a later failure (a full mailbox) must
+                // not make the MTA bounce what was delivered, nor retry it.
+                Err(error) if !delivered.stored.is_empty() => {
+                    tracing::warn!(user = %user.name, script, %error, "sieve: an action failed after the message was stored");
+                }
+                Err(error) => return Err(error),
             }
         }
-        let in_inbox = delivered.stored.iter().any(|(name, _)| name == "INBOX");
-        if fall_back && !in_inbox {
-            let inbox = MailboxName::new("INBOX").expect("INBOX is valid");
-            delivered
-                .stored
-                .push(store_copy(store, user, &inbox, message, Flags::default())?);
+        let kept = delivered
+            .stored
+            .iter()
+            .any(|(name, _)| name == "INBOX" || name == keep_into.as_str());
+        if fall_back && !kept {
+            delivered.stored.push(store_copy(
+                store,
+                user,
+                keep_into,
+                message,
+                Flags::default(),
+            )?);
         }
+        outgoing.kept = kept || fall_back;
+        delivered.outgoing = (!outgoing.is_empty()).then_some(outgoing);
         Ok(delivered)
     }
 
-    /// `redirect`: the message as received (with our Delivered-To,
-    /// without our Return-Path) to `address`, from the original envelope
-    /// sender. A message delivered to `address` before is a loop.
-    fn redirect(&self, address: &str) -> Result<(), String> {
-        let relay = self.config.sieve.smtp_relay.as_deref();
-        let relay = relay.ok_or("no [sieve] smtp_relay is configured")?;
+    /// Whether `redirect` may send to `address`: a relay is configured,
+    /// and the message was not delivered to `address` before (a loop).
+    fn redirect_allowed(&self, address: &str) -> Result<(), String> {
+        if self.config.sieve.smtp_relay.is_none() {
+            return Err("no [sieve] smtp_relay is configured".into());
+        }
         let delivered_to = Message::new(self.message).raw_header("delivered-to");
         if delivered_to.iter().any(|d| d.eq_ignore_ascii_case(address)) {
             return Err(format!(
                 "a loop: the message was delivered to {address} before"
             ));
         }
-        let sender = self
-            .envelope
-            .sender
-            .trim_start_matches('<')
-            .trim_end_matches('>');
-        let message = strip_return_path(self.message);
-        smtp::send(relay, &super::hostname(), sender, address, message)
+        Ok(())
     }
 
-    /// `vacation`: a reply unless the message should get none or the
-    /// sender was answered within the period; never fails the delivery.
-    fn vacation(&self, vacation: &sieve::VacationReply) {
+    /// `vacation`: the reply to send, unless the message should get none
+    /// or the sender was answered within the period (recorded now, so
+    /// two deliveries at once send one reply).
+    fn vacation(&self, vacation: &sieve::VacationReply) -> Option<vacation::Reply> {
         let (user, script) = (&self.user.name, self.script);
         let mut own = super::own_addresses(self.config, user, self.envelope.recipient);
         own.extend(vacation.addresses.iter().cloned());
@@ -233,11 +256,15 @@ impl Delivery<'_> {
         let reply = match vacation::reply(vacation, &parsed, self.envelope.sender, &own, &hostname)
         {
             Ok(reply) => reply,
-            Err(why) => return tracing::info!(%user, script, why, "sieve: no vacation reply"),
+            Err(why) => {
+                tracing::info!(%user, script, why, "sieve: no vacation reply");
+                return None;
+            }
         };
-        let Some(relay) = self.config.sieve.smtp_relay.as_deref() else {
-            return tracing::warn!(%user, script, "sieve: no vacation reply: no [sieve] smtp_relay");
-        };
+        if self.config.sieve.smtp_relay.is_none() {
+            tracing::warn!(%user, script, "sieve: no vacation reply: no [sieve] smtp_relay");
+            return None;
+        }
         let handle: String = vacation.handle.chars().take(200).collect();
         let now = chrono::Utc::now().timestamp();
         let period = vacation::period(vacation);
@@ -246,19 +273,14 @@ impl Delivery<'_> {
             .store
             .vacation_reply_due(self.user.id, to, &handle, now, period)
         {
-            Ok(true) => {}
+            Ok(true) => Some(reply),
             Ok(false) => {
-                return tracing::info!(%user, script, %to, "sieve: no vacation reply: answered within the period");
+                tracing::info!(%user, script, %to, "sieve: no vacation reply: answered within the period");
+                None
             }
             Err(error) => {
-                return tracing::warn!(%user, script, %error, "sieve: no vacation reply: store failed");
-            }
-        }
-        // RFC 5230 §5.1: from the null sender, so nothing bounces back.
-        match smtp::send(relay, &hostname, "", to, &reply.message) {
-            Ok(()) => tracing::info!(%user, script, %to, "sieve: vacation reply sent"),
-            Err(error) => {
-                tracing::warn!(%user, script, %to, %error, "sieve: vacation reply failed")
+                tracing::warn!(%user, script, %error, "sieve: no vacation reply: store failed");
+                None
             }
         }
     }

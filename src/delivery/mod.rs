@@ -4,6 +4,7 @@
 use chrono::Utc;
 
 pub mod filter;
+pub mod outgoing;
 mod smtp;
 mod vacation;
 
@@ -93,10 +94,31 @@ pub fn find_user(store: &dyn MailStore, name: &str) -> Result<UserRecord, Delive
 }
 
 /// What a delivery stored: each copy's mailbox and UID (none when a
-/// Sieve script discarded the message).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Sieve script discarded the message), and the mail it sends on, which
+/// the caller sends after the store work ([`outgoing::Outgoing::send`]).
+#[derive(Debug, Default)]
 pub struct Delivered {
     pub stored: Vec<(String, u32)>,
+    pub outgoing: Option<outgoing::Outgoing>,
+}
+
+/// [`deliver`], then what it sends on, in one go: for `letterbox
+/// deliver`, a process of its own where nothing else waits on the store.
+pub fn deliver_and_send(
+    store: &dyn MailStore,
+    config: &Config,
+    target: &Target,
+    mailbox: Option<&str>,
+    envelope: &Envelope,
+    raw: &[u8],
+) -> Result<Delivered, DeliveryError> {
+    let mut delivered = deliver(store, config, target, mailbox, envelope, raw)?;
+    if let Some(outgoing) = delivered.outgoing.take()
+        && outgoing.send(config)
+    {
+        outgoing.keep(store, &mut delivered)?;
+    }
+    Ok(delivered)
 }
 
 /// Stores `raw` for `target`, with `Return-Path` and `Delivered-To`

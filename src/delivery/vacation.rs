@@ -14,6 +14,7 @@ use crate::sieve::{Message, VacationReply};
 pub const DEFAULT_PERIOD: u64 = 7 * 86_400;
 
 /// The reply to send: who gets it, and its octets.
+#[derive(Debug)]
 pub struct Reply {
     pub recipient: String,
     pub message: Vec<u8>,

@@ -234,7 +234,8 @@ impl Lmtp {
         let config = self.ctx.config();
         let sender = sender.to_owned();
         let address = recipient.address.clone();
-        let result = self
+        let stored_config = Arc::clone(&config);
+        let mut result = self
             .ctx
             .store
             .run(Access::Write, move |store| {
@@ -242,9 +243,35 @@ impl Lmtp {
                     sender: &sender,
                     recipient: &recipient.address,
                 };
-                delivery::deliver(store, &config, &recipient.target, None, &envelope, &message)
+                let config = &stored_config;
+                delivery::deliver(store, config, &recipient.target, None, &envelope, &message)
             })
             .await;
+        // Redirects and the vacation reply go out after the store work,
+        // holding no store slot while the relay answers.
+        if let Ok(delivered) = &mut result
+            && let Some(outgoing) = delivered.outgoing.take()
+        {
+            let outgoing = Arc::new(outgoing);
+            let sending = Arc::clone(&outgoing);
+            let sent = tokio::task::spawn_blocking(move || sending.send(&config)).await;
+            // Should sending itself fail, a message not kept yet is kept.
+            let must_keep = sent.unwrap_or(!outgoing.kept);
+            if must_keep {
+                let kept = self
+                    .ctx
+                    .store
+                    .run(Access::Write, move |store| {
+                        let mut kept = delivery::Delivered::default();
+                        outgoing.keep(store, &mut kept).map(|_| kept.stored)
+                    })
+                    .await;
+                match kept {
+                    Ok(stored) => delivered.stored.extend(stored),
+                    Err(error) => result = Err(error),
+                }
+            }
+        }
         let counted = if result.is_ok() {
             "delivered"
         } else {

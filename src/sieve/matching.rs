@@ -24,6 +24,15 @@ pub fn any_match(matcher: Matcher, values: &[String], keys: &[String]) -> (bool,
             .any(|key| relation.holds(compare(matcher.comparator, &count, key)));
         return (holds, None);
     }
+    // Case-folded once, not once per key: a body can be megabytes.
+    if matcher.kind == MatchKind::Contains && matcher.comparator == Comparator::AsciiCasemap {
+        let keys: Vec<String> = keys.iter().map(|k| fold(k)).collect();
+        let found = values.iter().any(|v| {
+            let value = fold(v);
+            keys.iter().any(|k| value.contains(k.as_str()))
+        });
+        return (found, None);
+    }
     for value in values {
         for key in keys {
             match matcher.kind {

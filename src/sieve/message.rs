@@ -27,6 +27,8 @@ pub struct Message<'a> {
     /// Each field's decoded value, made when a test first reads it: a
     /// script with many rules reads the same fields again and again.
     decoded: Vec<OnceCell<String>>,
+    /// The MIME structure, parsed when a body test first needs it.
+    parsed: OnceCell<Option<mail_parser::Message<'a>>>,
     /// Where the body starts.
     body_start: usize,
     /// Whether the empty line that starts a body is there at all.
@@ -66,6 +68,7 @@ impl<'a> Message<'a> {
         Message {
             raw,
             decoded: fields.iter().map(|_| OnceCell::new()).collect(),
+            parsed: OnceCell::new(),
             fields,
             body_start,
             has_body,
@@ -172,7 +175,11 @@ impl<'a> Message<'a> {
         if !self.has_body {
             return Vec::new();
         }
-        let Some(parsed) = MessageParser::default().parse(self.raw) else {
+        let raw = self.raw;
+        let parsed = self
+            .parsed
+            .get_or_init(|| MessageParser::default().parse(raw));
+        let Some(parsed) = parsed else {
             return self.raw_body().into_iter().collect();
         };
         let wanted = |content_type: &str| match types {

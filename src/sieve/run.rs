@@ -96,7 +96,7 @@ pub struct VacationReply {
 }
 
 /// A failure while running: the script's actions are dropped and the
-/// message kept in INBOX.
+/// message kept, as without a script.
 pub type RuntimeError = super::ScriptError;
 
 /// The result of a run: the actions to carry out (never empty unless the
@@ -176,7 +176,7 @@ pub fn run_all(
         },
         Err(error) => {
             trace.push(format!(
-                "line {}: error: {}; the message is kept in INBOX",
+                "line {}: error: {}; the message is kept",
                 error.line, error.message
             ));
             Outcome {
@@ -204,10 +204,10 @@ const MAX_INCLUDE_DEPTH: usize = 8;
 /// Includes run per message at most.
 const MAX_INCLUDES: usize = 32;
 
-struct Run<'a> {
+struct Run<'a, 'm> {
     /// The running script's `require`s.
     extensions: std::collections::BTreeSet<String>,
-    message: &'a Message<'a>,
+    message: &'a Message<'m>,
     envelope: &'a Envelope,
     account: &'a dyn Account,
     limits: Limits,
@@ -231,7 +231,7 @@ struct Run<'a> {
 
 type Step<T> = Result<T, RuntimeError>;
 
-impl Run<'_> {
+impl Run<'_, '_> {
     fn uses(&self, extension: &str) -> bool {
         self.extensions.contains(extension)
     }

@@ -289,6 +289,17 @@ pub fn private_seen_is_kept_per_user(store: &dyn MailStore) {
     // Gone with the message.
     team.expunge("INBOX", &[uids[2]]);
     assert_eq!(store.seen_by(inbox, alice.id).unwrap(), Some(vec![new_uid]));
+    // RENAME INBOX moves the messages, and their per-user \Seen with them.
+    store
+        .rename_mailbox(team.id, &name("INBOX"), &name("Done"))
+        .unwrap();
+    let done = team.id_of("Done");
+    let moved = store.seen_by(done, alice.id).unwrap().unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(
+        store.seen_by(team.id_of("INBOX"), alice.id).unwrap(),
+        Some(vec![])
+    );
     // Off: one shared \Seen again.
     store.set_private_seen("support", false).unwrap();
     assert_eq!(store.seen_by(inbox, alice.id).unwrap(), None);

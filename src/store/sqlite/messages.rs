@@ -544,6 +544,12 @@ pub fn move_all(tx: &Connection, from: MailboxId, to: MailboxId) -> StoreResult<
               WHERE mailbox_id = ?1 AND uid = ?2",
             params![from, uid, to, first_uid + i as u32, modseq],
         )?;
+        // Per-user \Seen moves with its message (an UPDATE fires no
+        // delete trigger).
+        tx.execute(
+            "UPDATE seen_by SET mailbox_id = ?3, uid = ?4 WHERE mailbox_id = ?1 AND uid = ?2",
+            params![from, uid, to, first_uid + i as u32],
+        )?;
         tx.execute(
             "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?1, ?2, ?3)",
             params![from, uid, from_modseq],
