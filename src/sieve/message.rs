@@ -192,7 +192,7 @@ impl<'a> Message<'a> {
             }),
         };
         let mut out = Vec::new();
-        collect_parts(&parsed, &wanted, &mut out, 0);
+        collect_parts(parsed, &wanted, &mut out, 0);
         out
     }
 }
