@@ -46,6 +46,8 @@ pub enum Code {
     NonExistent,
     AlreadyExists,
     ServerBug,
+    /// RFC 5530: a subsystem (the mail store) is down for now.
+    Unavailable,
     TooBig,
     Limit,
     ClientBug,
@@ -88,6 +90,7 @@ impl fmt::Display for Code {
             Code::NonExistent => f.write_str("NONEXISTENT"),
             Code::AlreadyExists => f.write_str("ALREADYEXISTS"),
             Code::ServerBug => f.write_str("SERVERBUG"),
+            Code::Unavailable => f.write_str("UNAVAILABLE"),
             Code::UnknownCte => f.write_str("UNKNOWN-CTE"),
             Code::TooBig => f.write_str("TOOBIG"),
             Code::Limit => f.write_str("LIMIT"),

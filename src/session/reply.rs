@@ -22,6 +22,14 @@ impl From<StoreError> for Done {
             | StoreError::UserExists
             | StoreError::NoSuchScript
             | StoreError::ScriptExists => Done::no(e.to_string()),
+            StoreError::Conflict => {
+                Done::no("Too many changes at once, try again").with_code(Code::Unavailable)
+            }
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "store unavailable");
+                Done::no("The mail store is unavailable, try again later")
+                    .with_code(Code::Unavailable)
+            }
             StoreError::Internal(detail) => {
                 tracing::error!(%detail, "store error");
                 Done::no("Internal error, see the server log").with_code(Code::ServerBug)

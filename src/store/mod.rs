@@ -12,6 +12,7 @@ pub mod grant;
 pub mod names;
 pub mod notify;
 pub mod pattern;
+pub mod postgres;
 pub mod search;
 pub mod sort;
 pub mod sqlite;
@@ -52,6 +53,15 @@ pub enum StoreError {
     OverQuota,
     #[error("internal store error: {0}")]
     Internal(String),
+    /// The database cannot be reached (PostgreSQL down, no connection
+    /// free): try again later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A race with another writer was lost (a serialization failure or a
+    /// deadlock); a backend tries such a transaction again, so this is
+    /// seen only when that keeps failing.
+    #[error("conflicting writes")]
+    Conflict,
 }
 
 /// A change to a user's quota override. For each resource: `None` leaves

@@ -1,0 +1,102 @@
+//! Mailboxes: creation (with missing superiors), subscriptions.
+
+use ::postgres::Transaction;
+
+use super::error;
+use crate::store::*;
+
+/// The mailbox's id and whether it is selectable.
+pub fn mailbox_id(
+    tx: &mut Transaction,
+    user: UserId,
+    name: &str,
+) -> StoreResult<Option<(MailboxId, bool)>> {
+    let row = tx
+        .query_opt(
+            "SELECT id, selectable FROM mailboxes WHERE user_id = $1 AND name = $2",
+            &[&user, &name],
+        )
+        .map_err(error)?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// Creates a mailbox and any missing superiors.
+pub fn create(
+    tx: &mut Transaction,
+    user: UserId,
+    name: &MailboxName,
+    special_use: Option<SpecialUse>,
+) -> StoreResult<()> {
+    for superior in name.superiors() {
+        if mailbox_id(tx, user, superior)?.is_none() {
+            insert(tx, user, superior, None)?;
+        }
+    }
+    match mailbox_id(tx, user, name.as_str())? {
+        Some((_, true)) => Err(StoreError::MailboxExists),
+        // Re-creating a \Noselect placeholder makes a new row (and id), so
+        // a session still watching the old one sees it gone.
+        Some((id, false)) => {
+            tx.execute("DELETE FROM mailboxes WHERE id = $1", &[&id])
+                .map_err(error)?;
+            insert(tx, user, name.as_str(), special_use)
+        }
+        None => insert(tx, user, name.as_str(), special_use),
+    }
+}
+
+fn insert(
+    tx: &mut Transaction,
+    user: UserId,
+    name: &str,
+    special_use: Option<SpecialUse>,
+) -> StoreResult<()> {
+    let uidvalidity = next_uidvalidity(tx)?;
+    tx.execute(
+        "INSERT INTO mailboxes (user_id, name, uidvalidity, special_use) VALUES ($1, $2, $3, $4)",
+        &[
+            &user,
+            &name,
+            &uidvalidity,
+            &special_use.map(SpecialUse::attribute),
+        ],
+    )
+    .map_err(error)?;
+    Ok(())
+}
+
+/// UIDVALIDITY values are unique across the whole store and increase
+/// (RFC 3501 §2.3.1.1), whichever node creates the mailbox: one row,
+/// updated under its lock.
+fn next_uidvalidity(tx: &mut Transaction) -> StoreResult<i64> {
+    let now = chrono::Utc::now()
+        .timestamp()
+        .clamp(1, i64::from(u32::MAX) - 1);
+    let row = tx
+        .query_one(
+            "INSERT INTO meta (key, value) VALUES ('next_uidvalidity', $1::bigint + 1)
+             ON CONFLICT (key) DO UPDATE SET value = greatest(meta.value, $1::bigint) + 1
+             RETURNING value - 1",
+            &[&now],
+        )
+        .map_err(error)?;
+    let value: i64 = row.get(0);
+    match value < i64::from(u32::MAX) {
+        true => Ok(value),
+        false => Err(StoreError::Refused("UIDVALIDITY values are used up".into())),
+    }
+}
+
+pub fn set_subscribed(
+    tx: &mut Transaction,
+    user: UserId,
+    name: &MailboxName,
+    subscribed: bool,
+) -> StoreResult<()> {
+    let sql = match subscribed {
+        true => "INSERT INTO subscriptions (user_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        false => "DELETE FROM subscriptions WHERE user_id = $1 AND name = $2",
+    };
+    tx.execute(sql, &[&user, &name.as_str()]).map_err(error)?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! PostgreSQL behind the store (issue 21, being built): for several
+//! letterbox nodes on one database. The plan is
+//! `docs/design/postgres-plan.md`; what exists so far: the connection
+//! pool, the schema with its migrations, users and app passwords.
+
+mod mailboxes;
+mod pool;
+mod schema;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use postgres::Transaction;
+use postgres::error::SqlState;
+
+use crate::store::{StoreError, StoreResult};
+use pool::Pool;
+
+/// How many times a transaction that lost a serialization or deadlock
+/// race is tried again.
+const RETRIES: usize = 5;
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+/// Connection settings beside the URL.
+#[derive(Debug, Clone, Copy)]
+pub struct PgOptions {
+    pub pool_size: usize,
+    /// How long one statement may run before the database cancels it.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            pool_size: 16,
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgresql://user:pass@host:port/db`), brings
+    /// the schema up to date, and keeps a pool.
+    pub fn open(url: &str, options: PgOptions) -> StoreResult<PgStore> {
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| StoreError::Refused(format!("store url: {e}")))?;
+        let timeout = options.statement_timeout.as_millis();
+        config.options(&format!("-c statement_timeout={timeout} -c jit=off"));
+        config.connect_timeout(Duration::from_secs(10));
+        let pool = Pool::new(config, options.pool_size, Duration::from_secs(30));
+        schema::migrate(&mut *pool.get()?)?;
+        Ok(PgStore { pool })
+    }
+
+    /// The server's version, for `check-config`.
+    pub fn server_version(&self) -> StoreResult<String> {
+        let row = self
+            .pool
+            .get()?
+            .query_one("SHOW server_version", &[])
+            .map_err(error)?;
+        Ok(row.get(0))
+    }
+
+    /// Runs `f` in a transaction, again when it lost a serialization or
+    /// deadlock race; never again after a lost connection, whose COMMIT
+    /// may or may not have happened.
+    fn write<T>(&self, mut f: impl FnMut(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
+        let mut client = self.pool.get()?;
+        let mut tries = 0;
+        loop {
+            let mut tx = client.transaction().map_err(error)?;
+            let outcome = f(&mut tx).and_then(|value| tx.commit().map_err(error).map(|_| value));
+            match outcome {
+                Err(StoreError::Conflict) if tries < RETRIES => tries += 1,
+                Err(StoreError::Conflict) => {
+                    return Err(StoreError::Unavailable("too much contention".into()));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction().map_err(error)?;
+        let value = f(&mut tx)?;
+        tx.commit().map_err(error)?;
+        Ok(value)
+    }
+}
+
+/// A database error as the store reports it: a lost race is retried, a
+/// lost connection is `Unavailable`, the rest internal.
+pub(crate) fn error(e: postgres::Error) -> StoreError {
+    match e.code() {
+        Some(code)
+            if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED =>
+        {
+            StoreError::Conflict
+        }
+        Some(code) if *code == SqlState::QUERY_CANCELED => StoreError::Unavailable(e.to_string()),
+        Some(_) => StoreError::Internal(e.to_string()),
+        None if e.is_closed() => StoreError::Unavailable(e.to_string()),
+        None => StoreError::Internal(e.to_string()),
+    }
+}
+
+/// Users, as the `MailStore` trait will have them once every method is
+/// in (each one transaction).
+impl PgStore {
+    pub fn create_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+    ) -> StoreResult<crate::store::UserId> {
+        self.write(|tx| users::create(tx, name, password_hash))
+    }
+
+    pub fn create_team(&self, name: &str) -> StoreResult<crate::store::UserId> {
+        self.write(|tx| users::create_team(tx, name))
+    }
+
+    pub fn find_user(&self, name: &str) -> StoreResult<Option<crate::store::UserRecord>> {
+        self.read(|tx| users::find(tx, name))
+    }
+
+    pub fn delete_user(&self, name: &str) -> StoreResult<()> {
+        self.write(|tx| users::delete(tx, name))
+    }
+
+    pub fn set_password_hash(&self, name: &str, hash: &str) -> StoreResult<()> {
+        self.write(|tx| users::set_password_hash(tx, name, hash))
+    }
+
+    pub fn list_users(
+        &self,
+        defaults: crate::store::QuotaLimits,
+    ) -> StoreResult<Vec<crate::store::UserSummary>> {
+        self.read(|tx| users::list(tx, defaults))
+    }
+
+    pub fn add_app_password(&self, name: &str, label: &str, hash: &str) -> StoreResult<()> {
+        self.write(|tx| users::add_app_password(tx, name, label, hash))
+    }
+
+    pub fn app_passwords(
+        &self,
+        user: crate::store::UserId,
+    ) -> StoreResult<Vec<crate::store::AppPassword>> {
+        self.read(|tx| users::app_passwords(tx, user))
+    }
+
+    pub fn revoke_app_password(&self, name: &str, label: &str) -> StoreResult<()> {
+        self.write(|tx| users::revoke_app_password(tx, name, label))
+    }
+
+    pub fn set_quota(&self, name: &str, change: crate::store::QuotaOverride) -> StoreResult<()> {
+        self.write(|tx| users::set_quota(tx, name, change))
+    }
+
+    pub fn quota(
+        &self,
+        user: crate::store::UserId,
+        defaults: crate::store::QuotaLimits,
+    ) -> StoreResult<crate::store::Quota> {
+        self.read(|tx| users::quota(tx, user, defaults))
+    }
+}

@@ -1,0 +1,118 @@
+//! A small pool of PostgreSQL connections: the store's calls run on
+//! blocking threads, each borrowing one client for one transaction.
+//! Connections open lazily, up to `size`; a broken one is dropped when it
+//! comes back; a caller waits at most `wait` for a free one.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+
+use crate::store::{StoreError, StoreResult};
+
+pub struct Pool {
+    config: postgres::Config,
+    size: usize,
+    wait: Duration,
+    state: Mutex<State>,
+    returned: Condvar,
+}
+
+struct State {
+    idle: Vec<Client>,
+    /// Connections out of the pool or idle in it.
+    open: usize,
+}
+
+impl Pool {
+    pub fn new(config: postgres::Config, size: usize, wait: Duration) -> Pool {
+        Pool {
+            config,
+            size: size.max(1),
+            wait,
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            returned: Condvar::new(),
+        }
+    }
+
+    /// A client for one call; it goes back to the pool when dropped.
+    pub fn get(&self) -> StoreResult<Pooled<'_>> {
+        let mut state = self.lock();
+        loop {
+            while let Some(client) = state.idle.pop() {
+                if !client.is_closed() {
+                    return Ok(Pooled {
+                        pool: self,
+                        client: Some(client),
+                    });
+                }
+                state.open -= 1;
+            }
+            if state.open < self.size {
+                state.open += 1;
+                drop(state);
+                return match self.config.connect(NoTls) {
+                    Ok(client) => Ok(Pooled {
+                        pool: self,
+                        client: Some(client),
+                    }),
+                    Err(error) => {
+                        self.lock().open -= 1;
+                        self.returned.notify_one();
+                        Err(StoreError::Unavailable(error.to_string()))
+                    }
+                };
+            }
+            let (next, timeout) = self
+                .returned
+                .wait_timeout(state, self.wait)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = next;
+            if timeout.timed_out() && state.idle.is_empty() && state.open >= self.size {
+                return Err(StoreError::Unavailable(
+                    "no database connection free".into(),
+                ));
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A borrowed client.
+pub struct Pooled<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pool.lock();
+        match self.client.take() {
+            Some(client) if !client.is_closed() => state.idle.push(client),
+            _ => state.open -= 1,
+        }
+        drop(state);
+        self.pool.returned.notify_one();
+    }
+}

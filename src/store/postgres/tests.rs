@@ -1,0 +1,91 @@
+//! Against a real PostgreSQL (`LETTERBOX_TEST_POSTGRES`, the URL of a
+//! cluster the tests may create databases in); skipped without it.
+//! Each test gets a database of its own.
+
+use super::*;
+use crate::store::{AccountKind, QuotaLimits, QuotaOverride};
+
+/// A fresh database on the test cluster, opened; `None` without one.
+fn fresh() -> Option<PgStore> {
+    let url = std::env::var("LETTERBOX_TEST_POSTGRES").ok()?;
+    let mut admin =
+        postgres::Client::connect(&url, postgres::NoTls).expect("the test cluster answers");
+    let name = format!("lbtest_{}_{}", std::process::id(), rand::random::<u32>());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
+    Some(PgStore::open(&format!("{base}/{name}"), PgOptions::default()).unwrap())
+}
+
+#[test]
+fn users_are_created_found_listed_and_deleted() {
+    let Some(store) = fresh() else {
+        eprintln!("skipped: no LETTERBOX_TEST_POSTGRES");
+        return;
+    };
+    let alice = store.create_user("alice", "hash a").unwrap();
+    assert_eq!(store.create_user("alice", "x"), Err(StoreError::UserExists));
+    let team = store.create_team("support").unwrap();
+    assert_ne!(alice, team);
+    let found = store.find_user("alice").unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.password_hash.as_str(), found.kind),
+        (alice, "hash a", AccountKind::Person)
+    );
+    store.set_password_hash("alice", "hash b").unwrap();
+    assert_eq!(
+        store.find_user("alice").unwrap().unwrap().password_hash,
+        "hash b"
+    );
+    let listed = store.list_users(QuotaLimits::default()).unwrap();
+    let shown: Vec<(&str, u32)> = listed
+        .iter()
+        .map(|u| (u.name.as_str(), u.mailboxes))
+        .collect();
+    assert_eq!(shown, [("alice", 6), ("support", 1)]);
+    store.add_app_password("alice", "phone", "h").unwrap();
+    assert!(store.add_app_password("alice", "phone", "h").is_err());
+    assert_eq!(store.app_passwords(alice).unwrap()[0].label, "phone");
+    store.revoke_app_password("alice", "phone").unwrap();
+    store
+        .set_quota(
+            "alice",
+            QuotaOverride {
+                bytes: Some(1000),
+                messages: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .quota(alice, QuotaLimits::default())
+            .unwrap()
+            .limits
+            .bytes,
+        Some(1000)
+    );
+    store.delete_user("alice").unwrap();
+    assert_eq!(store.find_user("alice").unwrap(), None);
+    assert_eq!(store.delete_user("alice"), Err(StoreError::NoSuchUser));
+    // Ids are never reused.
+    assert!(store.create_user("alice", "x").unwrap() > team);
+}
+
+#[test]
+fn the_schema_migrates_once_and_refuses_a_newer_one() {
+    let Some(store) = fresh() else { return };
+    let mut client = store.pool.get().unwrap();
+    assert_eq!(
+        schema::migrate(&mut client).unwrap(),
+        schema::latest(),
+        "a second run changes nothing"
+    );
+    client
+        .execute("UPDATE schema_version SET version = version + 1", &[])
+        .unwrap();
+    assert!(matches!(
+        schema::migrate(&mut client),
+        Err(StoreError::Refused(_))
+    ));
+}
