@@ -5,9 +5,16 @@
 use super::*;
 use crate::store::{AccountKind, QuotaLimits, QuotaOverride};
 
-/// A fresh database on the test cluster, opened; `None` without one.
+/// A fresh database on the test cluster, opened; `None` without one
+/// (CI always gives one: there, its absence fails the test).
 fn fresh() -> Option<PgStore> {
-    let url = std::env::var("LETTERBOX_TEST_POSTGRES").ok()?;
+    let Ok(url) = std::env::var("LETTERBOX_TEST_POSTGRES") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set LETTERBOX_TEST_POSTGRES"
+        );
+        return None;
+    };
     let mut admin =
         postgres::Client::connect(&url, postgres::NoTls).expect("the test cluster answers");
     let name = format!("lbtest_{}_{}", std::process::id(), rand::random::<u32>());
