@@ -20,6 +20,43 @@ pub fn mailbox_id(
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
+/// The id of a mailbox, selectable or a `\Noselect` placeholder.
+pub fn existing(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<MailboxId> {
+    mailbox_id(tx, user, name)?
+        .map(|(id, _)| id)
+        .ok_or(StoreError::NoSuchMailbox)
+}
+
+/// Every mailbox of the user, by name.
+pub fn list(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
+    let rows = tx
+        .query(
+            "SELECT name, selectable, special_use FROM mailboxes WHERE user_id = $1 ORDER BY name",
+            &[&user],
+        )
+        .map_err(error)?;
+    Ok(rows
+        .iter()
+        .map(|r| MailboxInfo {
+            name: r.get(0),
+            selectable: r.get(1),
+            special_use: r
+                .get::<_, Option<&str>>(2)
+                .and_then(SpecialUse::from_attribute),
+        })
+        .collect())
+}
+
+pub fn subscriptions(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<String>> {
+    let rows = tx
+        .query(
+            "SELECT name FROM subscriptions WHERE user_id = $1 ORDER BY name",
+            &[&user],
+        )
+        .map_err(error)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// Creates a mailbox and any missing superiors.
 pub fn create(
     tx: &mut Transaction,
@@ -62,7 +99,7 @@ fn insert(
         ],
     )
     .map_err(error)?;
-    Ok(())
+    super::acl::inherit(tx, user, name)
 }
 
 /// UIDVALIDITY values are unique across the whole store and increase

@@ -3,6 +3,7 @@
 //! `docs/design/postgres-plan.md`; what exists so far: the connection
 //! pool, the schema with its migrations, users and app passwords.
 
+mod acl;
 mod mailboxes;
 mod pool;
 mod schema;
@@ -16,7 +17,10 @@ use std::time::Duration;
 use postgres::Transaction;
 use postgres::error::SqlState;
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::acl::Entry;
+use crate::store::{
+    MailboxInfo, MailboxName, SharedMailbox, SpecialUse, StoreError, StoreResult, UserId,
+};
 use pool::Pool;
 
 /// How many times a transaction that lost a serialization or deadlock
@@ -173,5 +177,37 @@ impl PgStore {
         defaults: crate::store::QuotaLimits,
     ) -> StoreResult<crate::store::Quota> {
         self.read(|tx| users::quota(tx, user, defaults))
+    }
+}
+
+/// Mailboxes and their ACLs.
+impl PgStore {
+    pub fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
+        self.read(|tx| mailboxes::list(tx, user))
+    }
+
+    pub fn list_subscriptions(&self, user: UserId) -> StoreResult<Vec<String>> {
+        self.read(|tx| mailboxes::subscriptions(tx, user))
+    }
+
+    pub fn create_mailbox(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        special_use: Option<SpecialUse>,
+    ) -> StoreResult<()> {
+        self.write(|tx| mailboxes::create(tx, user, name, special_use))
+    }
+
+    pub fn acl(&self, owner: UserId, name: &MailboxName) -> StoreResult<Vec<Entry>> {
+        self.read(|tx| acl::acl(tx, owner, name))
+    }
+
+    pub fn set_acl(&self, owner: UserId, name: &MailboxName, entry: &Entry) -> StoreResult<()> {
+        self.write(|tx| acl::set(tx, owner, name, entry))
+    }
+
+    pub fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
+        self.read(|tx| acl::shared_with(tx, user))
     }
 }

@@ -96,3 +96,73 @@ fn the_schema_migrates_once_and_refuses_a_newer_one() {
         Err(StoreError::Refused(_))
     ));
 }
+
+#[test]
+fn mailboxes_and_acl_entries() {
+    use crate::store::MailboxName;
+    use crate::store::acl::{Entry, Rights, parse_identifier};
+    let Some(store) = fresh() else { return };
+    let bob = store.create_user("bob", "x").unwrap();
+    store.create_user("alice", "x").unwrap();
+    let name = |n: &str| MailboxName::new(n).unwrap();
+    store
+        .create_mailbox(bob, &name("Projects/2026/Q1"), None)
+        .unwrap();
+    assert_eq!(
+        store.create_mailbox(bob, &name("Projects"), None),
+        Err(StoreError::MailboxExists)
+    );
+    let names: Vec<String> = store
+        .list_mailboxes(bob)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Archive",
+            "Drafts",
+            "INBOX",
+            "Junk",
+            "Projects",
+            "Projects/2026",
+            "Projects/2026/Q1",
+            "Sent",
+            "Trash"
+        ]
+    );
+    assert_eq!(store.list_subscriptions(bob).unwrap().len(), 6);
+    let (identifier, negative) = parse_identifier("alice");
+    let entry = Entry {
+        identifier,
+        negative,
+        rights: Rights::parse("lr").unwrap(),
+    };
+    store.set_acl(bob, &name("Projects"), &entry).unwrap();
+    // A new child starts with its parent's entries.
+    store
+        .create_mailbox(bob, &name("Projects/New"), None)
+        .unwrap();
+    assert_eq!(
+        store.acl(bob, &name("Projects/New")).unwrap(),
+        [entry.clone()]
+    );
+    let shared = store.shared_with("alice").unwrap();
+    let shared: Vec<&str> = shared.iter().map(|s| s.mailbox.name.as_str()).collect();
+    assert_eq!(shared, ["Projects", "Projects/New"]);
+    // Empty rights remove the entry; a deleted user's entries go.
+    store
+        .set_acl(
+            bob,
+            &name("Projects/New"),
+            &Entry {
+                rights: Rights::NONE,
+                ..entry
+            },
+        )
+        .unwrap();
+    assert!(store.acl(bob, &name("Projects/New")).unwrap().is_empty());
+    store.delete_user("alice").unwrap();
+    assert!(store.acl(bob, &name("Projects")).unwrap().is_empty());
+}
