@@ -146,7 +146,7 @@ fn mailboxes_and_acl_entries() {
         .unwrap();
     assert_eq!(
         store.acl(bob, &name("Projects/New")).unwrap(),
-        [entry.clone()]
+        std::slice::from_ref(&entry)
     );
     let shared = store.shared_with("alice").unwrap();
     let shared: Vec<&str> = shared.iter().map(|s| s.mailbox.name.as_str()).collect();
