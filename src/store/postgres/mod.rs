@@ -7,6 +7,7 @@ mod acl;
 mod mailboxes;
 mod pool;
 mod schema;
+mod sieve;
 mod users;
 
 #[cfg(test)]
@@ -209,5 +210,47 @@ impl PgStore {
 
     pub fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
         self.read(|tx| acl::shared_with(tx, user))
+    }
+}
+
+/// Sieve scripts and vacation memory.
+impl PgStore {
+    pub fn sieve_scripts(&self, user: UserId) -> StoreResult<Vec<crate::store::SieveScriptInfo>> {
+        self.read(|tx| sieve::list(tx, user))
+    }
+
+    pub fn sieve_script(&self, user: UserId, name: &str) -> StoreResult<Option<String>> {
+        self.read(|tx| sieve::get(tx, user, name))
+    }
+
+    pub fn put_sieve_script(&self, user: UserId, name: &str, text: &str) -> StoreResult<()> {
+        self.write(|tx| sieve::put(tx, user, name, text))
+    }
+
+    pub fn activate_sieve_script(&self, user: UserId, name: Option<&str>) -> StoreResult<()> {
+        self.write(|tx| sieve::activate(tx, user, name))
+    }
+
+    pub fn delete_sieve_script(&self, user: UserId, name: &str) -> StoreResult<()> {
+        self.write(|tx| sieve::delete(tx, user, name))
+    }
+
+    pub fn rename_sieve_script(&self, user: UserId, from: &str, to: &str) -> StoreResult<()> {
+        self.write(|tx| sieve::rename(tx, user, from, to))
+    }
+
+    pub fn active_sieve_script(&self, user: UserId) -> StoreResult<Option<(String, String)>> {
+        self.read(|tx| sieve::active(tx, user))
+    }
+
+    pub fn vacation_reply_due(
+        &self,
+        user: UserId,
+        sender: &str,
+        handle: &str,
+        now: i64,
+        period: u64,
+    ) -> StoreResult<bool> {
+        self.write(|tx| sieve::vacation_reply_due(tx, user, sender, handle, now, period))
     }
 }

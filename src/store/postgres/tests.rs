@@ -166,3 +166,58 @@ fn mailboxes_and_acl_entries() {
     store.delete_user("alice").unwrap();
     assert!(store.acl(bob, &name("Projects")).unwrap().is_empty());
 }
+
+#[test]
+fn sieve_scripts_and_vacation_memory() {
+    let Some(store) = fresh() else { return };
+    let alice = store.create_user("alice", "x").unwrap();
+    store.put_sieve_script(alice, "work", "keep;").unwrap();
+    store
+        .put_sieve_script(alice, "away", "discard; # é")
+        .unwrap();
+    let listed: Vec<(String, bool, u64)> = store
+        .sieve_scripts(alice)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.name, s.active, s.size))
+        .collect();
+    assert_eq!(
+        listed,
+        [("away".into(), false, 13), ("work".into(), false, 5)]
+    );
+    store.activate_sieve_script(alice, Some("away")).unwrap();
+    assert_eq!(
+        store.activate_sieve_script(alice, Some("nope")),
+        Err(StoreError::NoSuchScript)
+    );
+    assert!(matches!(
+        store.delete_sieve_script(alice, "away"),
+        Err(StoreError::Refused(_))
+    ));
+    assert_eq!(
+        store.rename_sieve_script(alice, "away", "work"),
+        Err(StoreError::ScriptExists)
+    );
+    store.rename_sieve_script(alice, "away", "holiday").unwrap();
+    assert_eq!(
+        store.active_sieve_script(alice).unwrap().unwrap().0,
+        "holiday"
+    );
+    store.activate_sieve_script(alice, None).unwrap();
+    store.delete_sieve_script(alice, "holiday").unwrap();
+    assert!(
+        store
+            .vacation_reply_due(alice, "X@Example.org", "h", 1000, 100)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .vacation_reply_due(alice, "x@example.org", "h", 1050, 100)
+            .unwrap()
+    );
+    assert!(
+        store
+            .vacation_reply_due(alice, "x@example.org", "h", 1100, 100)
+            .unwrap()
+    );
+}
