@@ -19,7 +19,7 @@ pub mod sqlite;
 
 use std::ops::RangeInclusive;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, TimeZone};
 use serde::{Deserialize, Serialize};
 
 pub use calls::Access;
@@ -150,6 +150,16 @@ pub const DEFAULT_MAILBOXES: [(&str, Option<SpecialUse>); 6] = [
     ("Junk", Some(SpecialUse::Junk)),
     ("Archive", Some(SpecialUse::Archive)),
 ];
+
+/// Rebuilds a stored INTERNALDATE; an impossible offset falls back to UTC.
+pub fn internal_date(seconds: i64, offset_minutes: i32) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    offset
+        .timestamp_opt(seconds, 0)
+        .single()
+        .unwrap_or_else(|| offset.timestamp_opt(0, 0).unwrap())
+}
 
 /// System flags as a bit set, plus keywords.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

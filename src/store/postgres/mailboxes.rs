@@ -27,6 +27,15 @@ pub fn existing(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<M
         .ok_or(StoreError::NoSuchMailbox)
 }
 
+/// The id of a selectable mailbox, or the error IMAP reports for it.
+pub fn selectable(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<MailboxId> {
+    match mailbox_id(tx, user, name)? {
+        Some((id, true)) => Ok(id),
+        Some((_, false)) => Err(StoreError::NotSelectable),
+        None => Err(StoreError::NoSuchMailbox),
+    }
+}
+
 /// Every mailbox of the user, by name.
 pub fn list(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
     let rows = tx

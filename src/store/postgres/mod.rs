@@ -5,6 +5,7 @@
 
 mod acl;
 mod mailboxes;
+mod messages;
 mod pool;
 mod schema;
 mod sieve;
@@ -252,5 +253,57 @@ impl PgStore {
         period: u64,
     ) -> StoreResult<bool> {
         self.write(|tx| sieve::vacation_reply_due(tx, user, sender, handle, now, period))
+    }
+}
+
+/// Messages.
+impl PgStore {
+    /// APPEND into `user`'s selectable mailbox `name`, quota checked with
+    /// the message in (the transaction rolls back when it is over).
+    pub fn append(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        message: crate::store::NewMessage,
+        defaults: crate::store::QuotaLimits,
+    ) -> StoreResult<crate::store::AppendOutcome> {
+        self.write(|tx| {
+            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
+            let outcome = messages::append(tx, mailbox, &message)?;
+            users::check_quota(tx, user, defaults)?;
+            Ok(outcome)
+        })
+    }
+
+    pub fn select(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        claim_recent: bool,
+    ) -> StoreResult<crate::store::SelectedMailbox> {
+        self.write(|tx| {
+            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
+            messages::select(tx, mailbox, name.as_str(), claim_recent)
+        })
+    }
+
+    pub fn fetch(
+        &self,
+        mailbox: crate::store::MailboxId,
+        uids: &[u32],
+        request: crate::store::FetchRequest,
+    ) -> StoreResult<Vec<crate::store::FetchedMessage>> {
+        self.read(|tx| messages::fetch(tx, mailbox, uids, request))
+    }
+
+    pub fn status(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+    ) -> StoreResult<crate::store::MailboxStatus> {
+        self.read(|tx| {
+            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
+            messages::status(tx, mailbox)
+        })
     }
 }

@@ -221,3 +221,92 @@ fn sieve_scripts_and_vacation_memory() {
             .unwrap()
     );
 }
+
+#[test]
+fn appends_from_many_threads_get_distinct_ascending_uids() {
+    use crate::mail::new_message;
+    use crate::store::{FetchRequest, Flags, MailboxName};
+    let Some(store) = fresh() else { return };
+    let store = std::sync::Arc::new(store);
+    let alice = store.create_user("alice", "x").unwrap();
+    let inbox = MailboxName::new("INBOX").unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (store, inbox) = (store.clone(), inbox.clone());
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|n| {
+                        let raw = format!("Subject: {t}-{n}\r\n\r\nbody\r\n");
+                        let message = new_message(
+                            raw.as_bytes(),
+                            Flags::default(),
+                            chrono::Utc::now().fixed_offset(),
+                        );
+                        store
+                            .append(alice, &inbox, message, QuotaLimits::default())
+                            .unwrap()
+                            .uid
+                    })
+                    .collect::<Vec<u32>>()
+            })
+        })
+        .collect();
+    let mut uids: Vec<u32> = Vec::new();
+    for thread in threads {
+        let mine = thread.join().unwrap();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "each thread's UIDs ascend: {mine:?}"
+        );
+        uids.extend(mine);
+    }
+    uids.sort_unstable();
+    assert_eq!(
+        uids,
+        (1..=80).collect::<Vec<u32>>(),
+        "distinct, none skipped"
+    );
+    let status = store.status(alice, &inbox).unwrap();
+    assert_eq!(
+        (status.messages, status.unseen, status.uidnext),
+        (80, 80, 81)
+    );
+    let selected = store.select(alice, &inbox, true).unwrap();
+    assert_eq!(selected.messages.len(), 80);
+    let fetched = store
+        .fetch(
+            selected.id,
+            &[1, 80, 99],
+            FetchRequest {
+                index: false,
+                raw: true,
+            },
+        )
+        .unwrap();
+    assert_eq!(fetched.len(), 2);
+    assert!(fetched[0].raw.as_ref().unwrap().starts_with(b"Subject: "));
+    // Usage was counted by the trigger; the quota holds.
+    store
+        .set_quota(
+            "alice",
+            QuotaOverride {
+                bytes: None,
+                messages: Some(80),
+            },
+        )
+        .unwrap();
+    let message = new_message(
+        b"Subject: one too many\r\n\r\nx\r\n",
+        Flags::default(),
+        chrono::Utc::now().fixed_offset(),
+    );
+    assert_eq!(
+        store.append(alice, &inbox, message, QuotaLimits::default()),
+        Err(StoreError::OverQuota)
+    );
+    assert_eq!(
+        store.status(alice, &inbox).unwrap().messages,
+        80,
+        "rolled back"
+    );
+}

@@ -217,3 +217,22 @@ pub fn revoke_app_password(tx: &mut Transaction, name: &str, label: &str) -> Sto
         _ => Ok(()),
     }
 }
+
+/// Refuses with `OverQuota` when the user's usage, with what this
+/// transaction added, is over a limit. The user row is locked first, so
+/// two appends on two nodes cannot both pass a limit they cross together.
+pub fn check_quota(tx: &mut Transaction, user: UserId, defaults: QuotaLimits) -> StoreResult<()> {
+    tx.execute(
+        "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE",
+        &[&user],
+    )
+    .map_err(error)?;
+    let quota = quota(tx, user, defaults)?;
+    let over = |used: u64, limit: Option<u64>| limit.is_some_and(|limit| used > limit);
+    match over(quota.used_bytes, quota.limits.bytes)
+        || over(quota.used_messages, quota.limits.messages)
+    {
+        true => Err(StoreError::OverQuota),
+        false => Ok(()),
+    }
+}

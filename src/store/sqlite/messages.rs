@@ -5,7 +5,7 @@
 //! rows (or, for expunges, tombstones) with it; sessions catch up by asking
 //! for everything above the MODSEQ they last saw.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use rusqlite::{Connection, Row, params};
 
 use crate::store::*;
@@ -247,16 +247,6 @@ pub fn fetch(
         }
     }
     Ok(out)
-}
-
-/// Rebuilds a stored INTERNALDATE; an impossible offset falls back to UTC.
-pub fn internal_date(seconds: i64, offset_minutes: i32) -> DateTime<FixedOffset> {
-    let offset = FixedOffset::east_opt(offset_minutes * 60)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
-    offset
-        .timestamp_opt(seconds, 0)
-        .single()
-        .unwrap_or_else(|| offset.timestamp_opt(0, 0).unwrap())
 }
 
 /// Applies a STORE change to one message's flags.

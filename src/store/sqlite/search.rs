@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use rusqlite::{Connection, params};
 
-use super::messages::internal_date;
+use crate::store::internal_date;
 use crate::store::*;
 
 /// One message row, as the evaluator sees it.
