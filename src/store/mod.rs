@@ -161,6 +161,42 @@ pub fn internal_date(seconds: i64, offset_minutes: i32) -> DateTime<FixedOffset>
         .unwrap_or_else(|| offset.timestamp_opt(0, 0).unwrap())
 }
 
+/// Applies a STORE change to one message's flags.
+pub fn changed_flags(old: &Flags, change: FlagChange, flags: &Flags) -> Flags {
+    let has = |list: &[String], k: &str| list.iter().any(|x| x.eq_ignore_ascii_case(k));
+    match change {
+        FlagChange::Replace => flags.clone(),
+        FlagChange::Add => {
+            let mut new = old.clone();
+            new.system.0 |= flags.system.0;
+            for keyword in &flags.keywords {
+                if !has(&new.keywords, keyword) {
+                    new.keywords.push(keyword.clone());
+                }
+            }
+            new
+        }
+        FlagChange::Remove => Flags {
+            system: SystemFlags(old.system.0 & !flags.system.0),
+            keywords: old
+                .keywords
+                .iter()
+                .filter(|k| !has(&flags.keywords, k))
+                .cloned()
+                .collect(),
+        },
+    }
+}
+
+/// The same flags, keywords compared case-insensitively in any order.
+pub fn same_flags(a: &Flags, b: &Flags) -> bool {
+    a.system == b.system
+        && a.keywords.len() == b.keywords.len()
+        && a.keywords
+            .iter()
+            .all(|k| b.keywords.iter().any(|o| o.eq_ignore_ascii_case(k)))
+}
+
 /// System flags as a bit set, plus keywords.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {

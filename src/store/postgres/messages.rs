@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::error;
 use crate::store::*;
+use crate::store::{changed_flags, same_flags};
 
 /// Locks the mailbox row for this transaction and takes `count` UIDs and
 /// one MODSEQ: (uidvalidity, first uid, modseq). A concurrent writer of
@@ -228,5 +229,275 @@ pub fn status(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<MailboxSt
         unseen: row.get::<_, i64>(5) as u32,
         deleted: row.get::<_, i64>(6) as u32,
         size: row.get::<_, i64>(7) as u64,
+    })
+}
+
+/// Bumps the mailbox's HIGHEST_MODSEQ (the row stays locked until the
+/// transaction ends) and returns the new value.
+pub fn next_modseq(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+    let row = tx
+        .query_opt(
+            "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = $1
+             RETURNING highest_modseq",
+            &[&mailbox],
+        )
+        .map_err(error)?
+        .ok_or(StoreError::NoSuchMailbox)?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+/// Locks the mailbox row before reading what will be changed: another
+/// node's STORE to the same messages waits rather than being lost.
+pub fn lock(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<()> {
+    tx.query_opt(
+        "SELECT 1 FROM mailboxes WHERE id = $1 FOR NO KEY UPDATE",
+        &[&mailbox],
+    )
+    .map_err(error)?
+    .ok_or(StoreError::NoSuchMailbox)?;
+    Ok(())
+}
+
+pub fn highest_modseq(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+    let row = tx
+        .query_opt(
+            "SELECT highest_modseq FROM mailboxes WHERE id = $1",
+            &[&mailbox],
+        )
+        .map_err(error)?
+        .ok_or(StoreError::NoSuchMailbox)?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+pub fn store_flags(
+    tx: &mut Transaction,
+    mailbox: MailboxId,
+    uids: &[u32],
+    change: FlagChange,
+    flags: &Flags,
+    unchanged_since: Option<u64>,
+) -> StoreResult<StoreOutcome> {
+    lock(tx, mailbox)?;
+    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
+    let mut outcome = StoreOutcome::default();
+    let mut modseq = None;
+    for message in current {
+        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
+            outcome.modified.push(message.uid);
+            continue;
+        }
+        let new = changed_flags(&message.flags, change, flags);
+        let changed = !same_flags(&new, &message.flags);
+        let message_modseq = if changed {
+            let value = match modseq {
+                Some(value) => value,
+                None => *modseq.insert(next_modseq(tx, mailbox)?),
+            };
+            tx.execute(
+                "UPDATE messages SET flags = $3, keywords = $4, modseq = $5
+                  WHERE mailbox_id = $1 AND uid = $2",
+                &[
+                    &mailbox,
+                    &i64::from(message.uid),
+                    &i16::from(new.system.0),
+                    &new.keywords.join(" "),
+                    &(value as i64),
+                ],
+            )
+            .map_err(error)?;
+            value
+        } else {
+            message.modseq
+        };
+        outcome.messages.push(StoredFlags {
+            uid: message.uid,
+            flags: new,
+            modseq: message_modseq,
+            changed,
+        });
+    }
+    Ok(outcome)
+}
+
+pub fn changes_since(
+    tx: &mut Transaction,
+    mailbox: MailboxId,
+    modseq: u64,
+    last_uid: u32,
+    claim_recent: bool,
+) -> StoreResult<Changes> {
+    let highest_modseq = highest_modseq(tx, mailbox)?;
+    let mut changes = Changes {
+        highest_modseq,
+        ..Changes::default()
+    };
+    if highest_modseq <= modseq {
+        return Ok(changes);
+    }
+    changes.expunged = vanished_since(tx, mailbox, modseq, None)?;
+    let changed = metas(tx, mailbox, modseq)?;
+    (changes.updated, changes.new) = changed.into_iter().partition(|m| m.uid <= last_uid);
+    if claim_recent && changes.new.iter().any(|m| m.recent) {
+        tx.execute(
+            "UPDATE messages SET recent = false WHERE mailbox_id = $1 AND uid > $2 AND recent",
+            &[&mailbox, &i64::from(last_uid)],
+        )
+        .map_err(error)?;
+    }
+    Ok(changes)
+}
+
+/// Tombstones above `modseq`, optionally within UID ranges, ascending.
+pub fn vanished_since(
+    tx: &mut Transaction,
+    mailbox: MailboxId,
+    modseq: u64,
+    within: Option<&[std::ops::RangeInclusive<u32>]>,
+) -> StoreResult<Vec<u32>> {
+    let rows = tx
+        .query(
+            "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            &[&mailbox, &(modseq as i64)],
+        )
+        .map_err(error)?;
+    let uids = rows.iter().map(|r| r.get::<_, i64>(0) as u32);
+    Ok(match within {
+        Some(ranges) => uids
+            .filter(|uid| ranges.iter().any(|r| r.contains(uid)))
+            .collect(),
+        None => uids.collect(),
+    })
+}
+
+/// Removes the messages (within `uids` when given) whose flags include
+/// all of `required` (0: any), with tombstones under one new MODSEQ;
+/// bodies no longer used go. Returns the UIDs removed, ascending.
+pub fn remove(
+    tx: &mut Transaction,
+    mailbox: MailboxId,
+    uids: Option<&[u32]>,
+    required: u8,
+) -> StoreResult<Vec<u32>> {
+    lock(tx, mailbox)?;
+    let all: Vec<i64>;
+    let rows = match uids {
+        Some(uids) => {
+            all = uids.iter().map(|&u| i64::from(u)).collect();
+            tx.query(
+                "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2)
+                   AND flags & $3 = $3 RETURNING uid, body_id",
+                &[&mailbox, &all, &i16::from(required)],
+            )
+        }
+        None => tx.query(
+            "DELETE FROM messages WHERE mailbox_id = $1 AND flags & $2 = $2 RETURNING uid, body_id",
+            &[&mailbox, &i16::from(required)],
+        ),
+    }
+    .map_err(error)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let modseq = next_modseq(tx, mailbox)? as i64;
+    let mut removed: Vec<u32> = rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect();
+    let removed_i64: Vec<i64> = removed.iter().map(|&u| i64::from(u)).collect();
+    let bodies: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
+    tx.execute(
+        "INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, u, $3 FROM unnest($2::bigint[]) u
+         ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+        &[&mailbox, &removed_i64, &modseq],
+    )
+    .map_err(error)?;
+    tx.execute(
+        "DELETE FROM bodies b WHERE b.id = ANY($1)
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.body_id = b.id)",
+        &[&bodies],
+    )
+    .map_err(error)?;
+    removed.sort_unstable();
+    Ok(removed)
+}
+
+/// COPY (and MOVE's first half): the messages `uids` of `source` into
+/// `target` under new UIDs, keeping what `kept` keeps.
+pub fn copy(
+    tx: &mut Transaction,
+    source: MailboxId,
+    uids: &[u32],
+    target: MailboxId,
+    kept: KeptFlags,
+) -> StoreResult<CopyOutcome> {
+    let wanted: Vec<i64> = uids.iter().map(|&u| i64::from(u)).collect();
+    let rows: Vec<(u32, i64, u8)> = tx
+        .query(
+            "SELECT uid, id, flags FROM messages WHERE mailbox_id = $1 AND uid = ANY($2) ORDER BY uid",
+            &[&source, &wanted],
+        )
+        .map_err(error)?
+        .iter()
+        .map(|r| (r.get::<_, i64>(0) as u32, r.get(1), r.get::<_, i16>(2) as u8))
+        .collect();
+    let count =
+        u32::try_from(rows.len()).map_err(|_| StoreError::Refused("Too many messages".into()))?;
+    let (uidvalidity, first_uid, modseq) = if count == 0 {
+        let row = tx
+            .query_opt(
+                "SELECT uidvalidity FROM mailboxes WHERE id = $1",
+                &[&target],
+            )
+            .map_err(error)?
+            .ok_or(StoreError::NoSuchMailbox)?;
+        (row.get::<_, i64>(0) as u32, 0, 0)
+    } else {
+        allocate(tx, target, count)?
+    };
+    // Where a side keeps \Seen per user, the copier's is read or given.
+    let mut private = |mailbox| -> StoreResult<Option<UserId>> {
+        match kept.viewer {
+            Some(user) if super::seen::is_private(tx, mailbox)? => Ok(Some(user)),
+            _ => Ok(None),
+        }
+    };
+    let (read_seen_of, give_seen_to) = (private(source)?, private(target)?);
+    let mut pairs = Vec::with_capacity(rows.len());
+    for (i, (uid, row_id, flags)) in rows.into_iter().enumerate() {
+        let new_uid = first_uid + i as u32;
+        let mut flags = Flags {
+            system: SystemFlags(flags),
+            keywords: Vec::new(),
+        };
+        if let Some(user) = read_seen_of {
+            flags = flags.with_seen(super::seen::has_seen(tx, source, user, uid)?);
+        }
+        let mut system = flags.system.0 & kept.system;
+        let seen = system & SystemFlags::SEEN != 0;
+        if give_seen_to.is_some() {
+            system &= !SystemFlags::SEEN;
+        }
+        tx.execute(
+            "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
+                                   flags, keywords, body_id, sent_date)
+             SELECT $1, $2, $3, internal_date, internal_tz, size, $5,
+                    CASE WHEN $6 THEN keywords ELSE '' END, body_id, sent_date
+               FROM messages WHERE id = $4",
+            &[
+                &target,
+                &i64::from(new_uid),
+                &(modseq as i64),
+                &row_id,
+                &i16::from(system),
+                &kept.keywords,
+            ],
+        )
+        .map_err(error)?;
+        if let Some(user) = give_seen_to {
+            super::seen::mark(tx, target, user, new_uid, seen)?;
+        }
+        pairs.push((uid, new_uid));
+    }
+    Ok(CopyOutcome {
+        mailbox: target,
+        uidvalidity,
+        uids: pairs,
     })
 }

@@ -8,6 +8,7 @@ mod mailboxes;
 mod messages;
 mod pool;
 mod schema;
+mod seen;
 mod sieve;
 mod users;
 
@@ -31,6 +32,8 @@ const RETRIES: usize = 5;
 
 pub struct PgStore {
     pool: Pool,
+    /// The limits of users without an override (the config's `[quota]`).
+    default_quota: std::sync::Mutex<crate::store::QuotaLimits>,
 }
 
 /// Connection settings beside the URL.
@@ -62,7 +65,18 @@ impl PgStore {
         config.connect_timeout(Duration::from_secs(10));
         let pool = Pool::new(config, options.pool_size, Duration::from_secs(30));
         schema::migrate(&mut *pool.get()?)?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            default_quota: Default::default(),
+        })
+    }
+
+    pub fn set_default_quota(&self, limits: crate::store::QuotaLimits) {
+        *self.default_quota.lock().unwrap_or_else(|p| p.into_inner()) = limits;
+    }
+
+    fn default_quota(&self) -> crate::store::QuotaLimits {
+        *self.default_quota.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The server's version, for `check-config`.
@@ -265,12 +279,11 @@ impl PgStore {
         user: UserId,
         name: &MailboxName,
         message: crate::store::NewMessage,
-        defaults: crate::store::QuotaLimits,
     ) -> StoreResult<crate::store::AppendOutcome> {
         self.write(|tx| {
             let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
             let outcome = messages::append(tx, mailbox, &message)?;
-            users::check_quota(tx, user, defaults)?;
+            users::check_quota(tx, user, self.default_quota())?;
             Ok(outcome)
         })
     }
@@ -305,5 +318,108 @@ impl PgStore {
             let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
             messages::status(tx, mailbox)
         })
+    }
+}
+
+/// Flags, expunges, copies and catching up.
+impl PgStore {
+    pub fn store_flags(
+        &self,
+        mailbox: crate::store::MailboxId,
+        uids: &[u32],
+        change: crate::store::FlagChange,
+        flags: &crate::store::Flags,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<crate::store::StoreOutcome> {
+        self.write(|tx| messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since))
+    }
+
+    pub fn expunge(
+        &self,
+        mailbox: crate::store::MailboxId,
+        uids: Option<&[u32]>,
+    ) -> StoreResult<crate::store::Expunged> {
+        self.write(|tx| {
+            let uids = messages::remove(tx, mailbox, uids, crate::store::SystemFlags::DELETED)?;
+            let highest_modseq = messages::highest_modseq(tx, mailbox)?;
+            Ok(crate::store::Expunged {
+                uids,
+                highest_modseq,
+            })
+        })
+    }
+
+    pub fn copy(
+        &self,
+        mailbox: crate::store::MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+        kept: crate::store::KeptFlags,
+    ) -> StoreResult<crate::store::CopyOutcome> {
+        self.write(|tx| {
+            let target = mailboxes::selectable(tx, user, target.as_str())?;
+            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
+            users::check_quota(tx, user, self.default_quota())?;
+            Ok(outcome)
+        })
+    }
+
+    pub fn move_messages(
+        &self,
+        mailbox: crate::store::MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+        kept: crate::store::KeptFlags,
+    ) -> StoreResult<crate::store::CopyOutcome> {
+        self.write(|tx| {
+            let target = mailboxes::selectable(tx, user, target.as_str())?;
+            // Both rows locked in id order, so two moves in opposite
+            // directions cannot deadlock.
+            let (first, second) = (mailbox.min(target), mailbox.max(target));
+            messages::lock(tx, first)?;
+            messages::lock(tx, second)?;
+            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
+            let moved: Vec<u32> = outcome.uids.iter().map(|(source, _)| *source).collect();
+            messages::remove(tx, mailbox, Some(&moved), 0)?;
+            Ok(outcome)
+        })
+    }
+
+    pub fn changes_since(
+        &self,
+        mailbox: crate::store::MailboxId,
+        modseq: u64,
+        last_uid: u32,
+        claim_recent: bool,
+    ) -> StoreResult<crate::store::Changes> {
+        self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, claim_recent))
+    }
+
+    pub fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()> {
+        self.write(|tx| seen::set_private(tx, team, on))
+    }
+
+    pub fn seen_by(
+        &self,
+        mailbox: crate::store::MailboxId,
+        user: UserId,
+    ) -> StoreResult<Option<Vec<u32>>> {
+        self.read(|tx| match seen::is_private(tx, mailbox)? {
+            true => seen::seen_by(tx, mailbox, user).map(Some),
+            false => Ok(None),
+        })
+    }
+
+    pub fn store_seen_by(
+        &self,
+        mailbox: crate::store::MailboxId,
+        user: UserId,
+        uids: &[u32],
+        seen: bool,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<crate::store::StoreOutcome> {
+        self.write(|tx| seen::store(tx, mailbox, user, uids, seen, unchanged_since))
     }
 }

@@ -242,10 +242,7 @@ fn appends_from_many_threads_get_distinct_ascending_uids() {
                             Flags::default(),
                             chrono::Utc::now().fixed_offset(),
                         );
-                        store
-                            .append(alice, &inbox, message, QuotaLimits::default())
-                            .unwrap()
-                            .uid
+                        store.append(alice, &inbox, message).unwrap().uid
                     })
                     .collect::<Vec<u32>>()
             })
@@ -301,7 +298,7 @@ fn appends_from_many_threads_get_distinct_ascending_uids() {
         chrono::Utc::now().fixed_offset(),
     );
     assert_eq!(
-        store.append(alice, &inbox, message, QuotaLimits::default()),
+        store.append(alice, &inbox, message),
         Err(StoreError::OverQuota)
     );
     assert_eq!(
@@ -309,4 +306,59 @@ fn appends_from_many_threads_get_distinct_ascending_uids() {
         80,
         "rolled back"
     );
+}
+
+#[test]
+fn flags_expunges_copies_moves_and_catching_up() {
+    use crate::mail::new_message;
+    use crate::store::{FlagChange, Flags, KeptFlags, MailboxName, SystemFlags};
+    let Some(store) = fresh() else { return };
+    let alice = store.create_user("alice", "x").unwrap();
+    let name = |n: &str| MailboxName::new(n).unwrap();
+    for n in 0..4 {
+        let raw = format!("Subject: {n}\r\n\r\nx\r\n");
+        let message = new_message(
+            raw.as_bytes(),
+            Flags::default(),
+            chrono::Utc::now().fixed_offset(),
+        );
+        store.append(alice, &name("INBOX"), message).unwrap();
+    }
+    let inbox = store.select(alice, &name("INBOX"), true).unwrap();
+    let before = inbox.highest_modseq;
+    let deleted = Flags {
+        system: SystemFlags(SystemFlags::DELETED),
+        keywords: vec!["$Done".into()],
+    };
+    let stored = store
+        .store_flags(inbox.id, &[1, 2], FlagChange::Add, &deleted, None)
+        .unwrap();
+    assert!(
+        stored
+            .messages
+            .iter()
+            .all(|m| m.changed && m.modseq > before)
+    );
+    let refused = store
+        .store_flags(inbox.id, &[1, 3], FlagChange::Add, &deleted, Some(before))
+        .unwrap();
+    assert_eq!(refused.modified, [1]);
+    let copied = store
+        .copy(inbox.id, &[2, 4], alice, &name("Archive"), KeptFlags::ALL)
+        .unwrap();
+    assert_eq!(copied.uids, [(2, 1), (4, 2)]);
+    let moved = store
+        .move_messages(inbox.id, &[4], alice, &name("Trash"), KeptFlags::ALL)
+        .unwrap();
+    assert_eq!(moved.uids, [(4, 1)]);
+    let expunged = store.expunge(inbox.id, None).unwrap();
+    assert_eq!(expunged.uids, [1, 2, 3]);
+    let changes = store.changes_since(inbox.id, before, 4, false).unwrap();
+    assert_eq!(changes.expunged, [1, 2, 3, 4]);
+    assert_eq!(changes.highest_modseq, expunged.highest_modseq);
+    assert_eq!(store.status(alice, &name("INBOX")).unwrap().messages, 0);
+    let archive = store.status(alice, &name("Archive")).unwrap();
+    assert_eq!(archive.messages, 2);
+    let usage = store.quota(alice, QuotaLimits::default()).unwrap();
+    assert_eq!(usage.used_messages, 3, "Archive's two and Trash's one");
 }

@@ -249,33 +249,6 @@ pub fn fetch(
     Ok(out)
 }
 
-/// Applies a STORE change to one message's flags.
-fn changed_flags(old: &Flags, change: FlagChange, flags: &Flags) -> Flags {
-    let has = |list: &[String], k: &str| list.iter().any(|x| x.eq_ignore_ascii_case(k));
-    match change {
-        FlagChange::Replace => flags.clone(),
-        FlagChange::Add => {
-            let mut new = old.clone();
-            new.system.0 |= flags.system.0;
-            for keyword in &flags.keywords {
-                if !has(&new.keywords, keyword) {
-                    new.keywords.push(keyword.clone());
-                }
-            }
-            new
-        }
-        FlagChange::Remove => Flags {
-            system: SystemFlags(old.system.0 & !flags.system.0),
-            keywords: old
-                .keywords
-                .iter()
-                .filter(|k| !has(&flags.keywords, k))
-                .cloned()
-                .collect(),
-        },
-    }
-}
-
 pub fn store_flags(
     tx: &Connection,
     mailbox: MailboxId,
@@ -322,14 +295,6 @@ pub fn store_flags(
         });
     }
     Ok(outcome)
-}
-
-fn same_flags(a: &Flags, b: &Flags) -> bool {
-    a.system == b.system
-        && a.keywords.len() == b.keywords.len()
-        && a.keywords
-            .iter()
-            .all(|k| b.keywords.iter().any(|o| o.eq_ignore_ascii_case(k)))
 }
 
 pub fn copy(
