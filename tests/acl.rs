@@ -751,16 +751,8 @@ print("imaplib shared ok")
         .args(["-c", script, &server.imaps.port().to_string()])
         .arg(&server.cert_path)
         .args([USER, PASSWORD]);
-    let output =
-        tokio::task::spawn_blocking(move || python.output().expect("python3 is installed"))
-            .await
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("imaplib shared ok"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_client(python).await;
+    assert!(stdout.contains("imaplib shared ok"), "{stdout}");
 }
 
 /// LSUB and LIST-STATUS see shared mailboxes like the user's own.

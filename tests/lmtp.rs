@@ -57,20 +57,9 @@ lmtp.quit()
 print("lmtp ok")
 "#
     );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", &script])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut python = Command::new("python3");
+    python.args(["-c", &script]);
+    run_client(python).await;
     assert_eq!(idle.line().await, "* 1 EXISTS");
     idle.send(b"DONE\r\n").await;
     idle.until_tagged("i").await;

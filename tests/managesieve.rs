@@ -56,12 +56,7 @@ async fn connect_tls(server: &TestServer) -> (Client, Vec<String>) {
         last(&command(&mut client, "STARTTLS").await),
         "OK \"Begin TLS negotiation now\""
     );
-    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let tls = tls_connector(&server.cert_path)
-        .connect(name, client.into_inner())
-        .await
-        .unwrap();
-    let mut client = Client::over(Box::new(tls));
+    let mut client = client.start_tls(&server.cert_path).await;
     // RFC 5804 §2.2: the capabilities again after the handshake.
     let capabilities = until_done(&mut client).await;
     (client, capabilities)
@@ -374,16 +369,11 @@ print("python ok")
     );
     // The module verifies the certificate against the default store,
     // which SSL_CERT_FILE points at the run's certificate.
-    let cert = server.cert_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", &python])
-            .env("SSL_CERT_FILE", cert)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let mut command = Command::new("python3");
+    command
+        .args(["-c", &python])
+        .env("SSL_CERT_FILE", &server.cert_path);
+    let output = client_output(command).await;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

@@ -125,19 +125,7 @@ async fn run_poplib(server: &TestServer, mode: &str, port: u16) -> String {
         .arg(&server.cert_path)
         .args([USER, PASSWORD])
         .arg(expected.path());
-    let output = tokio::task::spawn_blocking(move || {
-        command
-            .output()
-            .expect("python3 is installed (the README lists it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
+    let stdout = run_client(command).await;
     assert!(stdout.starts_with("poplib ok"), "{stdout}");
     stdout
 }

@@ -20,20 +20,7 @@ async fn run_python(server: &TestServer, script: &str, extra: &[&str]) -> String
         .arg(&server.cert_path)
         .args([USER, PASSWORD])
         .args(extra);
-    let output = tokio::task::spawn_blocking(move || {
-        command
-            .output()
-            .expect("python3 is installed (the README lists it)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
-    stdout
+    run_client(command).await
 }
 
 #[tokio::test]

@@ -60,20 +60,10 @@ for rcpt, (code, text) in sorted(refused.items()):
 lmtp.quit()
 "#
     );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", &script])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
+    let mut python = Command::new("python3");
+    python.args(["-c", &script]);
+    run_client(python)
+        .await
         .lines()
         .map(str::to_owned)
         .collect()

@@ -104,12 +104,7 @@ async fn connect_sync_idle_and_read_a_new_message() {
     let mut client = server.plain().await;
     run(&mut client, "1", "CAPABILITY").await;
     run(&mut client, "2", "STARTTLS").await;
-    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let tls = tls_connector(&server.cert_path)
-        .connect(name, client.into_inner())
-        .await
-        .unwrap();
-    let mut client = Client::over(Box::new(tls));
+    let mut client = client.start_tls(&server.cert_path).await;
     let caps = run(&mut client, "3", "CAPABILITY").await;
     assert!(caps[0].contains("AUTH=PLAIN"));
     let login = run(

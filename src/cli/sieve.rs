@@ -77,8 +77,7 @@ pub fn run(store: &SqliteStore, config: &Config, command: SieveCommand) -> Resul
             activate,
         } => {
             let user = find(store, &user)?;
-            let text = read_input(file.as_deref())?;
-            check(config, &name, &text)?;
+            let text = check(config, &name, read_bytes(file.as_deref())?)?;
             store
                 .put_sieve_script(user.id, &name, &text)
                 .map_err(failed)?;
@@ -173,16 +172,15 @@ pub fn run(store: &SqliteStore, config: &Config, command: SieveCommand) -> Resul
 }
 
 /// Refuses a script that would not run: too large or not compiling.
-pub fn check(config: &Config, name: &str, text: &str) -> Result<(), String> {
+fn check(config: &Config, name: &str, script: Vec<u8>) -> Result<String, String> {
     check_name(name)?;
-    let limit = config.sieve.max_script_size;
-    if text.len() as u64 > limit {
-        return Err(format!(
-            "{name}: larger than [sieve] max_script_size ({limit} octets)"
-        ));
-    }
-    sieve::compile(text).map_err(|e| format!("{name}: {e}"))?;
-    Ok(())
+    sieve::accept_upload(script, config.sieve.max_script_size).map_err(|refusal| match refusal {
+        sieve::Refusal::TooLarge { limit } => {
+            format!("{name}: larger than [sieve] max_script_size ({limit} octets)")
+        }
+        sieve::Refusal::NotUtf8 => "a script must be UTF-8".to_owned(),
+        sieve::Refusal::DoesNotCompile(e) => format!("{name}: {e}"),
+    })
 }
 
 fn check_name(name: &str) -> Result<(), String> {

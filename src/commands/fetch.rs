@@ -15,7 +15,7 @@ use crate::proto::response::{Code, CommandResult, Done, Untagged, flag_list};
 use crate::proto::{FetchAttribute, FetchCommand, MessageSet, Section, SectionText, encode};
 use crate::session::Session;
 use crate::store::acl::Rights;
-use crate::store::{Access, FetchRequest, FetchedMessage, SystemFlags};
+use crate::store::{Access, FetchRequest, FetchedMessage, FlagChange, Flags, SystemFlags};
 
 /// Messages per store round trip.
 const CHUNK: usize = 256;
@@ -189,9 +189,14 @@ async fn mark_seen(s: &mut Session, messages: &mut [FetchedMessage]) -> Result<V
     let selection = selected(s)?;
     let (mailbox, viewer) = (selection.mailbox, selection.viewer);
     let uids = unseen.clone();
+    let seen = Flags {
+        system: SystemFlags(SystemFlags::SEEN),
+        keywords: Vec::new(),
+    };
+    // As STORE +FLAGS (\Seen): the user's own \Seen where it is kept apart.
     let outcome = s
         .store(Access::Write, move |store| {
-            private_seen::store_seen(store, mailbox, viewer, &uids, true, None)
+            private_seen::store_flags(store, mailbox, viewer, &uids, FlagChange::Add, &seen, None)
         })
         .await?;
     if let Some(selection) = s.state.selection_mut() {

@@ -82,33 +82,6 @@ pub fn status(
     Ok(status)
 }
 
-/// Sets or clears `\Seen` as the user sees it: their own where the
-/// mailbox keeps it per user, else the shared flag. The outcome's flags
-/// are as the user sees them.
-pub fn store_seen(
-    store: &dyn MailStore,
-    mailbox: MailboxId,
-    viewer: Option<UserId>,
-    uids: &[u32],
-    seen: bool,
-    unchanged_since: Option<u64>,
-) -> StoreResult<StoreOutcome> {
-    if let Some(user) = viewer
-        && store.seen_by(mailbox, user)?.is_some()
-    {
-        return store.store_seen_by(mailbox, user, uids, seen, unchanged_since);
-    }
-    let change = match seen {
-        true => FlagChange::Add,
-        false => FlagChange::Remove,
-    };
-    let flags = Flags {
-        system: SystemFlags(SystemFlags::SEEN),
-        keywords: Vec::new(),
-    };
-    store.store_flags(mailbox, uids, change, &flags, unchanged_since)
-}
-
 /// STORE: `\Seen` to the user's own read state where the mailbox keeps
 /// one, the other flags to the shared ones. The outcome is as one STORE's:
 /// the flags as the user sees them, each message's newest MODSEQ.

@@ -81,6 +81,7 @@ pub fn deliver(
         script: name,
         envelope,
         message,
+        parsed: &parsed,
     };
     delivery.carry_out(keep_into, actions)
 }
@@ -143,6 +144,8 @@ struct Delivery<'a> {
     script: &'a str,
     envelope: &'a Envelope<'a>,
     message: &'a [u8],
+    /// The message as the script read it (parsed once).
+    parsed: &'a Message<'a>,
 }
 
 impl Delivery<'_> {
@@ -235,7 +238,7 @@ impl Delivery<'_> {
         if self.config.sieve.smtp_relay.is_none() {
             return Err("no [sieve] smtp_relay is configured".into());
         }
-        let delivered_to = Message::new(self.message).raw_header("delivered-to");
+        let delivered_to = self.parsed.raw_header("delivered-to");
         if delivered_to.iter().any(|d| d.eq_ignore_ascii_case(address)) {
             return Err(format!(
                 "a loop: the message was delivered to {address} before"
@@ -251,16 +254,15 @@ impl Delivery<'_> {
         let (user, script) = (&self.user.name, self.script);
         let mut own = super::own_addresses(self.config, user, self.envelope.recipient);
         own.extend(vacation.addresses.iter().cloned());
-        let parsed = Message::new(self.message);
         let hostname = super::hostname();
-        let reply = match vacation::reply(vacation, &parsed, self.envelope.sender, &own, &hostname)
-        {
-            Ok(reply) => reply,
-            Err(why) => {
-                tracing::info!(%user, script, why, "sieve: no vacation reply");
-                return None;
-            }
-        };
+        let reply =
+            match vacation::reply(vacation, self.parsed, self.envelope.sender, &own, &hostname) {
+                Ok(reply) => reply,
+                Err(why) => {
+                    tracing::info!(%user, script, why, "sieve: no vacation reply");
+                    return None;
+                }
+            };
         if self.config.sieve.smtp_relay.is_none() {
             tracing::warn!(%user, script, "sieve: no vacation reply: no [sieve] smtp_relay");
             return None;

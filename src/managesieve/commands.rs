@@ -413,16 +413,14 @@ fn checked(
     name: &str,
     script: Vec<u8>,
 ) -> Result<String, (Status, String)> {
-    if script.len() as u64 > limits.max_script_size {
-        return Err((
+    sieve::accept_upload(script, limits.max_script_size).map_err(|refusal| match refusal {
+        sieve::Refusal::TooLarge { limit } => (
             Status::NoCode("QUOTA/MAXSIZE"),
-            format!("Scripts may have at most {} octets", limits.max_script_size),
-        ));
-    }
-    let text =
-        String::from_utf8(script).map_err(|_| (Status::No, "A script must be UTF-8".to_owned()))?;
-    sieve::compile(&text).map_err(|e| (Status::No, format!("{name}: {e}")))?;
-    Ok(text)
+            format!("Scripts may have at most {limit} octets"),
+        ),
+        sieve::Refusal::NotUtf8 => (Status::No, "A script must be UTF-8".to_owned()),
+        sieve::Refusal::DoesNotCompile(e) => (Status::No, format!("{name}: {e}")),
+    })
 }
 
 /// RFC 5804 §1.6: a name is UTF-8 without control characters.

@@ -32,6 +32,26 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
+/// Why a script a user or sysadmin uploads is refused.
+#[derive(Debug)]
+pub enum Refusal {
+    TooLarge { limit: u64 },
+    NotUtf8,
+    DoesNotCompile(ScriptError),
+}
+
+/// A script as uploaded (`letterbox sieve put`, ManageSieve PUTSCRIPT and
+/// CHECKSCRIPT): at most `max_size` octets, UTF-8, compiling; a script
+/// that fails any of these can never become active.
+pub fn accept_upload(script: Vec<u8>, max_size: u64) -> Result<String, Refusal> {
+    if script.len() as u64 > max_size {
+        return Err(Refusal::TooLarge { limit: max_size });
+    }
+    let text = String::from_utf8(script).map_err(|_| Refusal::NotUtf8)?;
+    compile(&text).map_err(Refusal::DoesNotCompile)?;
+    Ok(text)
+}
+
 /// RFC 5804 §1.6: a script name is UTF-8 without control characters;
 /// we also keep it to 128 characters.
 pub fn valid_script_name(name: &str) -> bool {

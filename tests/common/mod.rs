@@ -250,6 +250,17 @@ impl Client {
         }
     }
 
+    /// After the server accepted STARTTLS (or STLS): the TLS handshake,
+    /// trusting only the run's certificate.
+    pub async fn start_tls(self, cert_path: &std::path::Path) -> Client {
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let tls = tls_connector(cert_path)
+            .connect(name, self.into_inner())
+            .await
+            .unwrap();
+        Client::over(Box::new(tls))
+    }
+
     async fn greeting(&mut self) -> String {
         let greeting = self.line().await;
         assert!(
@@ -389,4 +400,24 @@ pub fn run_with_stdin(command: &mut std::process::Command, input: &[u8]) -> std:
         .expect("the program starts");
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// Runs a client program (python3, curl...) off the async threads and
+/// returns what it did.
+pub async fn client_output(mut command: std::process::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || command.output().expect("the client program runs"))
+        .await
+        .unwrap()
+}
+
+/// [`client_output`], asserting the program exited 0; its stdout.
+pub async fn run_client(command: std::process::Command) -> String {
+    let output = client_output(command).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout
 }

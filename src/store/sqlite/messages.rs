@@ -297,6 +297,48 @@ pub fn store_flags(
     Ok(outcome)
 }
 
+/// STORE of `\Seen` by `user` in a mailbox with per-user `\Seen`: as
+/// `store_flags`, changed messages get one new MODSEQ.
+pub fn store_seen_by(
+    tx: &Connection,
+    mailbox: MailboxId,
+    user: UserId,
+    uids: &[u32],
+    seen: bool,
+    unchanged_since: Option<u64>,
+) -> StoreResult<StoreOutcome> {
+    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
+    let mut outcome = StoreOutcome::default();
+    let mut modseq = None;
+    let mut bump =
+        tx.prepare_cached("UPDATE messages SET modseq = ?3 WHERE mailbox_id = ?1 AND uid = ?2")?;
+    for message in current {
+        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
+            outcome.modified.push(message.uid);
+            continue;
+        }
+        let changed = super::seen::mark(tx, mailbox, user, message.uid, seen)?;
+        let message_modseq = match changed {
+            true => {
+                let value = match modseq {
+                    Some(value) => value,
+                    None => *modseq.insert(next_modseq(tx, mailbox)?),
+                };
+                bump.execute(params![mailbox, message.uid, value])?;
+                value
+            }
+            false => message.modseq,
+        };
+        outcome.messages.push(StoredFlags {
+            uid: message.uid,
+            flags: message.flags.with_seen(seen),
+            modseq: message_modseq,
+            changed,
+        });
+    }
+    Ok(outcome)
+}
+
 pub fn copy(
     tx: &Connection,
     source: MailboxId,

@@ -382,7 +382,7 @@ impl MailStore for SqliteStore {
         unchanged_since: Option<u64>,
     ) -> StoreResult<StoreOutcome> {
         self.write_mailboxes(Durability::Relaxed, |tx| {
-            let outcome = seen::store(tx, mailbox, user, uids, seen, unchanged_since)?;
+            let outcome = messages::store_seen_by(tx, mailbox, user, uids, seen, unchanged_since)?;
             Ok((outcome, vec![mailbox]))
         })
     }

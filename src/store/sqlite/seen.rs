@@ -1,9 +1,9 @@
 //! Per-user `\Seen` in team mailboxes with `private_seen`: who has seen
-//! which message, in `seen_by`, beside the shared flags.
+//! which message, in `seen_by`, beside the shared flags. (STORE of it is
+//! `messages::store_seen_by`, beside the shared flags' STORE.)
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::messages::{fetch, next_modseq};
 use crate::store::*;
 
 /// Whether the mailbox's account keeps `\Seen` per user.
@@ -64,45 +64,4 @@ pub fn mark(
         .prepare_cached(sql)?
         .execute(params![mailbox, uid, user])?
         > 0)
-}
-
-/// STORE of `\Seen` by `user`: changed messages get one new MODSEQ.
-pub fn store(
-    tx: &Connection,
-    mailbox: MailboxId,
-    user: UserId,
-    uids: &[u32],
-    seen: bool,
-    unchanged_since: Option<u64>,
-) -> StoreResult<StoreOutcome> {
-    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
-    let mut outcome = StoreOutcome::default();
-    let mut modseq = None;
-    let mut bump =
-        tx.prepare_cached("UPDATE messages SET modseq = ?3 WHERE mailbox_id = ?1 AND uid = ?2")?;
-    for message in current {
-        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
-            outcome.modified.push(message.uid);
-            continue;
-        }
-        let changed = mark(tx, mailbox, user, message.uid, seen)?;
-        let message_modseq = match changed {
-            true => {
-                let value = match modseq {
-                    Some(value) => value,
-                    None => *modseq.insert(next_modseq(tx, mailbox)?),
-                };
-                bump.execute(params![mailbox, message.uid, value])?;
-                value
-            }
-            false => message.modseq,
-        };
-        outcome.messages.push(StoredFlags {
-            uid: message.uid,
-            flags: message.flags.with_seen(seen),
-            modseq: message_modseq,
-            changed,
-        });
-    }
-    Ok(outcome)
 }
