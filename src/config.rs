@@ -551,11 +551,58 @@ impl Limits {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    #[serde(default)]
+    /// `sqlite` (one file under `data_dir`) or `postgres` (`url`).
+    pub backend: StoreBackend,
+    /// SQLite's durability.
     pub synchronous: Synchronous,
+    /// PostgreSQL: `postgresql://user:password@host:5432/database`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// PostgreSQL: a file holding the password (first line), used unless
+    /// the URL carries one (keeps it out of the config and environment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL: connections this node keeps at most (plus one that
+    /// listens for other nodes' changes).
+    pub pool_size: usize,
+    /// PostgreSQL: how long one statement may run before it is cancelled.
+    pub statement_timeout_secs: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            backend: StoreBackend::Sqlite,
+            synchronous: Synchronous::default(),
+            url: None,
+            password_file: None,
+            pool_size: 16,
+            statement_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
+impl StoreConfig {
+    /// The password in `password_file` (its first line), if one is set.
+    pub fn postgres_password(&self) -> Result<Option<String>, String> {
+        let Some(file) = &self.password_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("store.password_file {}: {e}", file.display()))?;
+        Ok(Some(text.lines().next().unwrap_or_default().to_owned()))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -766,6 +813,17 @@ impl Config {
         if !(1..=32).contains(&auth.ipv4_prefix) || !(1..=128).contains(&auth.ipv6_prefix) {
             return invalid("auth.ipv4_prefix must be 1 to 32, auth.ipv6_prefix 1 to 128");
         }
+        let store = &self.store;
+        if store.backend == StoreBackend::Postgres {
+            if store.url.is_none() {
+                return invalid("store.url is required with backend = \"postgres\"");
+            }
+            if store.pool_size == 0 || store.statement_timeout_secs == 0 {
+                return invalid(
+                    "store.pool_size and store.statement_timeout_secs must be positive",
+                );
+            }
+        }
         if self.retention.check_interval_secs == 0 {
             return invalid("retention.check_interval_secs must be positive");
         }
@@ -779,7 +837,12 @@ impl Config {
 
     /// The effective config as TOML, for `check-config`.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+        // A password in the store URL is not printed.
+        let mut shown = self.clone();
+        if let Some(url) = &mut shown.store.url {
+            *url = crate::store::postgres::without_password(url);
+        }
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::auth::{hash_password, random_password};
 use crate::config::{Config, DEFAULT_CONFIG_PATH};
 use crate::control;
 use crate::server::{Server, Service};
-use crate::store::sqlite::SqliteStore;
+use crate::store::open::OpenStore;
 use crate::store::{MailStore, StoreError, calls};
 use crate::tls;
 
@@ -255,15 +255,16 @@ fn dispatch(cli: Cli) -> Result<(), String> {
                 tls::load_server_config(&tls.cert, &tls.key).map_err(|e| e.to_string())?;
             }
             print!("{}", config.to_toml());
+            println!("# store: {}", crate::store::open::describe(&config)?);
             Ok(())
         }
         Command::User(command) => {
             let store = open_store(&config)?;
-            user_command(&store, command)
+            user_command(&*store, command)
         }
-        Command::Shared(command) => sharing::shared(&open_store(&config)?, command),
-        Command::Acl(command) => sharing::acl(&open_store(&config)?, command),
-        Command::Sieve(command) => sieve::run(&open_store(&config)?, &config, command),
+        Command::Shared(command) => sharing::shared(&*open_store(&config)?, command),
+        Command::Acl(command) => sharing::acl(&*open_store(&config)?, command),
+        Command::Sieve(command) => sieve::run(&*open_store(&config)?, &config, command),
         Command::Quota(QuotaCommand::Set {
             name,
             storage_mb,
@@ -287,8 +288,8 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             mailbox,
         } => {
             let store = open_store(&config)?;
-            let user = find_user(&store, &user)?;
-            let report = crate::migrate::import(&store, &user, &path, mailbox.as_deref())?;
+            let user = find_user(&*store, &user)?;
+            let report = crate::migrate::import(&*store, &user, &path, mailbox.as_deref())?;
             println!(
                 "imported {} messages ({} already there) into {} mailboxes",
                 report.stored,
@@ -330,12 +331,12 @@ fn dispatch(cli: Cli) -> Result<(), String> {
                     vec![(user, account)]
                 }
             };
-            migrate_accounts(&store, &accounts, &rules)
+            migrate_accounts(&*store, &accounts, &rules)
         }
         Command::Export { user, format, dir } => {
             let store = open_store(&config)?;
-            let user = find_user(&store, &user)?;
-            let report = crate::migrate::export(&store, &user, format, &dir)?;
+            let user = find_user(&*store, &user)?;
+            let report = crate::migrate::export(&*store, &user, format, &dir)?;
             println!(
                 "exported {} messages from {} mailboxes to {}",
                 report.stored,
@@ -360,7 +361,11 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Backup { file } => {
-            let store = open_store(&config)?;
+            let OpenStore::Sqlite(store) = crate::store::open::open(&config)? else {
+                return Err("backup copies the SQLite file; back PostgreSQL up with \
+                            pg_dump or pg_basebackup (README, Scaling out)"
+                    .into());
+            };
             store.backup_to(&file).map_err(|e| e.to_string())?;
             let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
             println!("backup written to {} ({bytes} bytes)", file.display());
@@ -410,7 +415,7 @@ fn deliver_command(cli: Cli) -> ExitCode {
     };
     use crate::delivery::DeliveryError;
     match crate::delivery::deliver_and_send(
-        &store,
+        &*store,
         &config,
         &target,
         mailbox.as_deref(),
@@ -429,21 +434,18 @@ fn deliver_command(cli: Cli) -> ExitCode {
     }
 }
 
-fn find_user(store: &SqliteStore, name: &str) -> Result<crate::store::UserRecord, String> {
+fn find_user(store: &dyn MailStore, name: &str) -> Result<crate::store::UserRecord, String> {
     store
         .find_user(name)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("{name}: {}", StoreError::NoSuchUser))
 }
 
-fn open_store(config: &Config) -> Result<SqliteStore, String> {
-    let path = config.database_path();
-    SqliteStore::open(&path, config.store.synchronous)
-        .map(|store| store.with_default_quota(config.quota.limits()))
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+fn open_store(config: &Config) -> Result<Arc<dyn MailStore>, String> {
+    crate::store::open::open(config).map(|store| store.mail())
 }
 
-fn user_command(store: &SqliteStore, command: UserCommand) -> Result<(), String> {
+fn user_command(store: &dyn MailStore, command: UserCommand) -> Result<(), String> {
     match command {
         UserCommand::Add {
             name,
@@ -510,7 +512,7 @@ fn percent_of(used: u64, limit: Option<u64>) -> String {
     }
 }
 
-fn app_password_command(store: &SqliteStore, command: AppPasswordCommand) -> Result<(), String> {
+fn app_password_command(store: &dyn MailStore, command: AppPasswordCommand) -> Result<(), String> {
     match command {
         AppPasswordCommand::Add { name, label } => {
             let password = random_password();
@@ -656,7 +658,7 @@ fn read_migration_csv(
 /// Copies each account in turn and sums up; fails when any folder or
 /// account did, after trying all of them (a re-run resumes).
 fn migrate_accounts(
-    store: &SqliteStore,
+    store: &dyn MailStore,
     accounts: &[(String, crate::migrate::imap::Account)],
     rules: &crate::migrate::imap::Rules,
 ) -> Result<(), String> {
@@ -737,9 +739,8 @@ fn serve(config: Config, config_path: Option<PathBuf>) -> Result<(), String> {
     };
     let store = open_store(&config)?;
     if dev {
-        ensure_demo_user(&store)?;
+        ensure_demo_user(&*store)?;
     }
-    let store: Arc<dyn MailStore> = Arc::new(store);
     runtime.block_on(async move {
         let server = Server::bind(config, store, acceptor)
             .await
@@ -784,7 +785,7 @@ fn announce(json_logs: bool, service: Service, addr: std::net::SocketAddr) {
     }
 }
 
-fn ensure_demo_user(store: &SqliteStore) -> Result<(), String> {
+fn ensure_demo_user(store: &dyn MailStore) -> Result<(), String> {
     if store
         .find_user("demo")
         .map_err(|e| e.to_string())?

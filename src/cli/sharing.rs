@@ -12,7 +12,6 @@ use crate::store::acl::{
     Change, Entry, Rights, entry_rights, names_owner, parse_identifier, valid_identifier,
 };
 use crate::store::names::SHARED;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{AccountKind, MailStore, MailboxName, QuotaOverride, UserRecord, grant};
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +61,7 @@ pub enum AclCommand {
     },
 }
 
-pub fn shared(store: &SqliteStore, command: SharedCommand) -> Result<(), String> {
+pub fn shared(store: &dyn MailStore, command: SharedCommand) -> Result<(), String> {
     match command {
         SharedCommand::Create {
             name,
@@ -135,7 +134,7 @@ pub fn shared(store: &SqliteStore, command: SharedCommand) -> Result<(), String>
     Ok(())
 }
 
-pub fn acl(store: &SqliteStore, command: AclCommand) -> Result<(), String> {
+pub fn acl(store: &dyn MailStore, command: AclCommand) -> Result<(), String> {
     match command {
         AclCommand::Set {
             mailbox,
@@ -179,7 +178,7 @@ pub fn acl(store: &SqliteStore, command: AclCommand) -> Result<(), String> {
 /// Stores the entry (subscribing a newly granted user, as over IMAP) and
 /// writes the change to the audit log.
 fn set(
-    store: &SqliteStore,
+    store: &dyn MailStore,
     owner: &UserRecord,
     name: &MailboxName,
     identifier: &str,
@@ -206,7 +205,7 @@ fn set(
     Ok(())
 }
 
-fn team(store: &SqliteStore, name: &str) -> Result<UserRecord, String> {
+fn team(store: &dyn MailStore, name: &str) -> Result<UserRecord, String> {
     store
         .find_user(name)
         .map_err(|e| e.to_string())?
@@ -215,7 +214,7 @@ fn team(store: &SqliteStore, name: &str) -> Result<UserRecord, String> {
 }
 
 /// `Shared/TEAM[/NAME]` or `user:NAME/MAILBOX`.
-fn mailbox_of(store: &SqliteStore, text: &str) -> Result<(UserRecord, MailboxName), String> {
+fn mailbox_of(store: &dyn MailStore, text: &str) -> Result<(UserRecord, MailboxName), String> {
     let bad = || format!("{text}: name a mailbox as Shared/TEAM[/NAME] or user:NAME/MAILBOX");
     let (account, mailbox) = if let Some(rest) = text.strip_prefix(&format!("{SHARED}/")) {
         let (team_name, inner) = rest.split_once('/').unwrap_or((rest, "INBOX"));

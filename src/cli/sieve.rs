@@ -9,7 +9,6 @@ use clap::Subcommand;
 use crate::config::Config;
 use crate::delivery::filter::Mailboxes;
 use crate::sieve::{self, Message};
-use crate::store::sqlite::SqliteStore;
 use crate::store::{MailStore, UserRecord};
 
 #[derive(Debug, Subcommand)]
@@ -55,7 +54,7 @@ pub enum SieveCommand {
     },
 }
 
-pub fn run(store: &SqliteStore, config: &Config, command: SieveCommand) -> Result<(), String> {
+pub fn run(store: &dyn MailStore, config: &Config, command: SieveCommand) -> Result<(), String> {
     let failed = |e: crate::store::StoreError| e.to_string();
     match command {
         SieveCommand::List { user } => {
@@ -190,7 +189,7 @@ fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
-fn find(store: &SqliteStore, name: &str) -> Result<UserRecord, String> {
+fn find(store: &dyn MailStore, name: &str) -> Result<UserRecord, String> {
     store
         .find_user(name)
         .map_err(|e| e.to_string())?

@@ -11,6 +11,7 @@ pub mod calls;
 pub mod grant;
 pub mod names;
 pub mod notify;
+pub mod open;
 pub mod pattern;
 pub mod postgres;
 pub mod search;

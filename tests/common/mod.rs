@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod test_database;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

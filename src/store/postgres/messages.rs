@@ -61,26 +61,7 @@ pub fn append(
         ],
     )
     .map_err(error)?;
-    let sort = &message.sort;
-    tx.execute(
-        "INSERT INTO sort_fields (id, base_subject, subject_is_reply, sent_at, from_mailbox,
-                                  to_mailbox, cc_mailbox, display_from, display_to, message_id, refs)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[
-            &body,
-            &sort.base_subject.replace('\0', ""),
-            &sort.subject_is_reply,
-            &sort.sent_at,
-            &sort.from.replace('\0', ""),
-            &sort.to.replace('\0', ""),
-            &sort.cc.replace('\0', ""),
-            &sort.display_from.replace('\0', ""),
-            &sort.display_to.replace('\0', ""),
-            &sort.message_id.as_ref().map(|m| m.replace('\0', "")),
-            &sort.references.join(" ").replace('\0', ""),
-        ],
-    )
-    .map_err(error)?;
+    super::sort::insert(tx, body, &message.sort)?;
     let date = &message.internal_date;
     tx.execute(
         "INSERT INTO messages (mailbox_id, uid, modseq, internal_date, internal_tz, size,
@@ -500,4 +481,56 @@ pub fn copy(
         uidvalidity,
         uids: pairs,
     })
+}
+
+/// RENAME INBOX's half: every message of `from` moves to the new mailbox
+/// `to` under new UIDs, tombstones left behind. Per-user `\Seen` moves
+/// with its message (`seen_by`'s key cascades on update).
+pub fn move_all(tx: &mut Transaction, from: MailboxId, to: MailboxId) -> StoreResult<()> {
+    lock(tx, from)?;
+    let uids: Vec<i64> = tx
+        .query(
+            "SELECT uid FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+            &[&from],
+        )
+        .map_err(error)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if uids.is_empty() {
+        return Ok(());
+    }
+    let count = u32::try_from(uids.len()).map_err(|_| StoreError::Refused("Too many".into()))?;
+    let (_, first_uid, modseq) = allocate(tx, to, count)?;
+    let from_modseq = next_modseq(tx, from)? as i64;
+    tx.execute(
+        "UPDATE messages m SET mailbox_id = $2, uid = $3 + n.ordinality - 1, modseq = $4,
+                added_at = floor(extract(epoch FROM now()))::bigint
+           FROM unnest($5::bigint[]) WITH ORDINALITY n (uid, ordinality)
+          WHERE m.mailbox_id = $1 AND m.uid = n.uid",
+        &[&from, &to, &i64::from(first_uid), &(modseq as i64), &uids],
+    )
+    .map_err(error)?;
+    tx.execute(
+        "INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, u, $3 FROM unnest($2::bigint[]) u
+         ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+        &[&from, &uids, &from_modseq],
+    )
+    .map_err(error)?;
+    Ok(())
+}
+
+/// UIDs of the messages that entered `mailbox` before `cutoff` (seconds).
+pub fn added_before(
+    tx: &mut Transaction,
+    mailbox: MailboxId,
+    cutoff: i64,
+) -> StoreResult<Vec<u32>> {
+    let rows = tx
+        .query(
+            "SELECT uid FROM messages WHERE mailbox_id = $1 AND added_at < $2 ORDER BY uid",
+            &[&mailbox, &cutoff],
+        )
+        .map_err(error)?;
+    Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect())
 }

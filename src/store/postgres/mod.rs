@@ -1,29 +1,31 @@
-//! PostgreSQL behind the store (issue 21, being built): for several
-//! letterbox nodes on one database. The plan is
-//! `docs/design/postgres-plan.md`; what exists so far: the connection
-//! pool, the schema with its migrations, users and app passwords.
+//! The PostgreSQL backend of [`MailStore`]: several letterbox nodes on one
+//! database. Each call is one transaction on a pooled connection, retried
+//! when it lost a serialization or deadlock race; UIDs and MODSEQs are
+//! taken under the mailbox row's lock, so they increase in commit order
+//! whichever node writes; changes reach the other nodes' sessions by
+//! `LISTEN`/`NOTIFY` ([`listen`]). Design: `docs/design/postgres-plan.md`.
 
 mod acl;
+mod listen;
 mod mailboxes;
 mod messages;
 mod pool;
 mod schema;
+mod search;
 mod seen;
 mod sieve;
+mod sort;
 mod users;
 
-#[cfg(test)]
-mod tests;
-
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postgres::Transaction;
-use postgres::error::SqlState;
+use ::postgres::Transaction;
+use ::postgres::error::SqlState;
 
-use crate::store::acl::Entry;
-use crate::store::{
-    MailboxInfo, MailboxName, SharedMailbox, SpecialUse, StoreError, StoreResult, UserId,
-};
+use super::notify::ChangeNotifier;
+use super::sort::{SortFields, SortRow};
+use super::*;
 use pool::Pool;
 
 /// How many times a transaction that lost a serialization or deadlock
@@ -32,13 +34,16 @@ const RETRIES: usize = 5;
 
 pub struct PgStore {
     pool: Pool,
+    notifier: Arc<ChangeNotifier>,
     /// The limits of users without an override (the config's `[quota]`).
-    default_quota: std::sync::Mutex<crate::store::QuotaLimits>,
+    default_quota: Mutex<QuotaLimits>,
 }
 
 /// Connection settings beside the URL.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PgOptions {
+    /// Used when the URL carries none (`[store] password_file`).
+    pub password: Option<String>,
     pub pool_size: usize,
     /// How long one statement may run before the database cancels it.
     pub statement_timeout: Duration,
@@ -47,6 +52,7 @@ pub struct PgOptions {
 impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
+            password: None,
             pool_size: 16,
             statement_timeout: Duration::from_secs(30),
         }
@@ -54,39 +60,25 @@ impl Default for PgOptions {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgresql://user:pass@host:port/db`), brings
-    /// the schema up to date, and keeps a pool.
+    /// Connects to `url` (`postgresql://user:pass@host:port/db`, or the
+    /// `key=value` form), brings the schema up to date, and keeps a pool.
     pub fn open(url: &str, options: PgOptions) -> StoreResult<PgStore> {
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e: postgres::Error| StoreError::Refused(format!("store url: {e}")))?;
-        let timeout = options.statement_timeout.as_millis();
-        config.options(&format!("-c statement_timeout={timeout} -c jit=off"));
-        config.connect_timeout(Duration::from_secs(10));
-        let pool = Pool::new(config, options.pool_size, Duration::from_secs(30));
+        let pool_size = options.pool_size;
+        let config = connection_config(url, options)?;
+        let pool = Pool::new(config.clone(), pool_size, Duration::from_secs(30));
         schema::migrate(&mut *pool.get()?)?;
+        let notifier = Arc::new(ChangeNotifier::default());
+        listen::start(config, Arc::downgrade(&notifier))
+            .map_err(|e| StoreError::Internal(format!("cannot start the change listener: {e}")))?;
         Ok(PgStore {
             pool,
+            notifier,
             default_quota: Default::default(),
         })
     }
 
-    pub fn set_default_quota(&self, limits: crate::store::QuotaLimits) {
-        *self.default_quota.lock().unwrap_or_else(|p| p.into_inner()) = limits;
-    }
-
-    fn default_quota(&self) -> crate::store::QuotaLimits {
+    fn default_quota(&self) -> QuotaLimits {
         *self.default_quota.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The server's version, for `check-config`.
-    pub fn server_version(&self) -> StoreResult<String> {
-        let row = self
-            .pool
-            .get()?
-            .query_one("SHOW server_version", &[])
-            .map_err(error)?;
-        Ok(row.get(0))
     }
 
     /// Runs `f` in a transaction, again when it lost a serialization or
@@ -108,6 +100,29 @@ impl PgStore {
         }
     }
 
+    /// Like [`Self::write`] for changes to mailboxes: `f` returns the
+    /// mailboxes it changed, whose MODSEQs are announced to every node
+    /// (on commit) and to this node's watchers (after it).
+    fn write_mailboxes<T>(
+        &self,
+        mut f: impl FnMut(&mut Transaction) -> StoreResult<(T, Vec<MailboxId>)>,
+    ) -> StoreResult<T> {
+        let (value, changed) = self.write(|tx| {
+            let (value, mailboxes) = f(tx)?;
+            let mut changed = Vec::with_capacity(mailboxes.len());
+            for mailbox in mailboxes {
+                let modseq = messages::highest_modseq(tx, mailbox)?;
+                announce(tx, mailbox, modseq)?;
+                changed.push((mailbox, modseq));
+            }
+            Ok((value, changed))
+        })?;
+        for (mailbox, modseq) in changed {
+            self.notifier.notify(mailbox, modseq);
+        }
+        Ok(value)
+    }
+
     fn read<T>(&self, f: impl FnOnce(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
         let mut client = self.pool.get()?;
         let mut tx = client.transaction().map_err(error)?;
@@ -117,9 +132,65 @@ impl PgStore {
     }
 }
 
+/// The server's version and the schema version the database is at (0:
+/// none yet), read without changing anything: for `check-config`.
+pub fn inspect(url: &str, options: PgOptions) -> StoreResult<(String, i64)> {
+    let mut client = connection_config(url, options)?
+        .connect(::postgres::NoTls)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let server = client
+        .query_one("SHOW server_version", &[])
+        .map_err(error)?
+        .get(0);
+    Ok((server, schema::version(&mut client)?))
+}
+
+/// The schema version this letterbox brings databases to.
+pub fn schema_latest() -> i64 {
+    schema::latest()
+}
+
+fn connection_config(url: &str, options: PgOptions) -> StoreResult<::postgres::Config> {
+    let mut config: ::postgres::Config = url.parse().map_err(|e: ::postgres::Error| {
+        StoreError::Refused(format!("store.url {}: {e}", without_password(url)))
+    })?;
+    if let Some(password) = options.password.filter(|_| config.get_password().is_none()) {
+        config.password(password);
+    }
+    let timeout = options.statement_timeout.as_millis();
+    config.options(&format!("-c statement_timeout={timeout} -c jit=off"));
+    config.connect_timeout(Duration::from_secs(10));
+    // A peer gone without a word (a cut network) is noticed in minutes,
+    // not hours.
+    config.keepalives_idle(Duration::from_secs(60));
+    Ok(config)
+}
+
+/// `url` with its password (URL or `key=value` form) replaced by `***`,
+/// for messages and `check-config`.
+pub fn without_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        if let Some((userinfo, host)) = authority.rsplit_once('@')
+            && let Some((user, _)) = userinfo.split_once(':')
+        {
+            return format!("{scheme}://{user}:***@{host}{tail}");
+        }
+        return url.to_owned();
+    }
+    url.split_whitespace()
+        .map(|pair| match pair.split_once('=') {
+            Some(("password", _)) => "password=***".to_owned(),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A database error as the store reports it: a lost race is retried, a
 /// lost connection is `Unavailable`, the rest internal.
-pub(crate) fn error(e: postgres::Error) -> StoreError {
+pub(crate) fn error(e: ::postgres::Error) -> StoreError {
     match e.code() {
         Some(code)
             if *code == SqlState::T_R_SERIALIZATION_FAILURE
@@ -134,131 +205,162 @@ pub(crate) fn error(e: postgres::Error) -> StoreError {
     }
 }
 
-/// Users, as the `MailStore` trait will have them once every method is
-/// in (each one transaction).
-impl PgStore {
-    pub fn create_user(
-        &self,
-        name: &str,
-        password_hash: &str,
-    ) -> StoreResult<crate::store::UserId> {
+/// Tells every node's listener, when `tx` commits, that `mailbox` is at
+/// `modseq`.
+fn announce(tx: &mut Transaction, mailbox: MailboxId, modseq: u64) -> StoreResult<()> {
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&listen::CHANNEL, &listen::payload(mailbox, modseq)],
+    )
+    .map_err(error)?;
+    Ok(())
+}
+
+/// What an expunge of `uids` from `mailbox` reports, and the mailbox
+/// whose sessions are woken.
+fn expunged(
+    tx: &mut Transaction,
+    mailbox: MailboxId,
+    uids: Vec<u32>,
+) -> StoreResult<(Expunged, Vec<MailboxId>)> {
+    let highest_modseq = messages::highest_modseq(tx, mailbox)?;
+    Ok((
+        Expunged {
+            uids,
+            highest_modseq,
+        },
+        vec![mailbox],
+    ))
+}
+
+impl MailStore for PgStore {
+    fn create_user(&self, name: &str, password_hash: &str) -> StoreResult<UserId> {
         self.write(|tx| users::create(tx, name, password_hash))
     }
 
-    pub fn create_team(&self, name: &str) -> StoreResult<crate::store::UserId> {
+    fn create_team(&self, name: &str) -> StoreResult<UserId> {
         self.write(|tx| users::create_team(tx, name))
     }
 
-    pub fn find_user(&self, name: &str) -> StoreResult<Option<crate::store::UserRecord>> {
-        self.read(|tx| users::find(tx, name))
+    fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()> {
+        self.write(|tx| users::set_password_hash(tx, name, password_hash))
     }
 
-    pub fn delete_user(&self, name: &str) -> StoreResult<()> {
+    fn delete_user(&self, name: &str) -> StoreResult<()> {
         self.write(|tx| users::delete(tx, name))
     }
 
-    pub fn set_password_hash(&self, name: &str, hash: &str) -> StoreResult<()> {
-        self.write(|tx| users::set_password_hash(tx, name, hash))
+    fn find_user(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        self.read(|tx| users::find(tx, name))
     }
 
-    pub fn list_users(
-        &self,
-        defaults: crate::store::QuotaLimits,
-    ) -> StoreResult<Vec<crate::store::UserSummary>> {
-        self.read(|tx| users::list(tx, defaults))
+    fn add_app_password(&self, name: &str, label: &str, password_hash: &str) -> StoreResult<()> {
+        self.write(|tx| users::add_app_password(tx, name, label, password_hash))
     }
 
-    pub fn add_app_password(&self, name: &str, label: &str, hash: &str) -> StoreResult<()> {
-        self.write(|tx| users::add_app_password(tx, name, label, hash))
-    }
-
-    pub fn app_passwords(
-        &self,
-        user: crate::store::UserId,
-    ) -> StoreResult<Vec<crate::store::AppPassword>> {
+    fn app_passwords(&self, user: UserId) -> StoreResult<Vec<AppPassword>> {
         self.read(|tx| users::app_passwords(tx, user))
     }
 
-    pub fn revoke_app_password(&self, name: &str, label: &str) -> StoreResult<()> {
+    fn touch_app_password(&self, user: UserId, label: &str) -> StoreResult<()> {
+        self.write(|tx| users::touch_app_password(tx, user, label))
+    }
+
+    fn revoke_app_password(&self, name: &str, label: &str) -> StoreResult<()> {
         self.write(|tx| users::revoke_app_password(tx, name, label))
     }
 
-    pub fn set_quota(&self, name: &str, change: crate::store::QuotaOverride) -> StoreResult<()> {
+    fn set_default_quota(&self, limits: QuotaLimits) {
+        *self.default_quota.lock().unwrap_or_else(|p| p.into_inner()) = limits;
+    }
+
+    fn quota(&self, user: UserId) -> StoreResult<Quota> {
+        self.read(|tx| users::quota(tx, user, self.default_quota()))
+    }
+
+    fn look_at_quota(&self, user: UserId) -> StoreResult<QuotaSinceLastLook> {
+        self.write(|tx| users::look_at_quota(tx, user, self.default_quota()))
+    }
+
+    fn set_quota(&self, name: &str, change: QuotaOverride) -> StoreResult<()> {
         self.write(|tx| users::set_quota(tx, name, change))
     }
 
-    pub fn quota(
-        &self,
-        user: crate::store::UserId,
-        defaults: crate::store::QuotaLimits,
-    ) -> StoreResult<crate::store::Quota> {
-        self.read(|tx| users::quota(tx, user, defaults))
-    }
-}
-
-/// Mailboxes and their ACLs.
-impl PgStore {
-    pub fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
-        self.read(|tx| mailboxes::list(tx, user))
+    fn list_users(&self) -> StoreResult<Vec<UserSummary>> {
+        self.read(|tx| users::list(tx, self.default_quota()))
     }
 
-    pub fn list_subscriptions(&self, user: UserId) -> StoreResult<Vec<String>> {
-        self.read(|tx| mailboxes::subscriptions(tx, user))
-    }
-
-    pub fn create_mailbox(
-        &self,
-        user: UserId,
-        name: &MailboxName,
-        special_use: Option<SpecialUse>,
-    ) -> StoreResult<()> {
-        self.write(|tx| mailboxes::create(tx, user, name, special_use))
-    }
-
-    pub fn acl(&self, owner: UserId, name: &MailboxName) -> StoreResult<Vec<Entry>> {
+    fn acl(&self, owner: UserId, name: &MailboxName) -> StoreResult<Vec<crate::store::acl::Entry>> {
         self.read(|tx| acl::acl(tx, owner, name))
     }
 
-    pub fn set_acl(&self, owner: UserId, name: &MailboxName, entry: &Entry) -> StoreResult<()> {
+    fn set_acl(
+        &self,
+        owner: UserId,
+        name: &MailboxName,
+        entry: &crate::store::acl::Entry,
+    ) -> StoreResult<()> {
         self.write(|tx| acl::set(tx, owner, name, entry))
     }
 
-    pub fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
+    fn shared_with(&self, user: &str) -> StoreResult<Vec<SharedMailbox>> {
         self.read(|tx| acl::shared_with(tx, user))
     }
-}
 
-/// Sieve scripts and vacation memory.
-impl PgStore {
-    pub fn sieve_scripts(&self, user: UserId) -> StoreResult<Vec<crate::store::SieveScriptInfo>> {
+    fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()> {
+        self.write(|tx| seen::set_private(tx, team, on))
+    }
+
+    fn seen_by(&self, mailbox: MailboxId, user: UserId) -> StoreResult<Option<Vec<u32>>> {
+        self.read(|tx| match seen::is_private(tx, mailbox)? {
+            true => seen::seen_by(tx, mailbox, user).map(Some),
+            false => Ok(None),
+        })
+    }
+
+    fn store_seen_by(
+        &self,
+        mailbox: MailboxId,
+        user: UserId,
+        uids: &[u32],
+        seen: bool,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<StoreOutcome> {
+        self.write_mailboxes(|tx| {
+            let outcome = seen::store(tx, mailbox, user, uids, seen, unchanged_since)?;
+            Ok((outcome, vec![mailbox]))
+        })
+    }
+
+    fn sieve_scripts(&self, user: UserId) -> StoreResult<Vec<SieveScriptInfo>> {
         self.read(|tx| sieve::list(tx, user))
     }
 
-    pub fn sieve_script(&self, user: UserId, name: &str) -> StoreResult<Option<String>> {
+    fn sieve_script(&self, user: UserId, name: &str) -> StoreResult<Option<String>> {
         self.read(|tx| sieve::get(tx, user, name))
     }
 
-    pub fn put_sieve_script(&self, user: UserId, name: &str, text: &str) -> StoreResult<()> {
+    fn put_sieve_script(&self, user: UserId, name: &str, text: &str) -> StoreResult<()> {
         self.write(|tx| sieve::put(tx, user, name, text))
     }
 
-    pub fn activate_sieve_script(&self, user: UserId, name: Option<&str>) -> StoreResult<()> {
+    fn activate_sieve_script(&self, user: UserId, name: Option<&str>) -> StoreResult<()> {
         self.write(|tx| sieve::activate(tx, user, name))
     }
 
-    pub fn delete_sieve_script(&self, user: UserId, name: &str) -> StoreResult<()> {
+    fn delete_sieve_script(&self, user: UserId, name: &str) -> StoreResult<()> {
         self.write(|tx| sieve::delete(tx, user, name))
     }
 
-    pub fn rename_sieve_script(&self, user: UserId, from: &str, to: &str) -> StoreResult<()> {
+    fn rename_sieve_script(&self, user: UserId, from: &str, to: &str) -> StoreResult<()> {
         self.write(|tx| sieve::rename(tx, user, from, to))
     }
 
-    pub fn active_sieve_script(&self, user: UserId) -> StoreResult<Option<(String, String)>> {
+    fn active_sieve_script(&self, user: UserId) -> StoreResult<Option<(String, String)>> {
         self.read(|tx| sieve::active(tx, user))
     }
 
-    pub fn vacation_reply_due(
+    fn vacation_reply_due(
         &self,
         user: UserId,
         sender: &str,
@@ -268,158 +370,292 @@ impl PgStore {
     ) -> StoreResult<bool> {
         self.write(|tx| sieve::vacation_reply_due(tx, user, sender, handle, now, period))
     }
-}
 
-/// Messages.
-impl PgStore {
-    /// APPEND into `user`'s selectable mailbox `name`, quota checked with
-    /// the message in (the transaction rolls back when it is over).
-    pub fn append(
+    fn list_mailboxes(&self, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
+        self.read(|tx| mailboxes::list(tx, user))
+    }
+
+    fn list_subscriptions(&self, user: UserId) -> StoreResult<Vec<String>> {
+        self.read(|tx| mailboxes::subscriptions(tx, user))
+    }
+
+    fn create_mailbox(
         &self,
         user: UserId,
         name: &MailboxName,
-        message: crate::store::NewMessage,
-    ) -> StoreResult<crate::store::AppendOutcome> {
-        self.write(|tx| {
-            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
-            let outcome = messages::append(tx, mailbox, &message)?;
-            users::check_quota(tx, user, self.default_quota())?;
-            Ok(outcome)
+        special_use: Option<SpecialUse>,
+    ) -> StoreResult<()> {
+        self.write(|tx| mailboxes::create(tx, user, name, special_use))
+    }
+
+    fn delete_mailbox(&self, user: UserId, name: &MailboxName) -> StoreResult<()> {
+        // Its watchers wake to find the mailbox gone or emptied.
+        let id = self.write(|tx| {
+            let id = mailboxes::delete(tx, user, name)?;
+            announce(tx, id, u64::MAX)?;
+            Ok(id)
+        })?;
+        self.notifier.notify(id, u64::MAX);
+        Ok(())
+    }
+
+    fn rename_mailbox(
+        &self,
+        user: UserId,
+        from: &MailboxName,
+        to: &MailboxName,
+    ) -> StoreResult<()> {
+        // RENAME INBOX empties INBOX: its watchers must hear of it.
+        self.write_mailboxes(|tx| {
+            let emptied = mailboxes::rename(tx, user, from, to)?;
+            Ok(((), emptied.into_iter().collect()))
         })
     }
 
-    pub fn select(
+    fn set_subscribed(
         &self,
         user: UserId,
         name: &MailboxName,
-        claim_recent: bool,
-    ) -> StoreResult<crate::store::SelectedMailbox> {
-        self.write(|tx| {
-            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
-            messages::select(tx, mailbox, name.as_str(), claim_recent)
-        })
+        subscribed: bool,
+    ) -> StoreResult<()> {
+        self.write(|tx| mailboxes::set_subscribed(tx, user, name, subscribed))
     }
 
-    pub fn fetch(
-        &self,
-        mailbox: crate::store::MailboxId,
-        uids: &[u32],
-        request: crate::store::FetchRequest,
-    ) -> StoreResult<Vec<crate::store::FetchedMessage>> {
-        self.read(|tx| messages::fetch(tx, mailbox, uids, request))
-    }
-
-    pub fn status(
-        &self,
-        user: UserId,
-        name: &MailboxName,
-    ) -> StoreResult<crate::store::MailboxStatus> {
+    fn status(&self, user: UserId, name: &MailboxName) -> StoreResult<MailboxStatus> {
         self.read(|tx| {
             let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
             messages::status(tx, mailbox)
         })
     }
-}
 
-/// Flags, expunges, copies and catching up.
-impl PgStore {
-    pub fn store_flags(
+    fn select(
         &self,
-        mailbox: crate::store::MailboxId,
-        uids: &[u32],
-        change: crate::store::FlagChange,
-        flags: &crate::store::Flags,
-        unchanged_since: Option<u64>,
-    ) -> StoreResult<crate::store::StoreOutcome> {
-        self.write(|tx| messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since))
-    }
-
-    pub fn expunge(
-        &self,
-        mailbox: crate::store::MailboxId,
-        uids: Option<&[u32]>,
-    ) -> StoreResult<crate::store::Expunged> {
-        self.write(|tx| {
-            let uids = messages::remove(tx, mailbox, uids, crate::store::SystemFlags::DELETED)?;
-            let highest_modseq = messages::highest_modseq(tx, mailbox)?;
-            Ok(crate::store::Expunged {
-                uids,
-                highest_modseq,
-            })
-        })
-    }
-
-    pub fn copy(
-        &self,
-        mailbox: crate::store::MailboxId,
-        uids: &[u32],
         user: UserId,
-        target: &MailboxName,
-        kept: crate::store::KeptFlags,
-    ) -> StoreResult<crate::store::CopyOutcome> {
-        self.write(|tx| {
-            let target = mailboxes::selectable(tx, user, target.as_str())?;
-            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
+        name: &MailboxName,
+        claim_recent: bool,
+    ) -> StoreResult<SelectedMailbox> {
+        let select = |claim: bool| {
+            move |tx: &mut Transaction| {
+                let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
+                messages::select(tx, mailbox, name.as_str(), claim)
+            }
+        };
+        // Read first: most SELECTs find no \Recent message to claim, and
+        // only a claim needs to write.
+        let seen = self.read(select(false))?;
+        if !claim_recent || !seen.messages.iter().any(|m| m.recent) {
+            return Ok(seen);
+        }
+        self.write(select(true))
+    }
+
+    fn append(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        message: NewMessage,
+    ) -> StoreResult<AppendOutcome> {
+        self.write_mailboxes(|tx| {
+            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
+            let outcome = messages::append(tx, mailbox, &message)?;
+            // The message is in (the trigger counted it): the quota must
+            // still hold, or the transaction rolls back.
             users::check_quota(tx, user, self.default_quota())?;
-            Ok(outcome)
+            Ok((outcome, vec![mailbox]))
         })
     }
 
-    pub fn move_messages(
+    fn changes_since(
         &self,
-        mailbox: crate::store::MailboxId,
-        uids: &[u32],
-        user: UserId,
-        target: &MailboxName,
-        kept: crate::store::KeptFlags,
-    ) -> StoreResult<crate::store::CopyOutcome> {
-        self.write(|tx| {
-            let target = mailboxes::selectable(tx, user, target.as_str())?;
-            // Both rows locked in id order, so two moves in opposite
-            // directions cannot deadlock.
-            let (first, second) = (mailbox.min(target), mailbox.max(target));
-            messages::lock(tx, first)?;
-            messages::lock(tx, second)?;
-            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
-            let moved: Vec<u32> = outcome.uids.iter().map(|(source, _)| *source).collect();
-            messages::remove(tx, mailbox, Some(&moved), 0)?;
-            Ok(outcome)
-        })
-    }
-
-    pub fn changes_since(
-        &self,
-        mailbox: crate::store::MailboxId,
+        mailbox: MailboxId,
         modseq: u64,
         last_uid: u32,
         claim_recent: bool,
-    ) -> StoreResult<crate::store::Changes> {
-        self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, claim_recent))
+    ) -> StoreResult<Changes> {
+        // Cheap read first: most catch-ups find nothing new, and only new
+        // \Recent messages need a write.
+        let changes =
+            self.read(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, false))?;
+        if !claim_recent || !changes.new.iter().any(|m| m.recent) {
+            return Ok(changes);
+        }
+        self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, true))
     }
 
-    pub fn set_private_seen(&self, team: &str, on: bool) -> StoreResult<()> {
-        self.write(|tx| seen::set_private(tx, team, on))
-    }
-
-    pub fn seen_by(
+    fn fetch(
         &self,
-        mailbox: crate::store::MailboxId,
-        user: UserId,
-    ) -> StoreResult<Option<Vec<u32>>> {
-        self.read(|tx| match seen::is_private(tx, mailbox)? {
-            true => seen::seen_by(tx, mailbox, user).map(Some),
-            false => Ok(None),
+        mailbox: MailboxId,
+        uids: &[u32],
+        request: FetchRequest,
+    ) -> StoreResult<Vec<FetchedMessage>> {
+        self.read(|tx| messages::fetch(tx, mailbox, uids, request))
+    }
+
+    fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        change: FlagChange,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> StoreResult<StoreOutcome> {
+        self.write_mailboxes(|tx| {
+            let outcome = messages::store_flags(tx, mailbox, uids, change, flags, unchanged_since)?;
+            Ok((outcome, vec![mailbox]))
         })
     }
 
-    pub fn store_seen_by(
+    fn copy(
         &self,
-        mailbox: crate::store::MailboxId,
-        user: UserId,
+        mailbox: MailboxId,
         uids: &[u32],
-        seen: bool,
-        unchanged_since: Option<u64>,
-    ) -> StoreResult<crate::store::StoreOutcome> {
-        self.write(|tx| seen::store(tx, mailbox, user, uids, seen, unchanged_since))
+        user: UserId,
+        target: &MailboxName,
+        kept: KeptFlags,
+    ) -> StoreResult<CopyOutcome> {
+        self.write_mailboxes(|tx| {
+            let target = mailboxes::selectable(tx, user, target.as_str())?;
+            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
+            users::check_quota(tx, user, self.default_quota())?;
+            Ok((outcome, vec![target]))
+        })
+    }
+
+    fn import(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        message: NewMessage,
+        digest: &str,
+    ) -> StoreResult<bool> {
+        self.write_mailboxes(|tx| {
+            if mailboxes::mailbox_id(tx, user, name.as_str())?.is_none() {
+                mailboxes::create(tx, user, name, None)?;
+                mailboxes::set_subscribed(tx, user, name, true)?;
+            }
+            let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
+            let new = tx
+                .execute(
+                    "INSERT INTO imports (user_id, mailbox, digest) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[&user, &name.as_str(), &digest],
+                )
+                .map_err(error)?
+                == 1;
+            if new {
+                messages::append(tx, mailbox, &message)?;
+            }
+            Ok((new, vec![mailbox]))
+        })
+    }
+
+    fn imported_digests(
+        &self,
+        user: UserId,
+        name: &MailboxName,
+        prefix: &str,
+    ) -> StoreResult<Vec<String>> {
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT digest FROM imports WHERE user_id = $1 AND mailbox = $2
+                       AND left(digest, length($3)) = $3 ORDER BY digest",
+                    &[&user, &name.as_str(), &prefix],
+                )
+                .map_err(error)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn move_messages(
+        &self,
+        mailbox: MailboxId,
+        uids: &[u32],
+        user: UserId,
+        target: &MailboxName,
+        kept: KeptFlags,
+    ) -> StoreResult<CopyOutcome> {
+        self.write_mailboxes(|tx| {
+            let target = mailboxes::selectable(tx, user, target.as_str())?;
+            // Both rows locked in id order, so two moves in opposite
+            // directions cannot deadlock.
+            messages::lock(tx, mailbox.min(target))?;
+            messages::lock(tx, mailbox.max(target))?;
+            // Into its own mailbox too (as Dovecot does): the copies get
+            // new UIDs and only the originals go.
+            let outcome = messages::copy(tx, mailbox, uids, target, kept)?;
+            let moved: Vec<u32> = outcome.uids.iter().map(|(source, _)| *source).collect();
+            messages::remove(tx, mailbox, Some(&moved), 0)?;
+            Ok((outcome, vec![mailbox, target]))
+        })
+    }
+
+    fn expunge(&self, mailbox: MailboxId, uids: Option<&[u32]>) -> StoreResult<Expunged> {
+        self.write_mailboxes(|tx| {
+            let uids = messages::remove(tx, mailbox, uids, SystemFlags::DELETED)?;
+            expunged(tx, mailbox, uids)
+        })
+    }
+
+    fn mark_seen_and_remove(
+        &self,
+        mailbox: MailboxId,
+        seen: &[u32],
+        removed: &[u32],
+    ) -> StoreResult<Expunged> {
+        self.write_mailboxes(|tx| {
+            if !seen.is_empty() {
+                let flags = Flags {
+                    system: SystemFlags(SystemFlags::SEEN),
+                    keywords: Vec::new(),
+                };
+                messages::store_flags(tx, mailbox, seen, FlagChange::Add, &flags, None)?;
+            }
+            let uids = messages::remove(tx, mailbox, Some(removed), 0)?;
+            expunged(tx, mailbox, uids)
+        })
+    }
+
+    fn search(&self, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Vec<(u32, u64)>> {
+        self.read(|tx| search::search(tx, mailbox, query))
+    }
+
+    fn sort_rows(&self, mailbox: MailboxId, uids: &[u32]) -> StoreResult<Vec<SortRow>> {
+        self.read(|tx| sort::rows(tx, mailbox, uids))
+    }
+
+    fn keep_sort_fields(
+        &self,
+        mailbox: MailboxId,
+        fields: &[(u32, SortFields)],
+    ) -> StoreResult<()> {
+        self.write(|tx| sort::keep(tx, mailbox, fields))
+    }
+
+    fn vanished_since(
+        &self,
+        mailbox: MailboxId,
+        modseq: u64,
+        within: Option<&[std::ops::RangeInclusive<u32>]>,
+    ) -> StoreResult<Vec<u32>> {
+        self.read(|tx| messages::vanished_since(tx, mailbox, modseq, within))
+    }
+
+    fn purge_older_than(&self, special_use: SpecialUse, cutoff: i64) -> StoreResult<usize> {
+        let mailboxes = self.read(|tx| mailboxes::with_special_use(tx, special_use))?;
+        let mut purged = 0;
+        // One transaction per mailbox keeps locks short.
+        for mailbox in mailboxes {
+            purged += self.write_mailboxes(|tx| {
+                let old = messages::added_before(tx, mailbox, cutoff)?;
+                let removed = messages::remove(tx, mailbox, Some(&old), 0)?;
+                Ok((removed.len(), vec![mailbox]))
+            })?;
+        }
+        Ok(purged)
+    }
+
+    fn watch(&self, mailbox: MailboxId, modseq: u64) -> tokio::sync::watch::Receiver<u64> {
+        self.notifier.subscribe(mailbox, modseq)
     }
 }

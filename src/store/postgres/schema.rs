@@ -52,3 +52,15 @@ pub fn migrate(client: &mut Client) -> StoreResult<i64> {
     tx.commit().map_err(super::error)?;
     Ok(latest())
 }
+
+/// The version the database is at; 0 before the first migration.
+pub fn version(client: &mut Client) -> StoreResult<i64> {
+    let row = client
+        .query_one(
+            "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0
+                    ELSE (SELECT max(version) FROM schema_version) END",
+            &[],
+        )
+        .map_err(super::error)?;
+    Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
+}

@@ -171,7 +171,7 @@ pub fn add_app_password(
     let added = tx
         .execute(
             "INSERT INTO app_passwords (user_id, label, password_hash, created_at)
-             VALUES ($1, $2, $3, extract(epoch FROM now())::bigint) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, floor(extract(epoch FROM now()))::bigint) ON CONFLICT DO NOTHING",
             &[&user.id, &label, &hash],
         )
         .map_err(error)?;
@@ -235,4 +235,44 @@ pub fn check_quota(tx: &mut Transaction, user: UserId, defaults: QuotaLimits) ->
         true => Err(StoreError::OverQuota),
         false => Ok(()),
     }
+}
+
+/// The usage now and its lowest point since the last look, which starts
+/// a new period (the user row locked: two looks at once do not both see
+/// the same crossing).
+pub fn look_at_quota(
+    tx: &mut Transaction,
+    user: UserId,
+    defaults: QuotaLimits,
+) -> StoreResult<QuotaSinceLastLook> {
+    let row = tx
+        .query_one(
+            "SELECT lowest_bytes, lowest_messages FROM users WHERE id = $1 FOR NO KEY UPDATE",
+            &[&user],
+        )
+        .map_err(error)?;
+    let (lowest_bytes, lowest_messages) =
+        (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64);
+    let now = quota(tx, user, defaults)?;
+    tx.execute(
+        "UPDATE users SET lowest_bytes = used_bytes, lowest_messages = used_messages
+          WHERE id = $1",
+        &[&user],
+    )
+    .map_err(error)?;
+    Ok(QuotaSinceLastLook {
+        now,
+        lowest_bytes: lowest_bytes.min(now.used_bytes),
+        lowest_messages: lowest_messages.min(now.used_messages),
+    })
+}
+
+pub fn touch_app_password(tx: &mut Transaction, user: UserId, label: &str) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE app_passwords SET last_used = floor(extract(epoch FROM now()))::bigint
+          WHERE user_id = $1 AND label = $2",
+        &[&user, &label],
+    )
+    .map_err(error)?;
+    Ok(())
 }

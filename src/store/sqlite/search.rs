@@ -1,92 +1,48 @@
-//! SEARCH evaluation. Text criteria are answered first, each by one query
-//! (the FTS5 trigram index for needles of three or more characters when it
-//! is selective, a scan of the mailbox's stored text otherwise); then one
-//! pass over the mailbox's message rows evaluates the whole criteria tree.
+//! SEARCH on SQLite: text criteria are answered by the FTS5 trigram index
+//! for needles of three or more characters when it is selective, by a
+//! scan of the mailbox's stored text otherwise; the shared evaluator
+//! (`store::search::evaluate`) does the rest over the message rows.
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
 use rusqlite::{Connection, params};
 
-use crate::store::internal_date;
+use crate::store::search::{MessageRow, TextColumn, TextSource, evaluate};
 use crate::store::*;
-
-/// One message row, as the evaluator sees it.
-struct Row {
-    uid: u32,
-    flags: u8,
-    keywords: String,
-    internal_date: NaiveDate,
-    sent_date: NaiveDate,
-    /// The UTC date the message entered the mailbox.
-    saved_date: NaiveDate,
-    /// INTERNALDATE, seconds since the epoch.
-    arrival: i64,
-    size: u32,
-    modseq: u64,
-}
-
-/// The criteria with every text criterion replaced by its matching UIDs.
-enum Compiled {
-    All,
-    And(Vec<Compiled>),
-    Or(Box<Compiled>, Box<Compiled>),
-    Not(Box<Compiled>),
-    Uids(Vec<std::ops::RangeInclusive<u32>>),
-    Flag(u8),
-    Keyword(String),
-    InternalDate(DateCmp, NaiveDate),
-    SentDate(DateCmp, NaiveDate),
-    SavedDate(DateCmp, NaiveDate),
-    Larger(u32),
-    Smaller(u32),
-    ArrivedBy(i64),
-    Matches(HashSet<u32>),
-    ModSeq(u64),
-}
 
 pub fn search(
     tx: &Connection,
     mailbox: MailboxId,
     query: &SearchQuery,
 ) -> StoreResult<Vec<(u32, u64)>> {
-    let compiled = compile(tx, mailbox, query)?;
+    search_with(tx, mailbox, query, text_search(tx, mailbox, query)?)
+}
+
+fn search_with(
+    tx: &Connection,
+    mailbox: MailboxId,
+    query: &SearchQuery,
+    mut text: TextSearch<'_>,
+) -> StoreResult<Vec<(u32, u64)>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT m.uid, m.flags, m.keywords, m.internal_date, m.internal_tz, m.sent_date, m.size,
-                m.modseq, m.added_at
+        "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internal_date, m.internal_tz,
+                m.sent_date, m.added_at, m.size
            FROM messages m
           WHERE m.mailbox_id = ?1 ORDER BY m.uid",
     )?;
-    let epoch = NaiveDate::default();
     let rows = stmt.query_map([mailbox], |r| {
-        let arrival: i64 = r.get(3)?;
-        let internal = internal_date(arrival, r.get(4)?).date_naive();
-        let sent: Option<i64> = r.get(5)?;
-        Ok(Row {
-            uid: r.get(0)?,
-            flags: r.get(1)?,
-            keywords: r.get(2)?,
-            internal_date: internal,
-            // Without a Date: header, INTERNALDATE stands in (as Dovecot does).
-            sent_date: sent
-                .and_then(|days| epoch.checked_add_signed(chrono::Duration::days(days)))
-                .unwrap_or(internal),
-            arrival,
-            saved_date: chrono::DateTime::from_timestamp(r.get(8)?, 0)
-                .unwrap_or_default()
-                .date_naive(),
-            size: r.get(6)?,
-            modseq: r.get(7)?,
-        })
+        Ok(MessageRow::new(
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            (r.get(4)?, r.get(5)?),
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+        ))
     })?;
-    let mut found = Vec::new();
-    for row in rows {
-        let row = row?;
-        if matches(&compiled, &row) {
-            found.push((row.uid, row.modseq));
-        }
-    }
-    Ok(found)
+    evaluate(query, &mut text, rows.map(|r| r.map_err(StoreError::from)))
 }
 
 /// The FTS index covers every mailbox of every user, so a common word can
@@ -130,7 +86,21 @@ impl TextSearch<'_> {
     }
 }
 
-fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreResult<Compiled> {
+impl TextSource for TextSearch<'_> {
+    fn containing(&mut self, column: TextColumn, needle: &str) -> StoreResult<HashSet<u32>> {
+        text_matches(*self, column, needle)
+    }
+
+    fn headers_containing(&mut self, needle: &str) -> StoreResult<Vec<(u32, String)>> {
+        texts(*self, TextColumn::Headers, needle)
+    }
+}
+
+fn text_search<'a>(
+    tx: &'a Connection,
+    mailbox: MailboxId,
+    query: &SearchQuery,
+) -> StoreResult<TextSearch<'a>> {
     // The mailbox's size only matters to text criteria.
     let index_budget = if has_text_criterion(query) {
         let size: u64 = tx.query_row(
@@ -142,14 +112,11 @@ fn compile(tx: &Connection, mailbox: MailboxId, query: &SearchQuery) -> StoreRes
     } else {
         0
     };
-    compile_with(
-        TextSearch {
-            tx,
-            mailbox,
-            index_budget,
-        },
-        query,
-    )
+    Ok(TextSearch {
+        tx,
+        mailbox,
+        index_budget,
+    })
 }
 
 fn has_text_criterion(query: &SearchQuery) -> bool {
@@ -162,81 +129,12 @@ fn has_text_criterion(query: &SearchQuery) -> bool {
     }
 }
 
-fn compile_with(text: TextSearch<'_>, query: &SearchQuery) -> StoreResult<Compiled> {
-    let compile_all = |queries: &[SearchQuery]| {
-        queries
-            .iter()
-            .map(|q| compile_with(text, q))
-            .collect::<StoreResult<Vec<_>>>()
-    };
-    Ok(match query {
-        SearchQuery::All => Compiled::All,
-        SearchQuery::And(all) => Compiled::And(compile_all(all)?),
-        SearchQuery::Or(a, b) => Compiled::Or(
-            Box::new(compile_with(text, a)?),
-            Box::new(compile_with(text, b)?),
-        ),
-        SearchQuery::Not(q) => Compiled::Not(Box::new(compile_with(text, q)?)),
-        SearchQuery::Uids(ranges) => Compiled::Uids(ranges.clone()),
-        SearchQuery::Flag(bit) => Compiled::Flag(*bit),
-        SearchQuery::Keyword(k) => Compiled::Keyword(k.to_lowercase()),
-        SearchQuery::InternalDate(cmp, date) => Compiled::InternalDate(*cmp, *date),
-        SearchQuery::SentDate(cmp, date) => Compiled::SentDate(*cmp, *date),
-        SearchQuery::SavedDate(cmp, date) => Compiled::SavedDate(*cmp, *date),
-        SearchQuery::Larger(n) => Compiled::Larger(*n),
-        SearchQuery::Smaller(n) => Compiled::Smaller(*n),
-        SearchQuery::ArrivedBy(at) => Compiled::ArrivedBy(*at),
-        SearchQuery::ModSeq(n) => Compiled::ModSeq(*n),
-        SearchQuery::Body(needle) => {
-            Compiled::Matches(text_matches(text, TextColumn::Body, needle)?)
-        }
-        SearchQuery::Text(needle) => {
-            Compiled::Matches(text_matches(text, TextColumn::Both, needle)?)
-        }
-        SearchQuery::Header(field, needle) => {
-            Compiled::Matches(header_matches(text, field, needle)?)
-        }
-    })
-}
-
-fn matches(query: &Compiled, row: &Row) -> bool {
-    match query {
-        Compiled::All => true,
-        Compiled::And(all) => all.iter().all(|q| matches(q, row)),
-        Compiled::Or(a, b) => matches(a, row) || matches(b, row),
-        Compiled::Not(q) => !matches(q, row),
-        Compiled::Uids(ranges) => ranges.iter().any(|r| r.contains(&row.uid)),
-        Compiled::Flag(bit) => row.flags & bit != 0,
-        Compiled::Keyword(k) => row
-            .keywords
-            .split_whitespace()
-            .any(|have| have.to_lowercase() == *k),
-        Compiled::InternalDate(cmp, date) => cmp.matches(row.internal_date, *date),
-        Compiled::SentDate(cmp, date) => cmp.matches(row.sent_date, *date),
-        Compiled::SavedDate(cmp, date) => cmp.matches(row.saved_date, *date),
-        Compiled::Larger(n) => row.size > *n,
-        Compiled::Smaller(n) => row.size < *n,
-        Compiled::ArrivedBy(at) => row.arrival <= *at,
-        Compiled::Matches(uids) => uids.contains(&row.uid),
-        Compiled::ModSeq(n) => row.modseq >= *n,
-    }
-}
-
-#[derive(Clone, Copy)]
-enum TextColumn {
-    Body,
-    Headers,
-    Both,
-}
-
-impl TextColumn {
-    /// The FTS5 column filter and the stored columns to scan.
-    fn parts(self) -> (&'static str, &'static str) {
-        match self {
-            TextColumn::Body => ("body : ", "s.body"),
-            TextColumn::Headers => ("headers : ", "s.headers"),
-            TextColumn::Both => ("", "s.headers || char(10) || s.body"),
-        }
+/// The FTS5 column filter and the stored columns to scan.
+fn parts(column: TextColumn) -> (&'static str, &'static str) {
+    match column {
+        TextColumn::Body => ("body : ", "s.body"),
+        TextColumn::Headers => ("headers : ", "s.headers"),
+        TextColumn::Both => ("", "s.headers || char(10) || s.body"),
     }
 }
 
@@ -244,7 +142,7 @@ impl TextColumn {
 /// filter. With the trigram tokenizer a phrase matches any text containing
 /// the needle, case-insensitively.
 fn phrase(column: TextColumn, needle: &str) -> String {
-    format!("{}\"{}\"", column.parts().0, needle.replace('"', "\"\""))
+    format!("{}\"{}\"", parts(column).0, needle.replace('"', "\"\""))
 }
 
 /// The trigram index needs at least three characters.
@@ -259,7 +157,7 @@ fn texts(
     column: TextColumn,
     needle: &str,
 ) -> StoreResult<Vec<(u32, String)>> {
-    let text = column.parts().1;
+    let text = parts(column).1;
     let indexed = search.indexed(column, needle)?;
     let narrowed = match indexed {
         Some(_) => "m.body_id IN (SELECT value FROM json_each(?2))",
@@ -280,7 +178,7 @@ fn texts(
 /// (UID, text) of this mailbox's messages whose text is not in the index
 /// yet (`indexer.rs`): at most a few seconds' worth of new mail.
 fn waiting_texts(search: TextSearch<'_>, column: TextColumn) -> StoreResult<Vec<(u32, String)>> {
-    let text = column.parts().1;
+    let text = parts(column).1;
     let mut stmt = search.tx.prepare_cached(&format!(
         "SELECT m.uid, {text} FROM search_pending s JOIN messages m ON m.body_id = s.id
           WHERE m.mailbox_id = ?1"
@@ -289,19 +187,19 @@ fn waiting_texts(search: TextSearch<'_>, column: TextColumn) -> StoreResult<Vec<
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// UIDs whose text contains `needle` (lower-case).
 fn text_matches(
     search: TextSearch<'_>,
     column: TextColumn,
     needle: &str,
 ) -> StoreResult<HashSet<u32>> {
-    let needle = needle.to_lowercase();
     let containing = |texts: Vec<(u32, String)>| {
         texts
             .into_iter()
-            .filter(|(_, text)| text.to_lowercase().contains(&needle))
+            .filter(|(_, text)| text.to_lowercase().contains(needle))
             .map(|(uid, _)| uid)
     };
-    if let Some(ids) = search.indexed(column, &needle)? {
+    if let Some(ids) = search.indexed(column, needle)? {
         // The index answers exactly for the text it holds.
         let mut stmt = search.tx.prepare_cached(
             "SELECT uid FROM messages
@@ -312,25 +210,7 @@ fn text_matches(
         uids.extend(containing(waiting_texts(search, column)?));
         return Ok(uids);
     }
-    Ok(containing(texts(search, column, &needle)?).collect())
-}
-
-/// Messages with a header `field` whose decoded value contains `needle`.
-fn header_matches(search: TextSearch<'_>, field: &str, needle: &str) -> StoreResult<HashSet<u32>> {
-    let needle = needle.to_lowercase();
-    let prefix = format!("{}: ", field.to_lowercase());
-    Ok(texts(search, TextColumn::Headers, &needle)?
-        .into_iter()
-        .filter(|(_, headers)| {
-            headers.lines().any(|line| {
-                line.len() >= prefix.len()
-                    && line.is_char_boundary(prefix.len())
-                    && line[..prefix.len()].eq_ignore_ascii_case(&prefix)
-                    && line[prefix.len()..].to_lowercase().contains(&needle)
-            })
-        })
-        .map(|(uid, _)| uid)
-        .collect())
+    Ok(containing(texts(search, column, needle)?).collect())
 }
 
 #[cfg(test)]
@@ -441,28 +321,18 @@ mod tests {
                             mailbox,
                             index_budget,
                         };
-                        let compiled = compile_with(text, query).unwrap();
-                        let Compiled::Matches(mut uids) = compiled else {
-                            panic!("text query")
-                        };
-                        let mut uids: Vec<u32> = uids.drain().collect();
-                        uids.sort_unstable();
-                        uids
+                        let found = search_with(tx, mailbox, query, text).unwrap();
+                        found.into_iter().map(|(uid, _)| uid).collect::<Vec<u32>>()
                     };
                     assert_eq!(run(u64::MAX), run(0), "{query:?}");
                 }
+                let text = TextSearch {
+                    tx,
+                    mailbox,
+                    index_budget: u64::MAX,
+                };
                 assert_eq!(
-                    {
-                        let text = TextSearch {
-                            tx,
-                            mailbox,
-                            index_budget: u64::MAX,
-                        };
-                        match compile_with(text, &queries[0]).unwrap() {
-                            Compiled::Matches(uids) => uids.len(),
-                            _ => 0,
-                        }
-                    },
+                    search_with(tx, mailbox, &queries[0], text)?.len(),
                     3,
                     "this mailbox's messages, the waiting one included"
                 );

@@ -67,3 +67,7 @@ pub enum SearchQuery {
     Text(String),
     ModSeq(u64),
 }
+
+mod evaluate;
+
+pub use evaluate::{MessageRow, TextColumn, TextSource, evaluate, header_lines_match};
