@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use letterbox::auth::hash_password;
 use letterbox::config::LmtpListen;
-use letterbox::store::MailStore;
 
 const BOB_PASSWORD: &str = "bob pass";
 
@@ -20,10 +19,12 @@ async fn three_users() -> TestServer {
 async fn three_users_with(adjust: impl FnOnce(&mut letterbox::config::Config)) -> TestServer {
     let server = TestServer::start_with(adjust).await;
     for name in ["bob", "carol"] {
-        server
-            .store
-            .create_user(name, &hash_password(BOB_PASSWORD))
-            .unwrap();
+        blocking(|| {
+            server
+                .store
+                .create_user(name, &hash_password(BOB_PASSWORD))
+                .unwrap()
+        });
     }
     server
 }
@@ -394,7 +395,7 @@ async fn rights_changed_while_selected_apply_from_the_next_command() {
 /// The team account support, its INBOX granted `lrswite` to `members`.
 fn support_team(server: &TestServer, members: &[&str]) {
     use letterbox::store::acl::{Entry, Rights, parse_identifier};
-    let team = server.store.create_team("support").unwrap();
+    let team = blocking(|| server.store.create_team("support").unwrap());
     let inbox = letterbox::store::MailboxName::new("INBOX").unwrap();
     for user in members {
         let (identifier, negative) = parse_identifier(user);
@@ -403,7 +404,7 @@ fn support_team(server: &TestServer, members: &[&str]) {
             negative,
             rights: Rights::parse("lrswite").unwrap(),
         };
-        server.store.set_acl(team, &inbox, &entry).unwrap();
+        blocking(|| server.store.set_acl(team, &inbox, &entry).unwrap());
     }
 }
 
@@ -457,7 +458,7 @@ async fn flags_of(client: &mut Client, seq: u32) -> String {
 async fn each_member_keeps_their_own_seen_when_private() {
     let server = three_users().await;
     support_team(&server, &[USER, "bob"]);
-    server.store.set_private_seen("support", true).unwrap();
+    blocking(|| server.store.set_private_seen("support", true).unwrap());
     let mut bob = login(&server, "bob").await;
     let message = "Subject: help\r\n\r\nbody\r\n";
     bob.ok(&format!(
@@ -547,7 +548,7 @@ async fn each_member_keeps_their_own_seen_when_private() {
     assert_eq!(status[0], "* STATUS INBOX (MESSAGES 1 UNSEEN 1)");
 
     // Off again: one \Seen for all, as before it was turned on.
-    server.store.set_private_seen("support", false).unwrap();
+    blocking(|| server.store.set_private_seen("support", false).unwrap());
     alice.ok("STORE 2 +FLAGS (\\Seen)").await;
     bob.ok("NOOP").await;
     assert_eq!(flags_of(&mut bob, 2).await, "* 2 FETCH (FLAGS (\\Seen))");
@@ -608,7 +609,7 @@ async fn a_team_mailbox_is_shared_live_between_its_members() {
         bytes: Some(1024 * 1024),
         messages: None,
     };
-    server.store.set_quota("support", quota).unwrap();
+    blocking(|| server.store.set_quota("support", quota).unwrap());
     let root = alice.ok("GETQUOTAROOT Shared/support").await;
     assert_eq!(root[0], "* QUOTAROOT Shared/support Shared/support");
     assert!(
@@ -674,21 +675,16 @@ fn the_cli_makes_grants_and_deletes_team_mailboxes() {
     run(&["shared", "set", "support", "--private-seen", "off"]);
     assert!(run(&["shared", "list"]).contains("Shared/support\t1 messages\t"));
     {
-        let config = letterbox::config::Config::load(&config).unwrap();
-        let store = letterbox::store::sqlite::SqliteStore::open(
-            &config.database_path(),
-            config.store.synchronous,
-        )
-        .unwrap();
-        let alice = store.find_user("alice").unwrap().unwrap();
-        let subscribed = store.list_subscriptions(alice.id).unwrap();
+        let store = common::binary::open_store(&config);
+        let alice = blocking(|| store.find_user("alice").unwrap().unwrap());
+        let subscribed = blocking(|| store.list_subscriptions(alice.id).unwrap());
         assert!(
             subscribed.contains(&"Shared/support".to_string()),
             "{subscribed:?}"
         );
-        let team = store.find_user("support").unwrap().unwrap();
+        let team = blocking(|| store.find_user("support").unwrap().unwrap());
         assert_eq!(
-            store.quota(team.id).unwrap().limits.bytes,
+            blocking(|| store.quota(team.id).unwrap().limits.bytes),
             Some(5 * 1024 * 1024)
         );
     }

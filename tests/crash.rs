@@ -100,12 +100,16 @@ async fn sigkill_never_loses_acknowledged_changes() {
                 .unwrap();
         }
 
-        let store = letterbox::store::sqlite::SqliteStore::open(
-            &database,
-            letterbox::config::Synchronous::Full,
-        )
-        .unwrap();
-        assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
+        // The file must be sound (PostgreSQL keeps its own WAL: verify
+        // below covers it).
+        if !common::on_postgres() {
+            let store = letterbox::store::sqlite::SqliteStore::open(
+                &database,
+                letterbox::config::Synchronous::Full,
+            )
+            .unwrap();
+            assert_eq!(store.integrity_check().unwrap(), "ok", "round {round}");
+        }
     }
     let _server = KillOnDrop(serve(&config, imap).await);
     verify(imap, &ledger, &mut uidvalidity).await;

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use letterbox::store::{Flags, MailStore, MailboxName};
+use letterbox::store::{Flags, MailboxName};
 
 async fn idling(server: &TestServer, mailbox: &str) -> Client {
     let mut client = server.logged_in().await;
@@ -86,22 +86,22 @@ async fn flag_changes_and_expunges_are_pushed() {
 async fn changes_from_another_database_connection_are_pushed() {
     let server = TestServer::start().await;
     let mut idle = idling(&server, "INBOX").await;
-    // A second store on the same file: its writes reach the server only
-    // through SQLite, as a `deliver` process's would.
-    let path = server.dir.path().join("data/letterbox.db");
-    let foreign =
-        letterbox::store::sqlite::SqliteStore::open(&path, letterbox::config::Synchronous::Normal)
-            .unwrap();
-    let user = foreign.find_user(USER).unwrap().unwrap();
+    // A second store on the same data: its writes reach the server only
+    // through the database (SQLite's file, PostgreSQL's NOTIFY), as a
+    // `deliver` process's or another node's would.
+    let config = server.ctx.config();
+    let foreign = blocking(|| letterbox::store::open::open(&config).unwrap().mail());
+    let user = blocking(|| foreign.find_user(USER).unwrap().unwrap());
     let sent = Instant::now();
     let message = letterbox::mail::new_message(
         b"Subject: delivered\r\n\r\nbody\r\n",
         Flags::default(),
         chrono::Utc::now().fixed_offset(),
     );
-    foreign
-        .append(user.id, &MailboxName::new("INBOX").unwrap(), message)
-        .unwrap();
+    blocking(|| {
+        let inbox = MailboxName::new("INBOX").unwrap();
+        foreign.append(user.id, &inbox, message).unwrap()
+    });
     assert_eq!(idle.line().await, "* 1 EXISTS");
     let latency = sent.elapsed();
     eprintln!("IDLE push latency for another connection's commit: {latency:?}");

@@ -4,15 +4,16 @@
 mod common;
 
 use common::*;
-use letterbox::store::MailStore;
 
 #[tokio::test]
 async fn one_user_cannot_see_or_touch_another_users_mailboxes() {
     let server = TestServer::start().await;
-    server
-        .store
-        .create_user("bob", &letterbox::auth::hash_password("bob pass"))
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .create_user("bob", &letterbox::auth::hash_password("bob pass"))
+            .unwrap()
+    });
     let mut bob = server.tls().await;
     bob.ok("LOGIN bob \"bob pass\"").await;
     bob.ok("CREATE BobSecret").await;

@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use letterbox::store::{MailStore, MailboxName};
+use letterbox::store::MailboxName;
 
 /// The folders every new user has, all subscribed.
 const DEFAULTS: [&str; 6] = ["INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"];
@@ -487,11 +487,13 @@ async fn rfc5819_list_status_follows_each_list_line() {
     assert_eq!(lines, expected);
 
     // Every STATUS item is spelled as the STATUS command spells it.
-    let uidvalidity = server
-        .store
-        .status(1, &MailboxName::new("INBOX").unwrap())
-        .unwrap()
-        .uidvalidity;
+    let uidvalidity = blocking(|| {
+        server
+            .store
+            .status(1, &MailboxName::new("INBOX").unwrap())
+            .unwrap()
+            .uidvalidity
+    });
     let all_items = "MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN";
     let via_list = untagged(
         &mut client,

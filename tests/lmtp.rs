@@ -200,16 +200,12 @@ async fn lmtp_over_a_unix_socket() {
 
 /// Runs `letterbox deliver` against the server's database with `stdin`.
 fn deliver(server: &TestServer, args: &[&str], stdin: &[u8], config_extra: &str) -> (i32, String) {
-    let config = server.dir.path().join("deliver.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\n[store]\nsynchronous = \"normal\"\n[limits]\nmax_message_size = 4096\n\
-             [delivery]\ndomains = [\"example.com\"]\n{config_extra}",
-            server.dir.path().join("data")
+    let config = server.config_file(
+        "deliver.toml",
+        &format!(
+            "[limits]\nmax_message_size = 4096\n[delivery]\ndomains = [\"example.com\"]\n{config_extra}"
         ),
-    )
-    .unwrap();
+    );
     let output = run_with_stdin(
         Command::new(env!("CARGO_BIN_EXE_letterbox"))
             .arg("--config")

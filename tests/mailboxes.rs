@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use letterbox::store::MailStore;
 
 /// LIST lines as (attributes, name) pairs, for order-free assertions.
 fn listed(lines: &[String]) -> Vec<(String, String)> {
@@ -114,7 +113,7 @@ async fn international_names_use_modified_utf7() {
     // think the protocol broke).
     let invalid = client.status("CREATE \"&Jjo!\"").await;
     assert!(invalid.starts_with("NO"), "{invalid}");
-    let names = server.store.list_mailboxes(1).unwrap();
+    let names = blocking(|| server.store.list_mailboxes(1).unwrap());
     assert!(names.iter().any(|m| m.name == "日本語"));
 }
 
@@ -206,11 +205,13 @@ async fn status_counts() {
     let lines = client
         .ok("STATUS Drafts (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)")
         .await;
-    let uidvalidity = server
-        .store
-        .status(1, &letterbox::store::MailboxName::new("Drafts").unwrap())
-        .unwrap()
-        .uidvalidity;
+    let uidvalidity = blocking(|| {
+        server
+            .store
+            .status(1, &letterbox::store::MailboxName::new("Drafts").unwrap())
+            .unwrap()
+            .uidvalidity
+    });
     assert_eq!(
         lines[0],
         format!(
@@ -282,11 +283,13 @@ async fn append_reports_exists_to_the_selecting_session_and_trycreate() {
     let lines = client.until_tagged("a1").await;
     assert_eq!(lines[0], "* 1 EXISTS");
     assert_eq!(lines[1], "* 1 RECENT");
-    let uidvalidity = server
-        .store
-        .status(1, &letterbox::store::MailboxName::new("INBOX").unwrap())
-        .unwrap()
-        .uidvalidity;
+    let uidvalidity = blocking(|| {
+        server
+            .store
+            .status(1, &letterbox::store::MailboxName::new("INBOX").unwrap())
+            .unwrap()
+            .uidvalidity
+    });
     assert_eq!(
         lines[2],
         format!("a1 OK [APPENDUID {uidvalidity} 1] APPEND completed")
@@ -294,7 +297,7 @@ async fn append_reports_exists_to_the_selecting_session_and_trycreate() {
     // Bare LF was stored as CRLF: the size counts the added CRs.
     let status = client.ok("STATUS INBOX (MESSAGES)").await;
     assert_eq!(status[0], "* STATUS INBOX (MESSAGES 1)");
-    let size = server.store.list_users().unwrap()[0].bytes;
+    let size = blocking(|| server.store.list_users().unwrap()[0].bytes);
     assert_eq!(size as usize, message.len() + 4);
 
     let missing = client.status("APPEND nowhere {5+}\r\nhello").await;

@@ -8,7 +8,6 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use letterbox::store::MailStore;
 
 async fn sieve_server() -> TestServer {
     TestServer::start_with(|c| {
@@ -241,21 +240,24 @@ async fn every_command_and_its_errors() {
     );
     assert_eq!(last(&command(&mut client, "NOOP").await), "OK \"Done\"");
     // Everything went to the store: the script filters delivery.
-    let alice = server.store.find_user(USER).unwrap().unwrap();
+    let alice = blocking(|| server.store.find_user(USER).unwrap().unwrap());
     assert_eq!(
-        server
+        blocking(|| server
             .store
             .active_sieve_script(alice.id)
             .unwrap()
             .unwrap()
-            .1,
+            .1),
         script
     );
     assert_eq!(
         last(&command(&mut client, "SETACTIVE \"\"").await),
         "OK \"Active script set\""
     );
-    assert_eq!(server.store.active_sieve_script(alice.id).unwrap(), None);
+    assert_eq!(
+        blocking(|| server.store.active_sieve_script(alice.id).unwrap()),
+        None
+    );
     assert_eq!(
         last(&command(&mut client, "UNAUTHENTICATE").await),
         "OK \"Logged out, log in again\""
@@ -341,8 +343,8 @@ async fn sieve_connect_and_python_managesieve_manage_scripts() {
     .await
     .unwrap();
     assert!(ok && text.contains("\"filters\" ACTIVE"), "list: {text}");
-    let alice = server.store.find_user(USER).unwrap().unwrap();
-    let (name, stored) = server.store.active_sieve_script(alice.id).unwrap().unwrap();
+    let alice = blocking(|| server.store.find_user(USER).unwrap().unwrap());
+    let (name, stored) = blocking(|| server.store.active_sieve_script(alice.id).unwrap().unwrap());
     assert_eq!(
         (name.as_str(), stored),
         ("filters", std::fs::read_to_string(&script).unwrap())

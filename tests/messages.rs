@@ -414,8 +414,7 @@ async fn copy_keeps_flags_and_dates_and_reports_copyuid() {
         .await;
     client.ok("SELECT INBOX").await;
     let archive = letterbox::store::MailboxName::new("Archive").unwrap();
-    use letterbox::store::MailStore;
-    let uidvalidity = server.store.status(1, &archive).unwrap().uidvalidity;
+    let uidvalidity = blocking(|| server.store.status(1, &archive).unwrap().uidvalidity);
     let done = client.ok("COPY 1:2 Archive").await;
     assert_eq!(
         done[0].split_once(' ').unwrap().1,
@@ -577,9 +576,8 @@ async fn move_reports_copyuid_then_expunges() {
     client.ok("SELECT INBOX").await;
     let mut watcher = server.logged_in().await;
     watcher.ok("SELECT INBOX").await;
-    use letterbox::store::MailStore;
     let archive = letterbox::store::MailboxName::new("Archive").unwrap();
-    let uidvalidity = server.store.status(1, &archive).unwrap().uidvalidity;
+    let uidvalidity = blocking(|| server.store.status(1, &archive).unwrap().uidvalidity);
     let lines = client.ok("MOVE 2:3 Archive").await;
     assert_eq!(
         lines[..3],

@@ -8,15 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use letterbox::store::{FetchRequest, MailStore, MailboxName, SystemFlags};
+use letterbox::store::{FetchRequest, MailboxName, SystemFlags};
 
 fn run(server: &TestServer, args: &[&str]) -> String {
-    let config = server.dir.path().join("migrate.toml");
-    std::fs::write(
-        &config,
-        format!("data_dir = {:?}\n", server.dir.path().join("data")),
-    )
-    .unwrap();
+    let config = server.config_file("migrate.toml", "");
     let output = Command::new(env!("CARGO_BIN_EXE_letterbox"))
         .arg("--config")
         .arg(&config)
@@ -37,17 +32,17 @@ type Stored = (Vec<u8>, u8, Vec<String>, i64);
 /// Every message, by mailbox.
 fn contents(server: &TestServer, user: &str) -> Vec<(String, Vec<Stored>)> {
     let store = &server.store;
-    let user = store.find_user(user).unwrap().unwrap();
+    let user = blocking(|| store.find_user(user).unwrap().unwrap());
     let mut out = Vec::new();
-    for info in store.list_mailboxes(user.id).unwrap() {
+    for info in blocking(|| store.list_mailboxes(user.id).unwrap()) {
         let name = MailboxName::new(&info.name).unwrap();
-        let selected = store.select(user.id, &name, false).unwrap();
+        let selected = blocking(|| store.select(user.id, &name, false).unwrap());
         let uids: Vec<u32> = selected.messages.iter().map(|m| m.uid).collect();
         let request = FetchRequest {
             index: false,
             raw: true,
         };
-        let messages = store.fetch(selected.id, &uids, request).unwrap();
+        let messages = blocking(|| store.fetch(selected.id, &uids, request).unwrap());
         let items = messages
             .into_iter()
             .map(|m| {
@@ -214,7 +209,7 @@ async fn export_then_import_is_byte_identical() {
             out.contains(&format!("exported {} messages", messages.len())),
             "{out}"
         );
-        server.store.create_user(other, "x").unwrap();
+        blocking(|| server.store.create_user(other, "x").unwrap());
         run(&server, &["import", "--user", other, dir.to_str().unwrap()]);
         let original = contents(&server, USER);
         let copied = contents(&server, other);

@@ -17,10 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::binary::{add_user, free_port, letterbox, write_config};
-use common::{Client, run_with_stdin};
-use letterbox::config::Config;
+use common::{Client, blocking, run_with_stdin};
 use letterbox::proto::value::{self, Value};
-use letterbox::store::sqlite::SqliteStore;
 use letterbox::store::{FetchRequest, MailStore, MailboxName, SystemFlags};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -337,19 +335,20 @@ async fn dovecot_messages(client: &mut Client, wire: &str) -> Messages {
     messages
 }
 
-fn local_messages(store: &SqliteStore, mailbox: &str) -> Messages {
-    let user = store.find_user("alice").unwrap().unwrap().id;
-    let selected = store
-        .select(user, &MailboxName::new(mailbox).unwrap(), false)
-        .unwrap();
-    let uids: Vec<u32> = selected.messages.iter().map(|m| m.uid).collect();
-    let everything = FetchRequest {
-        index: false,
-        raw: true,
-    };
-    store
-        .fetch(selected.id, &uids, everything)
-        .unwrap()
+fn local_messages(store: &dyn MailStore, mailbox: &str) -> Messages {
+    let stored = blocking(|| {
+        let user = store.find_user("alice").unwrap().unwrap().id;
+        let selected = store
+            .select(user, &MailboxName::new(mailbox).unwrap(), false)
+            .unwrap();
+        let uids: Vec<u32> = selected.messages.iter().map(|m| m.uid).collect();
+        let everything = FetchRequest {
+            index: false,
+            raw: true,
+        };
+        store.fetch(selected.id, &uids, everything).unwrap()
+    });
+    stored
         .into_iter()
         .map(|m| {
             let system = [
@@ -378,9 +377,8 @@ fn letterbox_setup(dir: &Path) -> PathBuf {
     config
 }
 
-fn open_store(config: &Path) -> SqliteStore {
-    let config = Config::load(config).unwrap();
-    SqliteStore::open(&config.database_path(), config.store.synchronous).unwrap()
+fn open_store(config: &Path) -> Arc<dyn MailStore> {
+    common::binary::open_store(config)
 }
 
 /// Runs `letterbox migrate imap` from `addr`'s port (certificate checked
@@ -410,7 +408,7 @@ async fn assert_same(dovecot: &Dovecot, config: &Path) {
     let mut client = dovecot.client().await;
     for (wire, local) in FOLDERS {
         let expected = dovecot_messages(&mut client, wire).await;
-        let got = local_messages(&store, local);
+        let got = local_messages(&*store, local);
         assert_eq!(got.len(), expected.len(), "{wire} -> {local}");
         for (n, (got, expected)) in got.iter().zip(&expected).enumerate() {
             assert!(got.0 == expected.0, "{wire} message {n}: octets differ");
@@ -421,10 +419,8 @@ async fn assert_same(dovecot: &Dovecot, config: &Path) {
             );
         }
     }
-    let user = store.find_user("alice").unwrap().unwrap().id;
-    let names: Vec<String> = store
-        .list_mailboxes(user)
-        .unwrap()
+    let user = blocking(|| store.find_user("alice").unwrap().unwrap().id);
+    let names: Vec<String> = blocking(|| store.list_mailboxes(user).unwrap())
         .into_iter()
         .map(|m| m.name)
         .collect();
@@ -432,7 +428,7 @@ async fn assert_same(dovecot: &Dovecot, config: &Path) {
         !names.iter().any(|n| n.starts_with("Excluded")),
         "{names:?}"
     );
-    let subscribed = store.list_subscriptions(user).unwrap();
+    let subscribed = blocking(|| store.list_subscriptions(user).unwrap());
     assert!(
         subscribed.contains(&"Projekte/Entwürfe 2024".to_string()),
         "{subscribed:?}"
@@ -548,7 +544,7 @@ async fn a_connection_cut_mid_folder_is_resumed_without_duplicates() {
     assert!(!ok, "{output}");
     assert!(output.contains("connection lost"), "{output}");
     assert!(output.contains("run again to resume"), "{output}");
-    let partial = local_messages(&open_store(&config), "INBOX").len();
+    let partial = local_messages(&*open_store(&config), "INBOX").len();
     assert!(partial > 0 && partial < total, "{partial} of {total}");
 
     // ...two cuts then a clean connection: the run resumes INBOX...
@@ -627,8 +623,8 @@ async fn folder_maps_send_a_folder_and_its_children_elsewhere() {
     );
     assert!(ok, "{output}");
     let store = open_store(&config);
-    assert_eq!(local_messages(&store, "Archive/Old").len(), 1);
-    assert_eq!(local_messages(&store, "Archive/Old/2019").len(), 1);
+    assert_eq!(local_messages(&*store, "Archive/Old").len(), 1);
+    assert_eq!(local_messages(&*store, "Archive/Old/2019").len(), 1);
     // A wrong password is refused before anything is written.
     let mut command = letterbox(&config);
     command
@@ -728,10 +724,15 @@ async fn a_csv_copies_several_accounts_in_turn_over_tls_or_starttls() {
     assert!(text.contains("-> alice: 1 messages copied"), "{text}");
     assert!(text.contains("-> bob: 1 messages copied"), "{text}");
     let store = open_store(&config);
-    let user = |name| store.find_user(name).unwrap().unwrap().id;
     let inbox = MailboxName::new("INBOX").unwrap();
-    assert_eq!(store.status(user("alice"), &inbox).unwrap().messages, 1);
-    assert_eq!(store.status(user("bob"), &inbox).unwrap().messages, 1);
+    let messages = |name| {
+        blocking(|| {
+            let user = store.find_user(name).unwrap().unwrap();
+            store.status(user.id, &inbox).unwrap().messages
+        })
+    };
+    assert_eq!(messages("alice"), 1);
+    assert_eq!(messages("bob"), 1);
     // A malformed line is refused with its place, before anything runs.
     std::fs::write(&csv, format!("{from},alice\n")).unwrap();
     let output = letterbox(&config)
@@ -792,6 +793,6 @@ async fn a_message_the_old_server_cannot_send_fails_its_folder() {
     let (ok, output) = migrate(&config, &dovecot, dovecot.port, &[]);
     assert!(!ok, "{output}");
     assert!(output.contains("folder Broken"), "{output}");
-    let copied = local_messages(&open_store(&config), "Broken").len();
+    let copied = local_messages(&*open_store(&config), "Broken").len();
     assert!(copied < 3, "{copied} copied: {output}");
 }

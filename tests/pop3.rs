@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use letterbox::config::{Config, ListenConfig};
-use letterbox::store::{FetchRequest, Flags, MailStore, MailboxName, SystemFlags};
+use letterbox::store::{FetchRequest, Flags, MailboxName, SystemFlags};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -35,40 +35,38 @@ async fn pop3_server(adjust: impl FnOnce(&mut Config)) -> TestServer {
 
 /// Stores `raw` in alice's INBOX as a delivery would; returns its UID.
 fn append(server: &TestServer, raw: &[u8]) -> u32 {
-    let user = server.store.find_user(USER).unwrap().unwrap().id;
+    let user = blocking(|| server.store.find_user(USER).unwrap().unwrap().id);
     let message = letterbox::mail::new_message(raw, Flags::default(), chrono::Utc::now().into());
-    server
-        .store
-        .append(user, &MailboxName::new("INBOX").unwrap(), message)
-        .unwrap()
-        .uid
+    blocking(|| {
+        let inbox = MailboxName::new("INBOX").unwrap();
+        server.store.append(user, &inbox, message).unwrap().uid
+    })
 }
 
 /// Alice's INBOX: (UID, flags, octets) in UID order.
 fn inbox(server: &TestServer) -> Vec<(u32, Flags, Vec<u8>)> {
-    let user = server.store.find_user(USER).unwrap().unwrap().id;
-    let selected = server
-        .store
-        .select(user, &MailboxName::new("INBOX").unwrap(), false)
-        .unwrap();
+    let user = blocking(|| server.store.find_user(USER).unwrap().unwrap().id);
+    let selected = blocking(|| {
+        server
+            .store
+            .select(user, &MailboxName::new("INBOX").unwrap(), false)
+            .unwrap()
+    });
     let uids: Vec<u32> = selected.messages.iter().map(|m| m.uid).collect();
     let raw = FetchRequest {
         index: false,
         raw: true,
     };
-    server
-        .store
-        .fetch(selected.id, &uids, raw)
-        .unwrap()
+    blocking(|| server.store.fetch(selected.id, &uids, raw).unwrap())
         .into_iter()
         .map(|m| (m.uid, m.flags, m.raw.unwrap()))
         .collect()
 }
 
 fn uidvalidity(server: &TestServer) -> u32 {
-    let user = server.store.find_user(USER).unwrap().unwrap().id;
+    let user = blocking(|| server.store.find_user(USER).unwrap().unwrap().id);
     let inbox = MailboxName::new("INBOX").unwrap();
-    server.store.status(user, &inbox).unwrap().uidvalidity
+    blocking(|| server.store.status(user, &inbox).unwrap().uidvalidity)
 }
 
 /// Messages whose lines test the dot-stuffing and the line ends.
@@ -471,17 +469,19 @@ async fn failed_pop3_logins_lock_the_address_out_of_imap_too() {
 async fn app_passwords_log_in_over_pop3() {
     let server = pop3_server(plaintext).await;
     let hash = letterbox::auth::hash_password("scanner-pass");
-    server
-        .store
-        .add_app_password(USER, "scanner", &hash)
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .add_app_password(USER, "scanner", &hash)
+            .unwrap()
+    });
     let mut pop = Pop3Client::connect(server.pop3.unwrap()).await;
     pop.ok(&format!("USER {USER}")).await;
     pop.ok("PASS scanner-pass").await;
-    let apps = server
-        .store
-        .app_passwords(server.store.find_user(USER).unwrap().unwrap().id)
-        .unwrap();
+    let apps = blocking(|| {
+        let user = server.store.find_user(USER).unwrap().unwrap();
+        server.store.app_passwords(user.id).unwrap()
+    });
     assert!(apps[0].last_used.is_some(), "{apps:?}");
 }
 

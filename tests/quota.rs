@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use letterbox::config::LmtpListen;
-use letterbox::store::{MailStore, QuotaOverride};
+use letterbox::store::QuotaOverride;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 async fn append(client: &mut Client, mailbox: &str) -> String {
@@ -100,16 +100,18 @@ async fn per_user_storage_override() {
         "{root:?}"
     );
     assert!(client.status("GETQUOTA \"\"").await.starts_with("NO"));
-    server
-        .store
-        .set_quota(
-            USER,
-            QuotaOverride {
-                bytes: Some(2048),
-                messages: None,
-            },
-        )
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .set_quota(
+                USER,
+                QuotaOverride {
+                    bytes: Some(2048),
+                    messages: None,
+                },
+            )
+            .unwrap()
+    });
     let big = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(1500));
     client
         .ok(&format!("APPEND INBOX {{{}+}}\r\n{big}", big.len()))
@@ -121,35 +123,29 @@ async fn per_user_storage_override() {
         .await;
     assert!(refused.starts_with("NO [OVERQUOTA]"), "{refused}");
     // 0 lifts the limit again.
-    server
-        .store
-        .set_quota(
-            USER,
-            QuotaOverride {
-                bytes: Some(0),
-                messages: None,
-            },
-        )
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .set_quota(
+                USER,
+                QuotaOverride {
+                    bytes: Some(0),
+                    messages: None,
+                },
+            )
+            .unwrap()
+    });
     client
         .ok(&format!("APPEND INBOX {{{}+}}\r\n{big}", big.len()))
         .await;
-    let users = server.store.list_users().unwrap();
+    let users = blocking(|| server.store.list_users().unwrap());
     assert_eq!((users[0].messages, users[0].limits.bytes), (2, None));
 }
 
 #[tokio::test]
 async fn deliver_over_quota_exits_73() {
     let server = TestServer::start().await;
-    let config = server.dir.path().join("quota.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\n[quota]\nmessages = 1\n",
-            server.dir.path().join("data")
-        ),
-    )
-    .unwrap();
+    let config = server.config_file("quota.toml", "[quota]\nmessages = 1\n");
     let deliver = || {
         run_with_stdin(
             std::process::Command::new(env!("CARGO_BIN_EXE_letterbox"))
@@ -249,16 +245,18 @@ async fn a_delivery_that_crosses_the_storage_threshold_warns() {
         c.quota.warning_body = "{used} of {limit}".into();
     })
     .await;
-    server
-        .store
-        .set_quota(
-            USER,
-            QuotaOverride {
-                bytes: Some(4096),
-                messages: None,
-            },
-        )
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .set_quota(
+                USER,
+                QuotaOverride {
+                    bytes: Some(4096),
+                    messages: None,
+                },
+            )
+            .unwrap()
+    });
     let stream = tokio::net::TcpStream::connect(server.lmtp.unwrap())
         .await
         .unwrap();

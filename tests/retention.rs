@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use letterbox::store::{MailStore, SpecialUse};
+use letterbox::store::SpecialUse;
 
 #[tokio::test]
 async fn old_trash_is_purged_and_sessions_hear_of_it() {
@@ -46,25 +46,10 @@ async fn purge_counts_from_when_a_message_entered_the_mailbox() {
     client.ok("SELECT INBOX").await;
     client.ok("MOVE 1 Trash").await;
     let now = chrono::Utc::now().timestamp();
-    assert_eq!(
-        server
-            .store
-            .purge_older_than(SpecialUse::Trash, now - 60)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        server
-            .store
-            .purge_older_than(SpecialUse::Trash, now + 2)
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        server
-            .store
-            .purge_older_than(SpecialUse::Junk, now + 2)
-            .unwrap(),
-        0
-    );
+    let purge = |special_use, cutoff| {
+        blocking(|| server.store.purge_older_than(special_use, cutoff).unwrap())
+    };
+    assert_eq!(purge(SpecialUse::Trash, now - 60), 0);
+    assert_eq!(purge(SpecialUse::Trash, now + 2), 1);
+    assert_eq!(purge(SpecialUse::Junk, now + 2), 0);
 }

@@ -40,11 +40,11 @@ async fn thousands_of_idle_sessions_all_notified() {
     let config = dir.path().join("letterbox.toml");
     std::fs::write(
         &config,
-        format!(
+        common::binary::with_test_store(&format!(
             "data_dir = {:?}\n[imaps]\nlisten = [\"127.0.0.1:{port}\"]\n[tls]\ncert = {cert:?}\nkey = {key:?}\n\
              [limits]\nmax_connections_per_ip = 100000\nmax_connections_per_user = 100000\n[store]\nsynchronous = \"normal\"\n[log]\nlevel = \"warn\"\n",
             dir.path().join("data")
-        ),
+        )),
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_letterbox");

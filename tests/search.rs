@@ -1293,10 +1293,11 @@ async fn save_dates() {
     );
     assert_eq!(search(&mut client, "SAVEDATESUPPORTED").await, [1]);
     // COPY and MOVE give the message a save date in its new mailbox.
-    let db = rusqlite::Connection::open(server.ctx.config().database_path()).unwrap();
     let ten_days_ago = chrono::Utc::now().timestamp() - 10 * 86_400;
-    db.execute("UPDATE messages SET added_at = ?1", [ten_days_ago])
-        .unwrap();
+    common::raw_sql(
+        &server.ctx.config(),
+        &format!("UPDATE messages SET added_at = {ten_days_ago}"),
+    );
     assert!(
         search(&mut client, &format!("SAVEDON {on}"))
             .await
@@ -1314,10 +1315,11 @@ async fn save_date_after_move() {
     let server = TestServer::start().await;
     let mut client = server.logged_in().await;
     append(&mut client, "INBOX", "", None, "Subject: m\r\n\r\nx\r\n").await;
-    let db = rusqlite::Connection::open(server.ctx.config().database_path()).unwrap();
     let ten_days_ago = chrono::Utc::now().timestamp() - 10 * 86_400;
-    db.execute("UPDATE messages SET added_at = ?1", [ten_days_ago])
-        .unwrap();
+    common::raw_sql(
+        &server.ctx.config(),
+        &format!("UPDATE messages SET added_at = {ten_days_ago}"),
+    );
     client.ok("SELECT INBOX").await;
     let on = chrono::Utc::now()
         .date_naive()

@@ -8,7 +8,6 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use letterbox::store::MailStore;
 use tokio::io::AsyncWriteExt;
 
 fn plain_response(authzid: &str, user: &str, password: &str) -> String {
@@ -381,7 +380,7 @@ async fn an_office_behind_one_address_is_served_with_the_default_limits() {
     let mut sessions = Vec::new();
     for user in 0..60 {
         let name = format!("staff{user}");
-        server.store.create_user(&name, &hash).unwrap();
+        blocking(|| server.store.create_user(&name, &hash).unwrap());
         for _ in 0..5 {
             let mut client = server.plain().await;
             client.ok(&format!("LOGIN {name} \"office pass\"")).await;

@@ -9,7 +9,6 @@ use std::process::Command;
 
 use common::*;
 use letterbox::config::LmtpListen;
-use letterbox::store::MailStore;
 
 async fn lmtp_server() -> TestServer {
     TestServer::start_with(|c| {
@@ -23,12 +22,14 @@ async fn lmtp_server() -> TestServer {
 /// --activate` does (compiled first).
 fn activate(server: &TestServer, user: &str, script: &str) {
     letterbox::sieve::compile(script).unwrap();
-    let id = server.store.find_user(user).unwrap().unwrap().id;
-    server.store.put_sieve_script(id, "main", script).unwrap();
-    server
-        .store
-        .activate_sieve_script(id, Some("main"))
-        .unwrap();
+    let id = blocking(|| server.store.find_user(user).unwrap().unwrap().id);
+    blocking(|| server.store.put_sieve_script(id, "main", script).unwrap());
+    blocking(|| {
+        server
+            .store
+            .activate_sieve_script(id, Some("main"))
+            .unwrap()
+    });
 }
 
 /// Sends `message` over LMTP with smtplib; returns each refused
@@ -147,7 +148,7 @@ async fn where_mail_is(client: &mut Client, mailboxes: &[&str]) -> Vec<(String, 
 #[tokio::test]
 async fn scripts_file_flag_discard_and_reject_over_lmtp() {
     let server = lmtp_server().await;
-    server.store.create_user("bob", "x").unwrap();
+    blocking(|| server.store.create_user("bob", "x").unwrap());
     activate(
         &server,
         USER,
@@ -214,16 +215,16 @@ if address :domain "from" "boss.example" { addflag "\\Flagged"; }
     );
     let subscribed = alice.ok("LSUB \"\" \"Lists/*\"").await;
     assert_eq!(subscribed[0], "* LSUB () \"/\" Lists/team");
-    let bob = server.store.find_user("bob").unwrap().unwrap();
+    let bob = blocking(|| server.store.find_user("bob").unwrap().unwrap());
     assert_eq!(
-        server
+        blocking(|| server
             .store
             .status(
                 bob.id,
                 &letterbox::store::MailboxName::new("INBOX").unwrap()
             )
             .unwrap()
-            .messages,
+            .messages),
         1
     );
 }
@@ -284,11 +285,13 @@ async fn a_failing_or_broken_script_never_loses_the_message() {
     assert!(!list.iter().any(|l| l.contains("\"/\" A1")), "{list:?}");
     // A script stored before it stopped compiling (written behind the
     // CLI's back here) does not block delivery either.
-    let id = server.store.find_user(USER).unwrap().unwrap().id;
-    server
-        .store
-        .put_sieve_script(id, "main", "if broken {")
-        .unwrap();
+    let id = blocking(|| server.store.find_user(USER).unwrap().unwrap().id);
+    blocking(|| {
+        server
+            .store
+            .put_sieve_script(id, "main", "if broken {")
+            .unwrap()
+    });
     let message = "From: a@x.org\r\nSubject: after\r\n\r\nx\r\n";
     assert!(
         lmtp_send(&server, &["alice@example.com"], message)
@@ -560,12 +563,14 @@ vacation :days 1 :subject "Away" :addresses "alice@old.example" "I am away until
     let sent = relayed.lock().unwrap().clone();
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert_eq!(sent[2].to, ["carol@example.net"]);
-    let id = server.store.find_user(USER).unwrap().unwrap().id;
+    let id = blocking(|| server.store.find_user(USER).unwrap().unwrap().id);
     let redirect_only = "require \"copy\";\nredirect \"boss@example.net\";";
-    server
-        .store
-        .put_sieve_script(id, "main", redirect_only)
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .put_sieve_script(id, "main", redirect_only)
+            .unwrap()
+    });
     // A message that came through boss@example.net before: a loop.
     let looped =
         "Delivered-To: boss@example.net\r\nFrom: bob@example.net\r\nSubject: loop\r\n\r\nx\r\n";

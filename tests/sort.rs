@@ -227,8 +227,7 @@ async fn messages_without_stored_fields_sort_the_same() {
     for k in keys {
         before.push(sort(&mut client, &format!("SORT {k} UTF-8 ALL")).await);
     }
-    let db = rusqlite::Connection::open(server.ctx.config().database_path()).unwrap();
-    let removed = db.execute("DELETE FROM sort_fields", []).unwrap();
+    let removed = common::raw_sql(&server.ctx.config(), "DELETE FROM sort_fields");
     assert_eq!(removed, 6);
     for (k, expected) in keys.iter().zip(before) {
         assert_eq!(
@@ -238,10 +237,7 @@ async fn messages_without_stored_fields_sort_the_same() {
         );
     }
     // The first SORT kept what it extracted: the octets are read once.
-    let kept: i64 = db
-        .query_row("SELECT COUNT(*) FROM sort_fields", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(kept, 6);
+    assert_eq!(common::count_rows(&server.ctx.config(), "sort_fields"), 6);
 }
 
 /// The server keeps sort fields and recent orders in memory: a message

@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use letterbox::proto::value;
-use letterbox::store::MailStore;
 
 const HEADER_FETCH: &str = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To Received)])";
 
@@ -212,10 +211,12 @@ async fn connect_sync_idle_and_read_a_new_message() {
 #[tokio::test]
 async fn shared_folders_as_thunderbird_sees_them() {
     let server = TestServer::start().await;
-    server
-        .store
-        .create_user("bob", &letterbox::auth::hash_password("bob pass"))
-        .unwrap();
+    blocking(|| {
+        server
+            .store
+            .create_user("bob", &letterbox::auth::hash_password("bob pass"))
+            .unwrap()
+    });
     let mut bob = server.in_process().await;
     bob.ok("LOGIN bob \"bob pass\"").await;
     bob.ok("CREATE Projects").await;

@@ -840,6 +840,10 @@ fn healthcheck(config: &Config) -> Result<(), String> {
         addr
     };
     let timeout = std::time::Duration::from_secs(5);
+    // A node whose database is gone is not healthy, however it answers.
+    if config.store.backend == crate::config::StoreBackend::Postgres {
+        println!("ok: {}", crate::store::open::describe(config)?);
+    }
     if let Some(&addr) = config.imap.listen.first() {
         let stream = TcpStream::connect_timeout(&local(addr), timeout)
             .map_err(|e| format!("{addr}: {e}"))?;

@@ -33,10 +33,12 @@ pub fn rewrite(path: &Path, from: &str, to: &str) {
 }
 
 /// A valid config in `dir` with a fresh certificate; returns its path.
+/// On the PostgreSQL pass it names a new database of its own.
 pub fn write_config(dir: &Path, file: &str, extra: &str) -> std::path::PathBuf {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     letterbox::tls::ensure_dev_certificate(&cert, &key).unwrap();
     let path = dir.join(file);
+    let extra = &with_test_store(extra);
     let text = format!(
         "data_dir = {:?}\n[imaps]\nlisten = [\"127.0.0.1:0\"]\n[tls]\ncert = {:?}\nkey = {:?}\n{extra}",
         dir.join("data"),
@@ -45,6 +47,33 @@ pub fn write_config(dir: &Path, file: &str, extra: &str) -> std::path::PathBuf {
     );
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// `config` (TOML text) with the `[store]` keys of the PostgreSQL pass
+/// added; unchanged on the SQLite pass. The database outlives the test
+/// (the binary's processes may still use it; the test cluster is thrown
+/// away after the run).
+pub fn with_test_store(config: &str) -> String {
+    let mut parsed = letterbox::config::Config::dev();
+    // A config that names its own database (the multi-node tests) keeps it.
+    if config.contains("backend = \"postgres\"") {
+        return config.to_owned();
+    }
+    let Some(database) = super::use_test_backend(&mut parsed) else {
+        return config.to_owned();
+    };
+    let keys = format!("backend = \"postgres\"\nurl = {:?}\n", database.url);
+    std::mem::forget(database);
+    match config.contains("[store]\n") {
+        true => config.replacen("[store]\n", &format!("[store]\n{keys}"), 1),
+        false => format!("{config}\n[store]\n{keys}"),
+    }
+}
+
+/// The store a config file names, opened as the binary would open it.
+pub fn open_store(config: &Path) -> std::sync::Arc<dyn letterbox::store::MailStore> {
+    let config = letterbox::config::Config::load(config).unwrap();
+    super::blocking(|| letterbox::store::open::open(&config).unwrap().mail())
 }
 
 pub fn run_with_stdin(mut command: Command, stdin: &str) -> std::process::Output {

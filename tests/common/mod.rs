@@ -1,5 +1,8 @@
-//! Test harness: a real server on 127.0.0.1 port 0 over a real SQLite file
-//! in a temp dir, a TLS certificate generated for the run, and a raw IMAP
+//! Test harness: a real server on 127.0.0.1 port 0 over a real store (a
+//! SQLite file in a temp dir, or with `LETTERBOX_TEST_BACKEND=postgres` a
+//! database of its own on the test cluster: the README's test command runs
+//! the integration tests on both), a TLS certificate generated for the
+//! run, and a raw IMAP
 //! client that speaks over TCP or TLS, or in-process over
 //! `tokio::io::duplex` to a session sharing the server's context (for
 //! command-level tests: no socket, no TLS handshake per client).
@@ -13,13 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use letterbox::auth::hash_password;
-use letterbox::config::{Config, ListenConfig, Synchronous, TlsConfig};
+use letterbox::config::{Config, ListenConfig, StoreBackend, Synchronous, TlsConfig};
 use letterbox::context::ServerContext;
 use letterbox::server::{Server, Service};
 use letterbox::session::{Session, Stream};
 use letterbox::store::MailStore;
-use letterbox::store::sqlite::SqliteStore;
 use letterbox::tls;
+use test_database::TestDatabase;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
@@ -43,7 +46,9 @@ pub struct TestServer {
     /// The autoconfig address, when the config asked for one.
     pub autoconfig: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn MailStore>,
+    /// The PostgreSQL database under test, dropped with the server.
+    _database: Option<TestDatabase>,
     pub cert_path: std::path::PathBuf,
     /// What the server's sessions share; in-process sessions use it too.
     pub ctx: Arc<ServerContext>,
@@ -83,18 +88,18 @@ impl TestServer {
             key: key_path.clone(),
         });
         config.store.synchronous = Synchronous::Normal;
+        let database = use_test_backend(&mut config);
         // Tests fail logins on purpose; the delays have their own test.
         config.auth.failure_delay_ms = 0;
         adjust(&mut config);
         let tls_files = config.tls.clone().unwrap();
-        let store = Arc::new(
-            SqliteStore::open(&config.database_path(), config.store.synchronous)
-                .unwrap()
-                .with_default_quota(config.quota.limits()),
-        );
-        if store.find_user(USER).unwrap().is_none() {
-            store.create_user(USER, &hash_password(PASSWORD)).unwrap();
-        }
+        let store = blocking(|| {
+            let store = letterbox::store::open::open(&config).unwrap().mail();
+            if store.find_user(USER).unwrap().is_none() {
+                store.create_user(USER, &hash_password(PASSWORD)).unwrap();
+            }
+            store
+        });
         let acceptor = tokio_rustls::TlsAcceptor::from(
             tls::load_server_config(&tls_files.cert, &tls_files.key).unwrap(),
         );
@@ -125,6 +130,7 @@ impl TestServer {
             autoconfig,
             dir,
             store,
+            _database: database,
             cert_path: tls_files.cert,
             ctx,
             stop: Some(stop),
@@ -145,6 +151,19 @@ impl TestServer {
                 .expect("server stops in time")
                 .unwrap();
         }
+    }
+
+    /// Writes a config file `name` for another process on this server's
+    /// store (`letterbox deliver`, CLI commands), with `extra` TOML.
+    pub fn config_file(&self, name: &str, extra: &str) -> std::path::PathBuf {
+        let path = self.dir.path().join(name);
+        let text = format!(
+            "data_dir = {:?}\n{}{extra}",
+            self.dir.path().join("data"),
+            store_section(&self.ctx.config())
+        );
+        std::fs::write(&path, text).unwrap();
+        path
     }
 
     pub async fn plain(&self) -> Client {
@@ -188,6 +207,79 @@ impl TestServer {
         client.ok(&format!("LOGIN {USER} \"{PASSWORD}\"")).await;
         client
     }
+}
+
+/// Runs `f` on a thread of its own and waits for it: how async tests call
+/// the store, whose calls block (the PostgreSQL client drives a runtime of
+/// its own, which cannot start inside the test's), as the server's own
+/// calls run on blocking threads.
+pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Whether this run tests the PostgreSQL backend
+/// (`LETTERBOX_TEST_BACKEND=postgres`, with `LETTERBOX_TEST_POSTGRES`).
+pub fn on_postgres() -> bool {
+    std::env::var("LETTERBOX_TEST_BACKEND").as_deref() == Ok("postgres")
+}
+
+/// Points `config` at the backend under test: on PostgreSQL, a new
+/// database, which lives as long as the returned guard.
+pub fn use_test_backend(config: &mut Config) -> Option<TestDatabase> {
+    if !on_postgres() {
+        return None;
+    }
+    let database = TestDatabase::create()
+        .expect("LETTERBOX_TEST_BACKEND=postgres needs LETTERBOX_TEST_POSTGRES");
+    config.store.backend = StoreBackend::Postgres;
+    config.store.url = Some(database.url.clone());
+    Some(database)
+}
+
+/// The `[store]` section of `config`, for a config file of a second
+/// process (`letterbox deliver`) on the same store.
+pub fn store_section(config: &Config) -> String {
+    format!("[store]\n{}", toml::to_string(&config.store).unwrap())
+}
+
+/// Runs one SQL statement on the store `config` names, behind the server's
+/// back (to age messages, drop stored fields); returns the rows changed.
+pub fn raw_sql(config: &Config, sql: &str) -> u64 {
+    blocking(|| match config.store.backend {
+        StoreBackend::Sqlite => rusqlite::Connection::open(config.database_path())
+            .unwrap()
+            .execute(sql, [])
+            .unwrap() as u64,
+        StoreBackend::Postgres => {
+            let url = config.store.url.as_deref().unwrap();
+            postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .execute(sql, &[])
+                .unwrap()
+        }
+    })
+}
+
+/// How many rows `table` of the store `config` names holds.
+pub fn count_rows(config: &Config, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM {table}");
+    blocking(|| match config.store.backend {
+        StoreBackend::Sqlite => rusqlite::Connection::open(config.database_path())
+            .unwrap()
+            .query_row(&sql, [], |r| r.get(0))
+            .unwrap(),
+        StoreBackend::Postgres => {
+            let url = config.store.url.as_deref().unwrap();
+            postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .query_one(&sql, &[])
+                .unwrap()
+                .get(0)
+        }
+    })
 }
 
 /// The client side of TLS, trusting only the run's certificate.

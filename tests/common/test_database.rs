@@ -21,11 +21,12 @@ impl TestDatabase {
             return None;
         };
         let name = format!("lbtest_{}_{}", std::process::id(), rand::random::<u32>());
-        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
-            .expect("the test cluster answers");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
+        super::blocking(|| {
+            postgres::Client::connect(&admin_url, postgres::NoTls)
+                .expect("the test cluster answers")
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap()
+        });
         let (base, _) = admin_url.rsplit_once('/').expect("a URL with a database");
         Some(TestDatabase {
             url: format!("{base}/{name}"),
@@ -37,11 +38,11 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        super::blocking(|| {
+            if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+                let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+                let _ = admin.batch_execute(&drop);
+            }
+        });
     }
 }

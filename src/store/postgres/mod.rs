@@ -85,12 +85,9 @@ impl PgStore {
     /// deadlock race; never again after a lost connection, whose COMMIT
     /// may or may not have happened.
     fn write<T>(&self, mut f: impl FnMut(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
-        let mut client = self.pool.get()?;
         let mut tries = 0;
         loop {
-            let mut tx = client.transaction().map_err(error)?;
-            let outcome = f(&mut tx).and_then(|value| tx.commit().map_err(error).map(|_| value));
-            match outcome {
+            match self.transaction(&mut f) {
                 Err(StoreError::Conflict) if tries < RETRIES => tries += 1,
                 Err(StoreError::Conflict) => {
                     return Err(StoreError::Unavailable("too much contention".into()));
@@ -98,6 +95,35 @@ impl PgStore {
                 other => return other,
             }
         }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
+        let mut f = Some(f);
+        self.transaction(&mut |tx| (f.take().expect("run once"))(tx))
+    }
+
+    /// One transaction running `f`. A pooled connection that died while
+    /// idle (the database restarted) fails at BEGIN, before anything was
+    /// done on it: then the next one is tried, so only commands in flight
+    /// at the moment of a restart fail.
+    fn transaction<T>(
+        &self,
+        f: &mut impl FnMut(&mut Transaction) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        for _ in 0..=self.pool.size() {
+            let mut client = self.pool.get()?;
+            let mut tx = match client.transaction().map_err(error) {
+                Ok(tx) => tx,
+                Err(StoreError::Unavailable(_)) => continue,
+                Err(other) => return Err(other),
+            };
+            let value = f(&mut tx)?;
+            tx.commit().map_err(error)?;
+            return Ok(value);
+        }
+        Err(StoreError::Unavailable(
+            "the database keeps closing connections".into(),
+        ))
     }
 
     /// Like [`Self::write`] for changes to mailboxes: `f` returns the
@@ -120,14 +146,6 @@ impl PgStore {
         for (mailbox, modseq) in changed {
             self.notifier.notify(mailbox, modseq);
         }
-        Ok(value)
-    }
-
-    fn read<T>(&self, f: impl FnOnce(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction().map_err(error)?;
-        let value = f(&mut tx)?;
-        tx.commit().map_err(error)?;
         Ok(value)
     }
 }
@@ -198,11 +216,28 @@ pub(crate) fn error(e: ::postgres::Error) -> StoreError {
         {
             StoreError::Conflict
         }
-        Some(code) if *code == SqlState::QUERY_CANCELED => StoreError::Unavailable(e.to_string()),
-        Some(_) => StoreError::Internal(e.to_string()),
-        None if e.is_closed() => StoreError::Unavailable(e.to_string()),
+        // Cancelled (statement_timeout), the connection lost, the server
+        // shutting down or not up yet: try again later.
+        Some(code)
+            if *code == SqlState::QUERY_CANCELED
+                || code.code().starts_with("08")
+                || code.code().starts_with("57P") =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        // "db error" alone says nothing: the server's message does.
+        Some(_) => StoreError::Internal(match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.severity(), db.message()),
+            None => e.to_string(),
+        }),
+        None if e.is_closed() || io_failure(&e) => StoreError::Unavailable(e.to_string()),
         None => StoreError::Internal(e.to_string()),
     }
+}
+
+/// Whether the error came from the socket (the server went away).
+fn io_failure(e: &::postgres::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|source| source.is::<std::io::Error>())
 }
 
 /// Tells every node's listener, when `tx` commits, that `mailbox` is at

@@ -38,6 +38,11 @@ impl Pool {
         }
     }
 
+    /// The most connections it opens.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
     /// A client for one call; it goes back to the pool when dropped.
     pub fn get(&self) -> StoreResult<Pooled<'_>> {
         let mut state = self.lock();
@@ -83,6 +88,16 @@ impl Pool {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Pool {
+    /// A client closes its connection with a blocking call, which cannot
+    /// run on an async thread, where the last handle to the store may go
+    /// (the server shutting down): they close on a thread of their own.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut self.lock().idle);
+        let _ = std::thread::spawn(move || drop(idle)).join();
     }
 }
 

@@ -55,12 +55,15 @@ pub fn migrate(client: &mut Client) -> StoreResult<i64> {
 
 /// The version the database is at; 0 before the first migration.
 pub fn version(client: &mut Client) -> StoreResult<i64> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        .map_err(super::error)?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
     let row = client
-        .query_one(
-            "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0
-                    ELSE (SELECT max(version) FROM schema_version) END",
-            &[],
-        )
+        .query_one("SELECT max(version) FROM schema_version", &[])
         .map_err(super::error)?;
     Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
 }

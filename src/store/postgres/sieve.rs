@@ -123,6 +123,11 @@ pub fn vacation_reply_due(
     now: i64,
     period: u64,
 ) -> StoreResult<bool> {
+    // The default handle joins the vacation's arguments with NULs, which
+    // PostgreSQL text cannot hold: any other fixed mapping keeps handles
+    // apart as well.
+    let handle = handle.replace('\0', "\u{FFFD}");
+    let sender = sender.to_lowercase().replace('\0', "\u{FFFD}");
     tx.execute(
         "DELETE FROM vacation_replies WHERE user_id = $1 AND until <= $2",
         &[&user, &now],
@@ -133,7 +138,7 @@ pub fn vacation_reply_due(
         .execute(
             "INSERT INTO vacation_replies (user_id, sender, handle, until) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
-            &[&user, &sender.to_lowercase(), &handle, &until],
+            &[&user, &sender, &handle, &until],
         )
         .map_err(error)?;
     Ok(recorded > 0)
