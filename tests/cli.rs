@@ -376,7 +376,18 @@ async fn healthcheck_and_json_logs() {
         "{}",
         String::from_utf8_lossy(&up.stderr)
     );
-    assert!(String::from_utf8_lossy(&up.stdout).starts_with("ok: * OK [CAPABILITY IMAP4rev1"));
+    let said = String::from_utf8_lossy(&up.stdout);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("ok: * OK [CAPABILITY IMAP4rev1")),
+        "{said}"
+    );
+    // With PostgreSQL it speaks for the database too.
+    assert_eq!(
+        said.lines().any(|l| l.starts_with("ok: PostgreSQL ")),
+        common::on_postgres(),
+        "{said}"
+    );
 
     // A session worth logging, then a clean stop; every line is JSON, the
     // events are there, the password and message text are not.
