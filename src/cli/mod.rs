@@ -86,6 +86,9 @@ pub enum Command {
     /// plain IMAP listener (or only connects to the first IMAPS one).
     /// Used by the Docker HEALTHCHECK.
     Healthcheck,
+    /// Move everything to another store (see README, "Scaling out").
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Copy the database consistently while the server runs (see README, "Backup").
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -104,6 +107,22 @@ pub enum Command {
         /// The envelope sender, for Return-Path (default: $SENDER).
         #[arg(long, env = "SENDER", default_value = "")]
         from: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every user, mailbox, message, flag, MODSEQ, UIDVALIDITY, quota,
+    /// subscription, app password, ACL and Sieve script of the configured
+    /// store into an empty one: a PostgreSQL URL or a new SQLite file.
+    /// Clients keep their caches. Stop the servers first.
+    Copy {
+        /// `postgresql://user@host/db`, or the path of an SQLite file.
+        #[arg(long)]
+        to: String,
+        /// A file whose first line is the target's password.
+        #[arg(long)]
+        to_password_file: Option<PathBuf>,
     },
 }
 
@@ -360,6 +379,10 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             print!("{}", control::ask(&config.control_socket_path(), &request)?);
             Ok(())
         }
+        Command::Store(StoreCommand::Copy {
+            to,
+            to_password_file,
+        }) => store_copy(&config, &to, to_password_file.as_deref()),
         Command::Backup { file } => {
             let OpenStore::Sqlite(store) = crate::store::open::open(&config)? else {
                 return Err("backup copies the SQLite file; back PostgreSQL up with \
@@ -443,6 +466,32 @@ fn find_user(store: &dyn MailStore, name: &str) -> Result<crate::store::UserReco
 
 fn open_store(config: &Config) -> Result<Arc<dyn MailStore>, String> {
     crate::store::open::open(config).map(|store| store.mail())
+}
+
+/// `letterbox store copy`: the configured store into `to`, with progress
+/// on stdout and the counts compared at the end.
+fn store_copy(config: &Config, to: &str, password_file: Option<&Path>) -> Result<(), String> {
+    use crate::store::copy::{Location, copy};
+    let from = match config.store.backend {
+        crate::config::StoreBackend::Sqlite => Location::Sqlite(config.database_path()),
+        crate::config::StoreBackend::Postgres => Location::Postgres {
+            url: config.store.url.clone().ok_or("store.url is not set")?,
+            password: config.store.postgres_password()?,
+        },
+    };
+    let mut to = Location::parse(to);
+    if let (Location::Postgres { password, .. }, Some(file)) = (&mut to, password_file) {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        *password = Some(text.lines().next().unwrap_or_default().to_owned());
+    }
+    println!("copying {from} to {to}");
+    let copied = copy(&from, &to, &mut |line| println!("{line}")).map_err(|e| e.to_string())?;
+    let rows: u64 = copied.tables.iter().map(|(_, n)| n).sum();
+    println!(
+        "done: {rows} rows in {} tables, counts verified",
+        copied.tables.len()
+    );
+    Ok(())
 }
 
 fn user_command(store: &dyn MailStore, command: UserCommand) -> Result<(), String> {

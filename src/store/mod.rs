@@ -8,6 +8,7 @@
 
 pub mod acl;
 pub mod calls;
+pub mod copy;
 pub mod grant;
 pub mod names;
 pub mod notify;
