@@ -365,6 +365,11 @@ pub struct ListenConfig {
     /// Networks never served (CIDR).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deny: Vec<ipnet::IpNet>,
+    /// TCP balancers (CIDR) whose connections start with a PROXY protocol
+    /// header (version 1 or 2) naming the client: the client's address is
+    /// then the one `allow`/`deny`, the limits and login penalties see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxy_from: Vec<ipnet::IpNet>,
 }
 
 impl ListenConfig {

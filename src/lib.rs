@@ -41,6 +41,7 @@ pub mod memory;
 pub mod migrate;
 pub mod pop3;
 pub mod proto;
+pub mod proxy_protocol;
 pub mod quota_warning;
 pub mod server;
 pub mod session;

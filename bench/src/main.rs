@@ -71,6 +71,10 @@ struct RunArgs {
     /// Implicit TLS.
     #[arg(long)]
     tls: bool,
+    /// A second node on the same store (PostgreSQL): `mixed` alternates
+    /// clients between the nodes; `idle-latency` appends through it.
+    #[arg(long)]
+    second_addr: Option<SocketAddr>,
     /// Users are `<prefix>1` .. `<prefix>N`.
     #[arg(long, default_value = "bench")]
     user_prefix: String,
@@ -132,6 +136,9 @@ fn main() {
 async fn run(args: RunArgs) {
     let setup = scenarios::Setup {
         target: client::Target::new(args.addr, args.tls),
+        second: args
+            .second_addr
+            .map(|addr| client::Target::new(addr, args.tls)),
         users: (1..=args.users.max(1))
             .map(|n| format!("{}{n}", args.user_prefix))
             .collect(),

@@ -17,6 +17,10 @@ use crate::report::{Recorder, Summary};
 #[derive(Clone)]
 pub struct Setup {
     pub target: Target,
+    /// Another node on the same store (PostgreSQL): `mixed` sends every
+    /// other client there, and `idle-latency` appends through it while
+    /// the idlers wait on `target`.
+    pub second: Option<Target>,
     /// Users with small mailboxes, for many-client scenarios.
     pub users: Vec<String>,
     /// The user whose INBOX holds the large mailbox.
@@ -35,6 +39,15 @@ impl Setup {
 
     fn user(&self, n: usize) -> &str {
         &self.users[n % self.users.len()]
+    }
+
+    /// Client `n`'s node: with a second node, odd clients use it.
+    fn node(&self, n: usize) -> Setup {
+        let mut setup = self.clone();
+        if let Some(second) = self.second.clone().filter(|_| n % 2 == 1) {
+            setup.target = second;
+        }
+        setup
     }
 
     pub(crate) async fn login(&self, user: &str) -> std::io::Result<Client> {
@@ -89,7 +102,7 @@ where
 /// and expunges, NOOP polls), logs out, and starts again.
 pub async fn mixed(setup: &Setup, clients: usize, duration: Duration, seed: u64) -> Summary {
     let (recorder, elapsed) = run_clients(clients, |n, barrier| {
-        let setup = setup.clone();
+        let setup = setup.node(n);
         async move {
             let mut recorder = Recorder::default();
             let mut rng = StdRng::seed_from_u64(seed ^ n as u64);
@@ -402,7 +415,7 @@ pub async fn idle_latency(setup: &Setup, idlers: usize, rounds: usize) -> Summar
         }
     }
     let start = Instant::now();
-    let mut writer = setup.login(&user).await.expect("writer logs in");
+    let mut writer = setup.node(1).login(&user).await.expect("writer logs in");
     let mut generator = Generator::new(7);
     for _ in 0..rounds {
         let sent = Instant::now();

@@ -362,13 +362,25 @@ struct Acceptor {
 }
 
 impl Acceptor {
-    async fn run(mut self, listener: TcpListener) {
+    async fn run(self, listener: TcpListener) {
+        // Connections from a balancer come back here once its PROXY
+        // header named the client.
+        let (proxied_tx, mut proxied) = mpsc::channel(64);
         loop {
+            let mut stop = self.stop.clone();
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
-                _ = self.stop.wait_for(|stop| *stop) => return,
+                Some((tcp, client)) = proxied.recv() => {
+                    // Its header read: the checks see the client.
+                    self.spawn_connection(tcp, client);
+                    continue;
+                }
+                _ = stop.wait_for(|stop| *stop) => return,
             };
             match accepted {
+                Ok((tcp, peer)) if self.is_balancer(peer) => {
+                    self.read_proxy_header(tcp, peer, proxied_tx.clone())
+                }
                 Ok((tcp, peer)) => self.spawn_connection(tcp, peer),
                 Err(e) => {
                     // Usually out of file descriptors: back off instead of spinning.
@@ -377,6 +389,40 @@ impl Acceptor {
                 }
             }
         }
+    }
+
+    fn is_balancer(&self, peer: SocketAddr) -> bool {
+        let config = self.ctx.config();
+        let balancers = &self.service.listen(&config).proxy_from;
+        balancers.iter().any(|net| net.contains(&peer.ip()))
+    }
+
+    /// Reads a balancer's PROXY header beside the accepting loop (it may
+    /// be slow to come), then hands the connection back under the
+    /// client's address for the usual checks. Without a valid header in
+    /// time the connection is closed: a balancer that does not send one
+    /// is misconfigured, and guessing would count clients as the balancer.
+    fn read_proxy_header(
+        &self,
+        mut tcp: TcpStream,
+        peer: SocketAddr,
+        admit: mpsc::Sender<(TcpStream, SocketAddr)>,
+    ) {
+        let timeout = self.ctx.config().limits.tls_handshake_timeout();
+        let service = self.service.name();
+        tokio::spawn(async move {
+            let header =
+                tokio::time::timeout(timeout, crate::proxy_protocol::read_header(&mut tcp));
+            match header.await {
+                Ok(Ok(client)) => {
+                    let _ = admit.send((tcp, client.unwrap_or(peer))).await;
+                }
+                Ok(Err(e)) => tracing::warn!(%peer, service, "connection refused: {e}"),
+                Err(_) => {
+                    tracing::warn!(%peer, service, "connection refused: no PROXY header in time")
+                }
+            }
+        });
     }
 
     /// Turns a connection away, with a line saying why where the
