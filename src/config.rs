@@ -570,6 +570,10 @@ pub struct StoreConfig {
     /// the URL carries one (keeps it out of the config and environment).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_file: Option<PathBuf>,
+    /// PostgreSQL: the certificates (PEM) the database's TLS certificate
+    /// must chain to; the system's trusted ones without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// PostgreSQL: connections this node keeps at most (plus one that
     /// listens for other nodes' changes).
     pub pool_size: usize,
@@ -584,6 +588,7 @@ impl Default for StoreConfig {
             synchronous: Synchronous::default(),
             url: None,
             password_file: None,
+            ca_file: None,
             pool_size: 16,
             statement_timeout_secs: 30,
         }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use common::binary::{add_user, free_port, serve, write_config};
 use common::test_database::TestDatabase;
 use common::{Client, PASSWORD, USER, blocking};
-use letterbox::store::StoreError;
 use letterbox::store::postgres::{PgOptions, PgStore};
+use letterbox::store::{MailStore, StoreError};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -288,7 +288,9 @@ async fn append_until_cut(port: u16, client: u32) -> Vec<(u32, u32)> {
 
 /// PostgreSQL stopped under load and started again: commands in flight
 /// fail with `NO [UNAVAILABLE]` (never a hang, never another answer), the
-/// IDLE session stays, and the node recovers by itself.
+/// IDLE session on node A stays, and both nodes recover by themselves:
+/// APPENDs through node B work again and reach A's IDLE session, which
+/// needs A to have listened again on a new connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_restarting_under_load() {
     if std::env::var("LETTERBOX_TEST_POSTGRES").is_err() {
@@ -296,6 +298,7 @@ async fn the_database_restarting_under_load() {
     }
     let cluster = blocking(PrivateCluster::create).expect("PostgreSQL's programs");
     let node = Node::start(&cluster.url()).await;
+    let other = Node::start(&cluster.url()).await;
     add_user(&node.config, USER, PASSWORD);
     let mut idler = node.login().await;
     idler.ok("SELECT INBOX").await;
@@ -303,7 +306,7 @@ async fn the_database_restarting_under_load() {
     assert!(idler.line().await.starts_with("+ "));
 
     let stop = Arc::new(AtomicBool::new(false));
-    let mut writer = node.login().await;
+    let mut writer = other.login().await;
     let writing = {
         let stop = Arc::clone(&stop);
         tokio::spawn(async move {
@@ -349,6 +352,43 @@ async fn the_database_restarting_under_load() {
     assert!(selected.contains(&expected), "{selected:?}");
 }
 
+/// With TLS required, the database's certificate must chain to
+/// `ca_file` (or the system's roots): a self-signed one is refused
+/// without it, and with it the connection is encrypted.
+#[test]
+fn the_database_connection_is_encrypted_and_its_certificate_checked() {
+    if std::env::var("LETTERBOX_TEST_POSTGRES").is_err() {
+        return;
+    }
+    let cluster = PrivateCluster::create_with(true).expect("PostgreSQL's programs");
+    let url = format!(
+        "postgresql://letterbox@localhost:{}/postgres?sslmode=require",
+        cluster.port
+    );
+    match PgStore::open(&url, PgOptions::default()) {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(message.contains("certificate"), "{message}")
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("an unknown certificate was accepted"),
+    }
+    let options = PgOptions {
+        ca_file: Some(cluster.dir.join("cert.pem")),
+        ..PgOptions::default()
+    };
+    let store = PgStore::open(&url, options.clone()).unwrap();
+    assert_eq!(store.find_user("nobody"), Ok(None));
+    let mut client = letterbox::store::postgres::connect(&url, options).unwrap();
+    let encrypted: bool = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(encrypted);
+}
+
 /// A PostgreSQL cluster of this test's own, which it may stop and start
 /// (the shared test cluster serves the other tests meanwhile). `None`
 /// without PostgreSQL's programs (Debian's `postgresql`).
@@ -358,10 +398,17 @@ struct PrivateCluster {
     port: u16,
     /// PostgreSQL refuses to run as root: then it runs as `postgres`.
     as_postgres: bool,
+    /// Serving TLS with a self-signed certificate for localhost
+    /// (`cert.pem` in `dir`).
+    tls: bool,
 }
 
 impl PrivateCluster {
     fn create() -> Option<PrivateCluster> {
+        PrivateCluster::create_with(false)
+    }
+
+    fn create_with(tls: bool) -> Option<PrivateCluster> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()?
             .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
@@ -377,6 +424,7 @@ impl PrivateCluster {
                 .keep(),
             port: free_port(),
             as_postgres: String::from_utf8_lossy(&uid.stdout).trim() == "0",
+            tls,
         };
         if cluster.as_postgres {
             let chown = std::process::Command::new("chown")
@@ -398,8 +446,34 @@ impl PrivateCluster {
                 "--no-sync",
             ],
         );
+        if tls {
+            cluster.install_certificate(&data);
+        }
         cluster.start();
         Some(cluster)
+    }
+
+    /// A self-signed certificate for localhost, as the server's (PEM in
+    /// `data`, the key readable by its owner only) and in `cert.pem`.
+    fn install_certificate(&self, data: &std::path::Path) {
+        let (cert, key) = letterbox::tls::self_signed_localhost().unwrap();
+        std::fs::write(self.dir.join("cert.pem"), &cert).unwrap();
+        for (file, text) in [("server.crt", &cert), ("server.key", &key)] {
+            let path = data.join(file);
+            std::fs::write(&path, text).unwrap();
+            let mut commands = vec![vec!["chmod", "600"]];
+            if self.as_postgres {
+                commands.push(vec!["chown", "postgres"]);
+            }
+            for command in commands {
+                let status = std::process::Command::new(command[0])
+                    .args(&command[1..])
+                    .arg(&path)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+        }
     }
 
     fn run(&self, program: &str, args: &[&str]) {
@@ -424,9 +498,11 @@ impl PrivateCluster {
         let data = self.dir.join("data");
         let log = self.dir.join("server.log");
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} -c fsync=off",
+            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} -c fsync=off \
+             -c ssl={}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            if self.tls { "on" } else { "off" }
         );
         let mut args = vec!["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap()];
         args.extend(["-w", "-o", &options]);

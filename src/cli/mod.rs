@@ -123,6 +123,10 @@ pub enum StoreCommand {
         /// A file whose first line is the target's password.
         #[arg(long)]
         to_password_file: Option<PathBuf>,
+        /// The certificates (PEM) the target database's TLS certificate
+        /// must chain to; the system's trusted ones without it.
+        #[arg(long)]
+        to_ca_file: Option<PathBuf>,
     },
 }
 
@@ -382,7 +386,8 @@ fn dispatch(cli: Cli) -> Result<(), String> {
         Command::Store(StoreCommand::Copy {
             to,
             to_password_file,
-        }) => store_copy(&config, &to, to_password_file.as_deref()),
+            to_ca_file,
+        }) => store_copy(&config, &to, to_password_file.as_deref(), to_ca_file),
         Command::Backup { file } => {
             let OpenStore::Sqlite(store) = crate::store::open::open(&config)? else {
                 return Err("backup copies the SQLite file; back PostgreSQL up with \
@@ -470,19 +475,28 @@ fn open_store(config: &Config) -> Result<Arc<dyn MailStore>, String> {
 
 /// `letterbox store copy`: the configured store into `to`, with progress
 /// on stdout and the counts compared at the end.
-fn store_copy(config: &Config, to: &str, password_file: Option<&Path>) -> Result<(), String> {
+fn store_copy(
+    config: &Config,
+    to: &str,
+    password_file: Option<&Path>,
+    ca_file: Option<PathBuf>,
+) -> Result<(), String> {
     use crate::store::copy::{Location, copy};
     let from = match config.store.backend {
         crate::config::StoreBackend::Sqlite => Location::Sqlite(config.database_path()),
         crate::config::StoreBackend::Postgres => Location::Postgres {
             url: config.store.url.clone().ok_or("store.url is not set")?,
-            password: config.store.postgres_password()?,
+            options: crate::store::open::pg_options(config)?,
         },
     };
     let mut to = Location::parse(to);
-    if let (Location::Postgres { password, .. }, Some(file)) = (&mut to, password_file) {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        *password = Some(text.lines().next().unwrap_or_default().to_owned());
+    if let Location::Postgres { options, .. } = &mut to {
+        if let Some(file) = password_file {
+            let text =
+                std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            options.password = Some(text.lines().next().unwrap_or_default().to_owned());
+        }
+        options.ca_file = ca_file;
     }
     println!("copying {from} to {to}");
     let copied = copy(&from, &to, &mut |line| println!("{line}")).map_err(|e| e.to_string())?;

@@ -187,10 +187,7 @@ const BATCH: usize = 500;
 /// A store named on the command line: a PostgreSQL URL or an SQLite file.
 pub enum Location {
     Sqlite(std::path::PathBuf),
-    Postgres {
-        url: String,
-        password: Option<String>,
-    },
+    Postgres { url: String, options: PgOptions },
 }
 
 impl Location {
@@ -198,7 +195,7 @@ impl Location {
         match text.starts_with("postgres://") || text.starts_with("postgresql://") {
             true => Location::Postgres {
                 url: text.to_owned(),
-                password: None,
+                options: PgOptions::default(),
             },
             false => Location::Sqlite(text.into()),
         }
@@ -277,13 +274,7 @@ pub fn copy(from: &Location, to: &Location, progress: &mut dyn FnMut(&str)) -> S
 fn prepare(location: &Location) -> StoreResult<()> {
     match location {
         Location::Sqlite(path) => drop(SqliteStore::open(path, Synchronous::Full)?),
-        Location::Postgres { url, password } => {
-            let options = PgOptions {
-                password: password.clone(),
-                ..PgOptions::default()
-            };
-            drop(PgStore::open(url, options)?)
-        }
+        Location::Postgres { url, options } => drop(PgStore::open(url, options.clone())?),
     }
     Ok(())
 }
@@ -314,20 +305,8 @@ impl Side {
                 conn.busy_timeout(std::time::Duration::from_secs(30))?;
                 Side::Sqlite(conn)
             }
-            Location::Postgres { url, password } => {
-                let mut config: postgres::Config = url
-                    .parse()
-                    .map_err(|e: postgres::Error| StoreError::Refused(e.to_string()))?;
-                if let Some(password) = password
-                    .as_deref()
-                    .filter(|_| config.get_password().is_none())
-                {
-                    config.password(password);
-                }
-                let client = config
-                    .connect(postgres::NoTls)
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                Side::Postgres(client)
+            Location::Postgres { url, options } => {
+                Side::Postgres(super::postgres::connect(url, options.clone())?)
             }
         })
     }

@@ -47,6 +47,12 @@ impl ChangeNotifier {
         });
     }
 
+    /// The MODSEQ last announced for `mailbox`, while someone watches it.
+    pub fn latest(&self, mailbox: MailboxId) -> Option<u64> {
+        let channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        channels.get(&mailbox).map(|sender| *sender.borrow())
+    }
+
     /// The mailboxes someone is watching, with the MODSEQ last announced:
     /// what a poller for other processes' changes needs to compare.
     pub fn watched(&self) -> Vec<(MailboxId, u64)> {

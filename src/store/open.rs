@@ -50,9 +50,11 @@ pub fn describe(config: &Config) -> Result<String, String> {
     }
 }
 
-fn pg_options(config: &Config) -> Result<PgOptions, String> {
+/// The connection settings `[store]` gives beside the URL.
+pub fn pg_options(config: &Config) -> Result<PgOptions, String> {
     Ok(PgOptions {
         password: config.store.postgres_password()?,
+        ca_file: config.store.ca_file.clone(),
         pool_size: config.store.pool_size,
         statement_timeout: Duration::from_secs(config.store.statement_timeout_secs),
     })

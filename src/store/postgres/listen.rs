@@ -9,7 +9,8 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::store::MailboxId;
 use crate::store::notify::ChangeNotifier;
@@ -34,17 +35,21 @@ fn parse(payload: &str) -> Option<(MailboxId, u64)> {
 }
 
 /// Starts the listening thread; it ends with the store (the notifier).
-pub fn start(config: postgres::Config, notifier: Weak<ChangeNotifier>) -> std::io::Result<()> {
+pub fn start(
+    config: postgres::Config,
+    tls: MakeRustlsConnect,
+    notifier: Weak<ChangeNotifier>,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("letterbox-pg-listen".into())
-        .spawn(move || run(config, notifier))
+        .spawn(move || run(config, tls, notifier))
         .map(|_| ())
 }
 
-fn run(config: postgres::Config, notifier: Weak<ChangeNotifier>) {
+fn run(config: postgres::Config, tls: MakeRustlsConnect, notifier: Weak<ChangeNotifier>) {
     let mut retry = Duration::from_millis(100);
     while notifier.strong_count() > 0 {
-        match config.connect(NoTls) {
+        match config.connect(tls.clone()) {
             Ok(mut client) => match client.batch_execute(&format!("LISTEN {CHANNEL}")) {
                 Ok(()) => {
                     retry = Duration::from_millis(100);

@@ -6,6 +6,7 @@
 //! `LISTEN`/`NOTIFY` ([`listen`]). Design: `docs/design/postgres-plan.md`.
 
 mod acl;
+mod catch_up;
 mod listen;
 mod mailboxes;
 mod messages;
@@ -15,6 +16,7 @@ mod search;
 mod seen;
 mod sieve;
 mod sort;
+mod tls;
 mod users;
 
 use std::sync::{Arc, Mutex};
@@ -35,6 +37,7 @@ const RETRIES: usize = 5;
 pub struct PgStore {
     pool: Pool,
     notifier: Arc<ChangeNotifier>,
+    catch_ups: catch_up::CatchUps,
     /// The limits of users without an override (the config's `[quota]`).
     default_quota: Mutex<QuotaLimits>,
 }
@@ -44,6 +47,9 @@ pub struct PgStore {
 pub struct PgOptions {
     /// Used when the URL carries none (`[store] password_file`).
     pub password: Option<String>,
+    /// Certificates the database's must chain to (`[store] ca_file`);
+    /// the system's trusted ones without it.
+    pub ca_file: Option<std::path::PathBuf>,
     pub pool_size: usize,
     /// How long one statement may run before the database cancels it.
     pub statement_timeout: Duration,
@@ -53,6 +59,7 @@ impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
             password: None,
+            ca_file: None,
             pool_size: 16,
             statement_timeout: Duration::from_secs(30),
         }
@@ -64,15 +71,22 @@ impl PgStore {
     /// `key=value` form), brings the schema up to date, and keeps a pool.
     pub fn open(url: &str, options: PgOptions) -> StoreResult<PgStore> {
         let pool_size = options.pool_size;
+        let tls = tls::connector(options.ca_file.as_deref())?;
         let config = connection_config(url, options)?;
-        let pool = Pool::new(config.clone(), pool_size, Duration::from_secs(30));
+        let pool = Pool::new(
+            config.clone(),
+            tls.clone(),
+            pool_size,
+            Duration::from_secs(30),
+        );
         schema::migrate(&mut *pool.get()?)?;
         let notifier = Arc::new(ChangeNotifier::default());
-        listen::start(config, Arc::downgrade(&notifier))
+        listen::start(config, tls, Arc::downgrade(&notifier))
             .map_err(|e| StoreError::Internal(format!("cannot start the change listener: {e}")))?;
         Ok(PgStore {
             pool,
             notifier,
+            catch_ups: Default::default(),
             default_quota: Default::default(),
         })
     }
@@ -153,14 +167,20 @@ impl PgStore {
 /// The server's version and the schema version the database is at (0:
 /// none yet), read without changing anything: for `check-config`.
 pub fn inspect(url: &str, options: PgOptions) -> StoreResult<(String, i64)> {
-    let mut client = connection_config(url, options)?
-        .connect(::postgres::NoTls)
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let mut client = connect(url, options)?;
     let server = client
         .query_one("SHOW server_version", &[])
         .map_err(error)?
         .get(0);
     Ok((server, schema::version(&mut client)?))
+}
+
+/// One connection of its own (`check-config`, `store copy`).
+pub fn connect(url: &str, options: PgOptions) -> StoreResult<::postgres::Client> {
+    let tls = tls::connector(options.ca_file.as_deref())?;
+    connection_config(url, options)?
+        .connect(tls)
+        .map_err(|e| StoreError::Unavailable(describe(&e)))
 }
 
 /// The schema version this letterbox brings databases to.
@@ -223,16 +243,28 @@ pub(crate) fn error(e: ::postgres::Error) -> StoreError {
                 || code.code().starts_with("08")
                 || code.code().starts_with("57P") =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(describe(&e))
         }
         // "db error" alone says nothing: the server's message does.
         Some(_) => StoreError::Internal(match e.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
             None => e.to_string(),
         }),
-        None if e.is_closed() || io_failure(&e) => StoreError::Unavailable(e.to_string()),
-        None => StoreError::Internal(e.to_string()),
+        None if e.is_closed() || io_failure(&e) => StoreError::Unavailable(describe(&e)),
+        None => StoreError::Internal(describe(&e)),
     }
+}
+
+/// The error with its causes ("error performing TLS handshake" alone
+/// does not say that the certificate was refused).
+pub(crate) fn describe(e: &::postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 /// Whether the error came from the socket (the server went away).
@@ -507,14 +539,26 @@ impl MailStore for PgStore {
         last_uid: u32,
         claim_recent: bool,
     ) -> StoreResult<Changes> {
-        // Cheap read first: most catch-ups find nothing new, and only new
-        // \Recent messages need a write.
-        let changes =
-            self.read(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, false))?;
+        // A read first (or the answer another session just got): most
+        // catch-ups find nothing new, and only new \Recent messages need
+        // a write.
+        let question = (mailbox, modseq, last_uid);
+        let changes = match self.catch_ups.answer(question, &self.notifier) {
+            Some(changes) => changes,
+            None => {
+                let changes =
+                    self.read(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, false))?;
+                self.catch_ups.keep(question, &changes);
+                changes
+            }
+        };
         if !claim_recent || !changes.new.iter().any(|m| m.recent) {
             return Ok(changes);
         }
-        self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, true))
+        let claimed =
+            self.write(|tx| messages::changes_since(tx, mailbox, modseq, last_uid, true))?;
+        self.catch_ups.keep(question, &claimed);
+        Ok(claimed)
     }
 
     fn fetch(

@@ -6,12 +6,14 @@
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::store::{StoreError, StoreResult};
 
 pub struct Pool {
     config: postgres::Config,
+    tls: MakeRustlsConnect,
     size: usize,
     wait: Duration,
     state: Mutex<State>,
@@ -25,9 +27,15 @@ struct State {
 }
 
 impl Pool {
-    pub fn new(config: postgres::Config, size: usize, wait: Duration) -> Pool {
+    pub fn new(
+        config: postgres::Config,
+        tls: MakeRustlsConnect,
+        size: usize,
+        wait: Duration,
+    ) -> Pool {
         Pool {
             config,
+            tls,
             size: size.max(1),
             wait,
             state: Mutex::new(State {
@@ -59,7 +67,7 @@ impl Pool {
             if state.open < self.size {
                 state.open += 1;
                 drop(state);
-                return match self.config.connect(NoTls) {
+                return match self.config.connect(self.tls.clone()) {
                     Ok(client) => Ok(Pooled {
                         pool: self,
                         client: Some(client),
@@ -67,7 +75,7 @@ impl Pool {
                     Err(error) => {
                         self.lock().open -= 1;
                         self.returned.notify_one();
-                        Err(StoreError::Unavailable(error.to_string()))
+                        Err(StoreError::Unavailable(super::describe(&error)))
                     }
                 };
             }
