@@ -36,7 +36,7 @@ enum Command {
         seed: u64,
     },
     /// Run one scenario against one server.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the ratios between two servers' results (JSON lines files).
     Compare {
         /// Results of letterbox.
@@ -127,7 +127,7 @@ fn main() {
         }
         Command::Run(args) => {
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-            runtime.block_on(run(args));
+            runtime.block_on(run(*args));
         }
         Command::Compare { ours, peer } => compare(&ours, &peer),
     }
