@@ -1,13 +1,13 @@
 //! ACL entries (RFC 4314) per mailbox, and the mailboxes they open to a
 //! user; stored as on SQLite (rights as letters, `-name` negative).
 
-use ::postgres::Transaction;
+use super::statements::Tx;
 
 use super::{error, mailboxes};
 use crate::store::acl::{Entry, Rights, parse_identifier};
 use crate::store::*;
 
-pub fn entries(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<Vec<Entry>> {
+pub fn entries(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<Vec<Entry>> {
     let rows = tx
         .query(
             "SELECT identifier, rights FROM acl WHERE mailbox_id = $1 ORDER BY identifier",
@@ -28,17 +28,12 @@ pub fn entries(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<Vec<Entr
         .collect()
 }
 
-pub fn acl(tx: &mut Transaction, owner: UserId, name: &MailboxName) -> StoreResult<Vec<Entry>> {
+pub fn acl(tx: &mut Tx, owner: UserId, name: &MailboxName) -> StoreResult<Vec<Entry>> {
     let mailbox = mailboxes::existing(tx, owner, name.as_str())?;
     entries(tx, mailbox)
 }
 
-pub fn set(
-    tx: &mut Transaction,
-    owner: UserId,
-    name: &MailboxName,
-    entry: &Entry,
-) -> StoreResult<()> {
+pub fn set(tx: &mut Tx, owner: UserId, name: &MailboxName, entry: &Entry) -> StoreResult<()> {
     let mailbox = mailboxes::existing(tx, owner, name.as_str())?;
     if entry.rights.is_empty() {
         tx.execute(
@@ -58,7 +53,7 @@ pub fn set(
 }
 
 /// A new mailbox starts with its parent's entries (as on SQLite).
-pub fn inherit(tx: &mut Transaction, owner: UserId, name: &str) -> StoreResult<()> {
+pub fn inherit(tx: &mut Tx, owner: UserId, name: &str) -> StoreResult<()> {
     let Some((parent, _)) = name.rsplit_once(DELIMITER) else {
         return Ok(());
     };
@@ -75,7 +70,7 @@ pub fn inherit(tx: &mut Transaction, owner: UserId, name: &str) -> StoreResult<(
     Ok(())
 }
 
-pub fn shared_with(tx: &mut Transaction, user: &str) -> StoreResult<Vec<SharedMailbox>> {
+pub fn shared_with(tx: &mut Tx, user: &str) -> StoreResult<Vec<SharedMailbox>> {
     let rows = tx
         .query(
             "SELECT m.id, u.id, u.name, u.kind, m.name, m.selectable, m.special_use

@@ -1,16 +1,12 @@
 //! Mailboxes: creation (with missing superiors), subscriptions.
 
-use ::postgres::Transaction;
+use super::statements::Tx;
 
 use super::error;
 use crate::store::*;
 
 /// The mailbox's id and whether it is selectable.
-pub fn mailbox_id(
-    tx: &mut Transaction,
-    user: UserId,
-    name: &str,
-) -> StoreResult<Option<(MailboxId, bool)>> {
+pub fn mailbox_id(tx: &mut Tx, user: UserId, name: &str) -> StoreResult<Option<(MailboxId, bool)>> {
     let row = tx
         .query_opt(
             "SELECT id, selectable FROM mailboxes WHERE user_id = $1 AND name = $2",
@@ -21,14 +17,14 @@ pub fn mailbox_id(
 }
 
 /// The id of a mailbox, selectable or a `\Noselect` placeholder.
-pub fn existing(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<MailboxId> {
+pub fn existing(tx: &mut Tx, user: UserId, name: &str) -> StoreResult<MailboxId> {
     mailbox_id(tx, user, name)?
         .map(|(id, _)| id)
         .ok_or(StoreError::NoSuchMailbox)
 }
 
 /// The id of a selectable mailbox, or the error IMAP reports for it.
-pub fn selectable(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<MailboxId> {
+pub fn selectable(tx: &mut Tx, user: UserId, name: &str) -> StoreResult<MailboxId> {
     match mailbox_id(tx, user, name)? {
         Some((id, true)) => Ok(id),
         Some((_, false)) => Err(StoreError::NotSelectable),
@@ -37,7 +33,7 @@ pub fn selectable(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult
 }
 
 /// Every mailbox of the user, by name.
-pub fn list(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
+pub fn list(tx: &mut Tx, user: UserId) -> StoreResult<Vec<MailboxInfo>> {
     let rows = tx
         .query(
             "SELECT name, selectable, special_use FROM mailboxes WHERE user_id = $1 ORDER BY name",
@@ -56,7 +52,7 @@ pub fn list(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<MailboxInfo>>
         .collect())
 }
 
-pub fn subscriptions(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<String>> {
+pub fn subscriptions(tx: &mut Tx, user: UserId) -> StoreResult<Vec<String>> {
     let rows = tx
         .query(
             "SELECT name FROM subscriptions WHERE user_id = $1 ORDER BY name",
@@ -68,7 +64,7 @@ pub fn subscriptions(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<Stri
 
 /// Creates a mailbox and any missing superiors.
 pub fn create(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     user: UserId,
     name: &MailboxName,
     special_use: Option<SpecialUse>,
@@ -92,7 +88,7 @@ pub fn create(
 }
 
 fn insert(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     user: UserId,
     name: &str,
     special_use: Option<SpecialUse>,
@@ -114,7 +110,7 @@ fn insert(
 /// UIDVALIDITY values are unique across the whole store and increase
 /// (RFC 3501 §2.3.1.1), whichever node creates the mailbox: one row,
 /// updated under its lock.
-fn next_uidvalidity(tx: &mut Transaction) -> StoreResult<i64> {
+fn next_uidvalidity(tx: &mut Tx) -> StoreResult<i64> {
     let now = chrono::Utc::now()
         .timestamp()
         .clamp(1, i64::from(u32::MAX) - 1);
@@ -134,7 +130,7 @@ fn next_uidvalidity(tx: &mut Transaction) -> StoreResult<i64> {
 }
 
 pub fn set_subscribed(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     user: UserId,
     name: &MailboxName,
     subscribed: bool,
@@ -151,7 +147,7 @@ pub fn set_subscribed(
 const SELF_AND_INFERIORS: &str =
     "user_id = $1 AND (name = $2 OR (name > $2 || '/' AND name < $2 || '0'))";
 
-fn has_inferiors(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<bool> {
+fn has_inferiors(tx: &mut Tx, user: UserId, name: &str) -> StoreResult<bool> {
     let row = tx
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM mailboxes
@@ -164,7 +160,7 @@ fn has_inferiors(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<
 
 /// Returns the id of the mailbox that was deleted (or emptied into a
 /// `\Noselect` placeholder), whose watchers must be told.
-pub fn delete(tx: &mut Transaction, user: UserId, name: &MailboxName) -> StoreResult<MailboxId> {
+pub fn delete(tx: &mut Tx, user: UserId, name: &MailboxName) -> StoreResult<MailboxId> {
     if name.is_inbox() {
         return Err(StoreError::Refused("INBOX cannot be deleted".into()));
     }
@@ -197,7 +193,7 @@ pub fn delete(tx: &mut Transaction, user: UserId, name: &MailboxName) -> StoreRe
 /// mailbox and INBOX stays, empty, with its inferiors: then the id of
 /// INBOX, whose watchers must be told.
 pub fn rename(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     user: UserId,
     from: &MailboxName,
     to: &MailboxName,
@@ -236,10 +232,7 @@ pub fn rename(
 }
 
 /// The mailboxes, of any user, with this special use.
-pub fn with_special_use(
-    tx: &mut Transaction,
-    special_use: SpecialUse,
-) -> StoreResult<Vec<MailboxId>> {
+pub fn with_special_use(tx: &mut Tx, special_use: SpecialUse) -> StoreResult<Vec<MailboxId>> {
     let rows = tx
         .query(
             "SELECT id FROM mailboxes WHERE special_use = $1",

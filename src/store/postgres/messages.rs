@@ -2,7 +2,9 @@
 //! lock, so they increase in commit order whichever node writes), SELECT,
 //! FETCH, STATUS and catching up by MODSEQ.
 
-use ::postgres::{Row, Transaction};
+use ::postgres::Row;
+
+use super::statements::Tx;
 use chrono::NaiveDate;
 
 use super::error;
@@ -12,11 +14,7 @@ use crate::store::{changed_flags, same_flags};
 /// Locks the mailbox row for this transaction and takes `count` UIDs and
 /// one MODSEQ: (uidvalidity, first uid, modseq). A concurrent writer of
 /// the same mailbox waits here until this transaction ends.
-pub fn allocate(
-    tx: &mut Transaction,
-    mailbox: MailboxId,
-    count: u32,
-) -> StoreResult<(u32, u32, u64)> {
+pub fn allocate(tx: &mut Tx, mailbox: MailboxId, count: u32) -> StoreResult<(u32, u32, u64)> {
     let row = tx
         .query_opt(
             "UPDATE mailboxes SET uidnext = uidnext + $2, highest_modseq = highest_modseq + 1
@@ -36,11 +34,7 @@ fn days_since_epoch(date: NaiveDate) -> i32 {
     date.signed_duration_since(NaiveDate::default()).num_days() as i32
 }
 
-pub fn append(
-    tx: &mut Transaction,
-    mailbox: MailboxId,
-    message: &NewMessage,
-) -> StoreResult<AppendOutcome> {
+pub fn append(tx: &mut Tx, mailbox: MailboxId, message: &NewMessage) -> StoreResult<AppendOutcome> {
     let (uidvalidity, uid, modseq) = allocate(tx, mailbox, 1)?;
     let body: i64 = tx
         .query_one(
@@ -98,7 +92,7 @@ fn flags_from(r: &Row, index: usize) -> Flags {
 }
 
 /// Message metadata with `modseq > after`, in UID order.
-fn metas(tx: &mut Transaction, mailbox: MailboxId, after: u64) -> StoreResult<Vec<MessageMeta>> {
+fn metas(tx: &mut Tx, mailbox: MailboxId, after: u64) -> StoreResult<Vec<MessageMeta>> {
     let rows = tx
         .query(
             "SELECT uid, flags, keywords, modseq, recent FROM messages
@@ -119,7 +113,7 @@ fn metas(tx: &mut Transaction, mailbox: MailboxId, after: u64) -> StoreResult<Ve
 }
 
 pub fn select(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     name: &str,
     claim_recent: bool,
@@ -156,7 +150,7 @@ pub fn select(
 }
 
 pub fn fetch(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     uids: &[u32],
     request: FetchRequest,
@@ -186,7 +180,7 @@ pub fn fetch(
         .collect())
 }
 
-pub fn status(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
+pub fn status(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
     let row = tx
         .query_one(
             "SELECT b.uidvalidity, b.uidnext, b.highest_modseq,
@@ -215,7 +209,7 @@ pub fn status(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<MailboxSt
 
 /// Bumps the mailbox's HIGHEST_MODSEQ (the row stays locked until the
 /// transaction ends) and returns the new value.
-pub fn next_modseq(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+pub fn next_modseq(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<u64> {
     let row = tx
         .query_opt(
             "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = $1
@@ -229,7 +223,7 @@ pub fn next_modseq(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<u64>
 
 /// Locks the mailbox row before reading what will be changed: another
 /// node's STORE to the same messages waits rather than being lost.
-pub fn lock(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<()> {
+pub fn lock(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<()> {
     tx.query_opt(
         "SELECT 1 FROM mailboxes WHERE id = $1 FOR NO KEY UPDATE",
         &[&mailbox],
@@ -239,7 +233,7 @@ pub fn lock(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn highest_modseq(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<u64> {
+pub fn highest_modseq(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<u64> {
     let row = tx
         .query_opt(
             "SELECT highest_modseq FROM mailboxes WHERE id = $1",
@@ -251,7 +245,7 @@ pub fn highest_modseq(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<u
 }
 
 pub fn store_flags(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     uids: &[u32],
     change: FlagChange,
@@ -301,7 +295,7 @@ pub fn store_flags(
 }
 
 pub fn changes_since(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     modseq: u64,
     last_uid: u32,
@@ -330,7 +324,7 @@ pub fn changes_since(
 
 /// Tombstones above `modseq`, optionally within UID ranges, ascending.
 pub fn vanished_since(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     modseq: u64,
     within: Option<&[std::ops::RangeInclusive<u32>]>,
@@ -354,7 +348,7 @@ pub fn vanished_since(
 /// all of `required` (0: any), with tombstones under one new MODSEQ;
 /// bodies no longer used go. Returns the UIDs removed, ascending.
 pub fn remove(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     uids: Option<&[u32]>,
     required: u8,
@@ -402,7 +396,7 @@ pub fn remove(
 /// COPY (and MOVE's first half): the messages `uids` of `source` into
 /// `target` under new UIDs, keeping what `kept` keeps.
 pub fn copy(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     source: MailboxId,
     uids: &[u32],
     target: MailboxId,
@@ -486,7 +480,7 @@ pub fn copy(
 /// RENAME INBOX's half: every message of `from` moves to the new mailbox
 /// `to` under new UIDs, tombstones left behind. Per-user `\Seen` moves
 /// with its message (`seen_by`'s key cascades on update).
-pub fn move_all(tx: &mut Transaction, from: MailboxId, to: MailboxId) -> StoreResult<()> {
+pub fn move_all(tx: &mut Tx, from: MailboxId, to: MailboxId) -> StoreResult<()> {
     lock(tx, from)?;
     let uids: Vec<i64> = tx
         .query(
@@ -521,11 +515,7 @@ pub fn move_all(tx: &mut Transaction, from: MailboxId, to: MailboxId) -> StoreRe
 }
 
 /// UIDs of the messages that entered `mailbox` before `cutoff` (seconds).
-pub fn added_before(
-    tx: &mut Transaction,
-    mailbox: MailboxId,
-    cutoff: i64,
-) -> StoreResult<Vec<u32>> {
+pub fn added_before(tx: &mut Tx, mailbox: MailboxId, cutoff: i64) -> StoreResult<Vec<u32>> {
     let rows = tx
         .query(
             "SELECT uid FROM messages WHERE mailbox_id = $1 AND added_at < $2 ORDER BY uid",

@@ -16,19 +16,20 @@ mod search;
 mod seen;
 mod sieve;
 mod sort;
+mod statements;
 mod tls;
 mod users;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ::postgres::Transaction;
 use ::postgres::error::SqlState;
 
 use super::notify::ChangeNotifier;
 use super::sort::{SortFields, SortRow};
 use super::*;
 use pool::Pool;
+use statements::Tx;
 
 /// How many times a transaction that lost a serialization or deadlock
 /// race is tried again.
@@ -79,7 +80,7 @@ impl PgStore {
             pool_size,
             Duration::from_secs(30),
         );
-        schema::migrate(&mut *pool.get()?)?;
+        schema::migrate(&mut pool.get()?.client)?;
         let notifier = Arc::new(ChangeNotifier::default());
         listen::start(config, tls, Arc::downgrade(&notifier))
             .map_err(|e| StoreError::Internal(format!("cannot start the change listener: {e}")))?;
@@ -98,7 +99,7 @@ impl PgStore {
     /// Runs `f` in a transaction, again when it lost a serialization or
     /// deadlock race; never again after a lost connection, whose COMMIT
     /// may or may not have happened.
-    fn write<T>(&self, mut f: impl FnMut(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
+    fn write<T>(&self, mut f: impl FnMut(&mut Tx) -> StoreResult<T>) -> StoreResult<T> {
         let mut tries = 0;
         loop {
             match self.transaction(&mut f) {
@@ -111,7 +112,7 @@ impl PgStore {
         }
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
+    fn read<T>(&self, f: impl FnOnce(&mut Tx) -> StoreResult<T>) -> StoreResult<T> {
         let mut f = Some(f);
         self.transaction(&mut |tx| (f.take().expect("run once"))(tx))
     }
@@ -120,14 +121,13 @@ impl PgStore {
     /// idle (the database restarted) fails at BEGIN, before anything was
     /// done on it: then the next one is tried, so only commands in flight
     /// at the moment of a restart fail.
-    fn transaction<T>(
-        &self,
-        f: &mut impl FnMut(&mut Transaction) -> StoreResult<T>,
-    ) -> StoreResult<T> {
+    fn transaction<T>(&self, f: &mut impl FnMut(&mut Tx) -> StoreResult<T>) -> StoreResult<T> {
         for _ in 0..=self.pool.size() {
-            let mut client = self.pool.get()?;
-            let mut tx = match client.transaction().map_err(error) {
-                Ok(tx) => tx,
+            let mut connection = self.pool.get()?;
+            let connection = &mut *connection;
+            let began = connection.client.transaction().map_err(error);
+            let mut tx = match began {
+                Ok(tx) => Tx::new(tx, &mut connection.statements),
                 Err(StoreError::Unavailable(_)) => continue,
                 Err(other) => return Err(other),
             };
@@ -145,7 +145,7 @@ impl PgStore {
     /// (on commit) and to this node's watchers (after it).
     fn write_mailboxes<T>(
         &self,
-        mut f: impl FnMut(&mut Transaction) -> StoreResult<(T, Vec<MailboxId>)>,
+        mut f: impl FnMut(&mut Tx) -> StoreResult<(T, Vec<MailboxId>)>,
     ) -> StoreResult<T> {
         let (value, changed) = self.write(|tx| {
             let (value, mailboxes) = f(tx)?;
@@ -274,7 +274,7 @@ fn io_failure(e: &::postgres::Error) -> bool {
 
 /// Tells every node's listener, when `tx` commits, that `mailbox` is at
 /// `modseq`.
-fn announce(tx: &mut Transaction, mailbox: MailboxId, modseq: u64) -> StoreResult<()> {
+fn announce(tx: &mut Tx, mailbox: MailboxId, modseq: u64) -> StoreResult<()> {
     tx.execute(
         "SELECT pg_notify($1, $2)",
         &[&listen::CHANNEL, &listen::payload(mailbox, modseq)],
@@ -286,7 +286,7 @@ fn announce(tx: &mut Transaction, mailbox: MailboxId, modseq: u64) -> StoreResul
 /// What an expunge of `uids` from `mailbox` reports, and the mailbox
 /// whose sessions are woken.
 fn expunged(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     uids: Vec<u32>,
 ) -> StoreResult<(Expunged, Vec<MailboxId>)> {
@@ -502,7 +502,7 @@ impl MailStore for PgStore {
         claim_recent: bool,
     ) -> StoreResult<SelectedMailbox> {
         let select = |claim: bool| {
-            move |tx: &mut Transaction| {
+            move |tx: &mut Tx| {
                 let mailbox = mailboxes::selectable(tx, user, name.as_str())?;
                 messages::select(tx, mailbox, name.as_str(), claim)
             }

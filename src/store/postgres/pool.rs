@@ -20,8 +20,23 @@ pub struct Pool {
     returned: Condvar,
 }
 
+/// A connection with the statements prepared on it.
+pub struct Connection {
+    pub client: Client,
+    pub statements: super::statements::Statements,
+}
+
+impl Connection {
+    fn new(client: Client) -> Connection {
+        Connection {
+            client,
+            statements: Default::default(),
+        }
+    }
+}
+
 struct State {
-    idle: Vec<Client>,
+    idle: Vec<Connection>,
     /// Connections out of the pool or idle in it.
     open: usize,
 }
@@ -55,11 +70,11 @@ impl Pool {
     pub fn get(&self) -> StoreResult<Pooled<'_>> {
         let mut state = self.lock();
         loop {
-            while let Some(client) = state.idle.pop() {
-                if !client.is_closed() {
+            while let Some(connection) = state.idle.pop() {
+                if !connection.client.is_closed() {
                     return Ok(Pooled {
                         pool: self,
-                        client: Some(client),
+                        connection: Some(connection),
                     });
                 }
                 state.open -= 1;
@@ -70,7 +85,7 @@ impl Pool {
                 return match self.config.connect(self.tls.clone()) {
                     Ok(client) => Ok(Pooled {
                         pool: self,
-                        client: Some(client),
+                        connection: Some(Connection::new(client)),
                     }),
                     Err(error) => {
                         self.lock().open -= 1;
@@ -109,30 +124,30 @@ impl Drop for Pool {
     }
 }
 
-/// A borrowed client.
+/// A borrowed connection.
 pub struct Pooled<'a> {
     pool: &'a Pool,
-    client: Option<Client>,
+    connection: Option<Connection>,
 }
 
 impl std::ops::Deref for Pooled<'_> {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        self.client.as_ref().expect("present until dropped")
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.connection.as_ref().expect("present until dropped")
     }
 }
 
 impl std::ops::DerefMut for Pooled<'_> {
-    fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().expect("present until dropped")
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.connection.as_mut().expect("present until dropped")
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         let mut state = self.pool.lock();
-        match self.client.take() {
-            Some(client) if !client.is_closed() => state.idle.push(client),
+        match self.connection.take() {
+            Some(connection) if !connection.client.is_closed() => state.idle.push(connection),
             _ => state.open -= 1,
         }
         drop(state);

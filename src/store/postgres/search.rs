@@ -6,14 +6,14 @@
 
 use std::collections::HashSet;
 
-use ::postgres::Transaction;
+use super::statements::Tx;
 
 use super::error;
 use crate::store::search::{MessageRow, TextColumn, TextSource, evaluate};
 use crate::store::*;
 
 pub fn search(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     query: &SearchQuery,
 ) -> StoreResult<Vec<(u32, u64)>> {
@@ -41,7 +41,7 @@ pub fn search(
 }
 
 struct TextSearch<'a, 'b> {
-    tx: &'a mut Transaction<'b>,
+    tx: &'a mut Tx<'b>,
     mailbox: MailboxId,
 }
 

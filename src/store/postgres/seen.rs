@@ -1,12 +1,12 @@
 //! Per-user `\Seen` in team mailboxes with `private_seen` (as on SQLite).
 
-use ::postgres::Transaction;
+use super::statements::Tx;
 
 use super::error;
 use super::messages::{fetch, lock, next_modseq};
 use crate::store::*;
 
-pub fn is_private(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<bool> {
+pub fn is_private(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<bool> {
     let row = tx
         .query_opt(
             "SELECT u.private_seen FROM mailboxes b JOIN users u ON u.id = b.user_id WHERE b.id = $1",
@@ -16,7 +16,7 @@ pub fn is_private(tx: &mut Transaction, mailbox: MailboxId) -> StoreResult<bool>
     Ok(row.is_some_and(|r| r.get(0)))
 }
 
-pub fn set_private(tx: &mut Transaction, team: &str, on: bool) -> StoreResult<()> {
+pub fn set_private(tx: &mut Tx, team: &str, on: bool) -> StoreResult<()> {
     let changed = tx
         .execute(
             "UPDATE users SET private_seen = $2 WHERE name = $1 AND kind = 'team'",
@@ -29,7 +29,7 @@ pub fn set_private(tx: &mut Transaction, team: &str, on: bool) -> StoreResult<()
     }
 }
 
-pub fn seen_by(tx: &mut Transaction, mailbox: MailboxId, user: UserId) -> StoreResult<Vec<u32>> {
+pub fn seen_by(tx: &mut Tx, mailbox: MailboxId, user: UserId) -> StoreResult<Vec<u32>> {
     let rows = tx
         .query(
             "SELECT uid FROM seen_by WHERE mailbox_id = $1 AND user_id = $2 ORDER BY uid",
@@ -39,12 +39,7 @@ pub fn seen_by(tx: &mut Transaction, mailbox: MailboxId, user: UserId) -> StoreR
     Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect())
 }
 
-pub fn has_seen(
-    tx: &mut Transaction,
-    mailbox: MailboxId,
-    user: UserId,
-    uid: u32,
-) -> StoreResult<bool> {
+pub fn has_seen(tx: &mut Tx, mailbox: MailboxId, user: UserId, uid: u32) -> StoreResult<bool> {
     let row = tx
         .query_opt(
             "SELECT 1 FROM seen_by WHERE mailbox_id = $1 AND uid = $2 AND user_id = $3",
@@ -57,7 +52,7 @@ pub fn has_seen(
 /// Records (or forgets) that `user` has seen the message; true when that
 /// changed anything.
 pub fn mark(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     user: UserId,
     uid: u32,
@@ -77,7 +72,7 @@ pub fn mark(
 
 /// STORE of `\Seen` by `user`: changed messages get one new MODSEQ.
 pub fn store(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     mailbox: MailboxId,
     user: UserId,
     uids: &[u32],

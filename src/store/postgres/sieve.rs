@@ -1,12 +1,12 @@
 //! Sieve scripts (at most one active per user) and the vacation replies
 //! sent, as on SQLite.
 
-use ::postgres::Transaction;
+use super::statements::Tx;
 
 use super::error;
 use crate::store::*;
 
-pub fn list(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<SieveScriptInfo>> {
+pub fn list(tx: &mut Tx, user: UserId) -> StoreResult<Vec<SieveScriptInfo>> {
     let rows = tx
         .query(
             "SELECT name, active, octet_length(script) FROM sieve_scripts
@@ -24,7 +24,7 @@ pub fn list(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<SieveScriptIn
         .collect())
 }
 
-pub fn get(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<Option<String>> {
+pub fn get(tx: &mut Tx, user: UserId, name: &str) -> StoreResult<Option<String>> {
     let row = tx
         .query_opt(
             "SELECT script FROM sieve_scripts WHERE user_id = $1 AND name = $2",
@@ -34,7 +34,7 @@ pub fn get(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<Option
     Ok(row.map(|r| r.get(0)))
 }
 
-pub fn put(tx: &mut Transaction, user: UserId, name: &str, text: &str) -> StoreResult<()> {
+pub fn put(tx: &mut Tx, user: UserId, name: &str, text: &str) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO sieve_scripts (user_id, name, script) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, name) DO UPDATE SET script = excluded.script",
@@ -44,7 +44,7 @@ pub fn put(tx: &mut Transaction, user: UserId, name: &str, text: &str) -> StoreR
     Ok(())
 }
 
-pub fn activate(tx: &mut Transaction, user: UserId, name: Option<&str>) -> StoreResult<()> {
+pub fn activate(tx: &mut Tx, user: UserId, name: Option<&str>) -> StoreResult<()> {
     if let Some(name) = name
         && get(tx, user, name)?.is_none()
     {
@@ -65,7 +65,7 @@ pub fn activate(tx: &mut Transaction, user: UserId, name: Option<&str>) -> Store
     Ok(())
 }
 
-pub fn delete(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<()> {
+pub fn delete(tx: &mut Tx, user: UserId, name: &str) -> StoreResult<()> {
     let row = tx
         .query_opt(
             "SELECT active FROM sieve_scripts WHERE user_id = $1 AND name = $2",
@@ -88,7 +88,7 @@ pub fn delete(tx: &mut Transaction, user: UserId, name: &str) -> StoreResult<()>
     }
 }
 
-pub fn rename(tx: &mut Transaction, user: UserId, from: &str, to: &str) -> StoreResult<()> {
+pub fn rename(tx: &mut Tx, user: UserId, from: &str, to: &str) -> StoreResult<()> {
     if get(tx, user, from)?.is_none() {
         return Err(StoreError::NoSuchScript);
     }
@@ -103,7 +103,7 @@ pub fn rename(tx: &mut Transaction, user: UserId, from: &str, to: &str) -> Store
     Ok(())
 }
 
-pub fn active(tx: &mut Transaction, user: UserId) -> StoreResult<Option<(String, String)>> {
+pub fn active(tx: &mut Tx, user: UserId) -> StoreResult<Option<(String, String)>> {
     let row = tx
         .query_opt(
             "SELECT name, script FROM sieve_scripts WHERE user_id = $1 AND active",
@@ -116,7 +116,7 @@ pub fn active(tx: &mut Transaction, user: UserId) -> StoreResult<Option<(String,
 /// See `MailStore::vacation_reply_due`: the insert is the check, so two
 /// nodes answering one sender at once send one reply.
 pub fn vacation_reply_due(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     user: UserId,
     sender: &str,
     handle: &str,

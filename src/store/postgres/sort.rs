@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 
-use ::postgres::{Row, Transaction};
+use ::postgres::Row;
+
+use super::statements::Tx;
 
 use super::error;
 use crate::store::sort::{SortFields, SortRow};
@@ -10,7 +12,7 @@ use crate::store::{MailboxId, StoreResult};
 
 /// Stores the fields of a body that has none yet. PostgreSQL text holds
 /// no NUL, which a header can carry: it is dropped.
-pub fn insert(tx: &mut Transaction, body: i64, fields: &SortFields) -> StoreResult<()> {
+pub fn insert(tx: &mut Tx, body: i64, fields: &SortFields) -> StoreResult<()> {
     let text = |s: &str| s.replace('\0', "");
     tx.execute(
         "INSERT INTO sort_fields (id, base_subject, subject_is_reply, sent_at, from_mailbox,
@@ -35,11 +37,7 @@ pub fn insert(tx: &mut Transaction, body: i64, fields: &SortFields) -> StoreResu
 }
 
 /// Stores fields extracted for messages that have none, by UID.
-pub fn keep(
-    tx: &mut Transaction,
-    mailbox: MailboxId,
-    fields: &[(u32, SortFields)],
-) -> StoreResult<()> {
+pub fn keep(tx: &mut Tx, mailbox: MailboxId, fields: &[(u32, SortFields)]) -> StoreResult<()> {
     for (uid, fields) in fields {
         let body = tx
             .query_opt(
@@ -56,7 +54,7 @@ pub fn keep(
 
 /// The messages of `mailbox` among `uids`, in UID order, with their
 /// fields when they were stored.
-pub fn rows(tx: &mut Transaction, mailbox: MailboxId, uids: &[u32]) -> StoreResult<Vec<SortRow>> {
+pub fn rows(tx: &mut Tx, mailbox: MailboxId, uids: &[u32]) -> StoreResult<Vec<SortRow>> {
     let (Some(&first), Some(&last)) = (uids.iter().min(), uids.iter().max()) else {
         return Ok(Vec::new());
     };

@@ -1,12 +1,12 @@
 //! Users and team accounts: creation with their default mailboxes,
 //! passwords, app passwords, quota, deletion, listing.
 
-use ::postgres::Transaction;
+use super::statements::Tx;
 
 use super::{error, mailboxes};
 use crate::store::*;
 
-pub fn create(tx: &mut Transaction, name: &str, password_hash: &str) -> StoreResult<UserId> {
+pub fn create(tx: &mut Tx, name: &str, password_hash: &str) -> StoreResult<UserId> {
     create_account(
         tx,
         name,
@@ -17,12 +17,12 @@ pub fn create(tx: &mut Transaction, name: &str, password_hash: &str) -> StoreRes
 }
 
 /// A team account: no password matches its empty hash; an INBOX only.
-pub fn create_team(tx: &mut Transaction, name: &str) -> StoreResult<UserId> {
+pub fn create_team(tx: &mut Tx, name: &str) -> StoreResult<UserId> {
     create_account(tx, name, "", AccountKind::Team, &[("INBOX", None)])
 }
 
 fn create_account(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     name: &str,
     password_hash: &str,
     kind: AccountKind,
@@ -45,7 +45,7 @@ fn create_account(
     Ok(user)
 }
 
-pub fn find(tx: &mut Transaction, name: &str) -> StoreResult<Option<UserRecord>> {
+pub fn find(tx: &mut Tx, name: &str) -> StoreResult<Option<UserRecord>> {
     let row = tx
         .query_opt(
             "SELECT id, name, password_hash, kind, private_seen FROM users WHERE name = $1",
@@ -61,7 +61,7 @@ pub fn find(tx: &mut Transaction, name: &str) -> StoreResult<Option<UserRecord>>
     }))
 }
 
-pub fn set_password_hash(tx: &mut Transaction, name: &str, password_hash: &str) -> StoreResult<()> {
+pub fn set_password_hash(tx: &mut Tx, name: &str, password_hash: &str) -> StoreResult<()> {
     let changed = tx
         .execute(
             "UPDATE users SET password_hash = $2 WHERE name = $1",
@@ -76,7 +76,7 @@ pub fn set_password_hash(tx: &mut Transaction, name: &str, password_hash: &str) 
 
 /// Deletes the user; their mailboxes, messages and the rest cascade,
 /// bodies no longer used go.
-pub fn delete(tx: &mut Transaction, name: &str) -> StoreResult<()> {
+pub fn delete(tx: &mut Tx, name: &str) -> StoreResult<()> {
     let deleted = tx
         .execute("DELETE FROM users WHERE name = $1", &[&name])
         .map_err(error)?;
@@ -104,7 +104,7 @@ fn effective(defaults: QuotaLimits, bytes: Option<i64>, messages: Option<i64>) -
     }
 }
 
-pub fn list(tx: &mut Transaction, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
+pub fn list(tx: &mut Tx, defaults: QuotaLimits) -> StoreResult<Vec<UserSummary>> {
     let rows = tx
         .query(
             "SELECT u.name, (SELECT count(*) FROM mailboxes b WHERE b.user_id = u.id),
@@ -128,7 +128,7 @@ pub fn list(tx: &mut Transaction, defaults: QuotaLimits) -> StoreResult<Vec<User
         .collect())
 }
 
-pub fn quota(tx: &mut Transaction, user: UserId, defaults: QuotaLimits) -> StoreResult<Quota> {
+pub fn quota(tx: &mut Tx, user: UserId, defaults: QuotaLimits) -> StoreResult<Quota> {
     let row = tx
         .query_one(
             "SELECT used_bytes, used_messages, quota_bytes, quota_messages FROM users WHERE id = $1",
@@ -142,7 +142,7 @@ pub fn quota(tx: &mut Transaction, user: UserId, defaults: QuotaLimits) -> Store
     })
 }
 
-pub fn set_quota(tx: &mut Transaction, name: &str, change: QuotaOverride) -> StoreResult<()> {
+pub fn set_quota(tx: &mut Tx, name: &str, change: QuotaOverride) -> StoreResult<()> {
     let (bytes, messages) = (
         change.bytes.map(|b| b as i64),
         change.messages.map(|m| m as i64),
@@ -161,12 +161,7 @@ pub fn set_quota(tx: &mut Transaction, name: &str, change: QuotaOverride) -> Sto
     }
 }
 
-pub fn add_app_password(
-    tx: &mut Transaction,
-    name: &str,
-    label: &str,
-    hash: &str,
-) -> StoreResult<()> {
+pub fn add_app_password(tx: &mut Tx, name: &str, label: &str, hash: &str) -> StoreResult<()> {
     let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
     let added = tx
         .execute(
@@ -183,7 +178,7 @@ pub fn add_app_password(
     }
 }
 
-pub fn app_passwords(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<AppPassword>> {
+pub fn app_passwords(tx: &mut Tx, user: UserId) -> StoreResult<Vec<AppPassword>> {
     let rows = tx
         .query(
             "SELECT label, password_hash, created_at, last_used FROM app_passwords
@@ -202,7 +197,7 @@ pub fn app_passwords(tx: &mut Transaction, user: UserId) -> StoreResult<Vec<AppP
         .collect())
 }
 
-pub fn revoke_app_password(tx: &mut Transaction, name: &str, label: &str) -> StoreResult<()> {
+pub fn revoke_app_password(tx: &mut Tx, name: &str, label: &str) -> StoreResult<()> {
     let user = find(tx, name)?.ok_or(StoreError::NoSuchUser)?;
     let removed = tx
         .execute(
@@ -221,7 +216,7 @@ pub fn revoke_app_password(tx: &mut Transaction, name: &str, label: &str) -> Sto
 /// Refuses with `OverQuota` when the user's usage, with what this
 /// transaction added, is over a limit. The user row is locked first, so
 /// two appends on two nodes cannot both pass a limit they cross together.
-pub fn check_quota(tx: &mut Transaction, user: UserId, defaults: QuotaLimits) -> StoreResult<()> {
+pub fn check_quota(tx: &mut Tx, user: UserId, defaults: QuotaLimits) -> StoreResult<()> {
     tx.execute(
         "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE",
         &[&user],
@@ -241,7 +236,7 @@ pub fn check_quota(tx: &mut Transaction, user: UserId, defaults: QuotaLimits) ->
 /// a new period (the user row locked: two looks at once do not both see
 /// the same crossing).
 pub fn look_at_quota(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     user: UserId,
     defaults: QuotaLimits,
 ) -> StoreResult<QuotaSinceLastLook> {
@@ -267,7 +262,7 @@ pub fn look_at_quota(
     })
 }
 
-pub fn touch_app_password(tx: &mut Transaction, user: UserId, label: &str) -> StoreResult<()> {
+pub fn touch_app_password(tx: &mut Tx, user: UserId, label: &str) -> StoreResult<()> {
     tx.execute(
         "UPDATE app_passwords SET last_used = floor(extract(epoch FROM now()))::bigint
           WHERE user_id = $1 AND label = $2",
