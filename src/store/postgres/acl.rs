@@ -3,7 +3,8 @@
 
 use super::statements::Tx;
 
-use super::{error, mailboxes};
+use super::error;
+use super::mailbox_ids::existing;
 use crate::store::acl::{Entry, Rights, parse_identifier};
 use crate::store::*;
 
@@ -29,12 +30,12 @@ pub fn entries(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<Vec<Entry>> {
 }
 
 pub fn acl(tx: &mut Tx, owner: UserId, name: &MailboxName) -> StoreResult<Vec<Entry>> {
-    let mailbox = mailboxes::existing(tx, owner, name.as_str())?;
+    let mailbox = existing(tx, owner, name.as_str())?;
     entries(tx, mailbox)
 }
 
 pub fn set(tx: &mut Tx, owner: UserId, name: &MailboxName, entry: &Entry) -> StoreResult<()> {
-    let mailbox = mailboxes::existing(tx, owner, name.as_str())?;
+    let mailbox = existing(tx, owner, name.as_str())?;
     if entry.rights.is_empty() {
         tx.execute(
             "DELETE FROM acl WHERE mailbox_id = $1 AND identifier = $2",

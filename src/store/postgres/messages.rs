@@ -244,6 +244,57 @@ pub fn highest_modseq(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<u64> {
     Ok(row.get::<_, i64>(0) as u64)
 }
 
+/// The MODSEQ a STORE gives the messages it changes: one new MODSEQ for
+/// them all, taken when the first change asks for it.
+struct NewModseq {
+    mailbox: MailboxId,
+    value: Option<u64>,
+}
+
+impl NewModseq {
+    fn take(&mut self, tx: &mut Tx) -> StoreResult<u64> {
+        match self.value {
+            Some(value) => Ok(value),
+            None => Ok(*self.value.insert(next_modseq(tx, self.mailbox)?)),
+        }
+    }
+}
+
+/// STORE's shape, for flags and for per-user `\Seen`: the mailbox locked
+/// first (another node's STORE to the same messages waits rather than
+/// being lost), then each message of `uids` not changed after
+/// `unchanged_since` handed to `apply`, which returns its flags afterwards
+/// and, when it changed them, the MODSEQ it gave the message.
+fn store_each(
+    tx: &mut Tx,
+    mailbox: MailboxId,
+    uids: &[u32],
+    unchanged_since: Option<u64>,
+    mut apply: impl FnMut(&mut Tx, &FetchedMessage, &mut NewModseq) -> StoreResult<(Flags, Option<u64>)>,
+) -> StoreResult<StoreOutcome> {
+    lock(tx, mailbox)?;
+    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
+    let mut outcome = StoreOutcome::default();
+    let mut modseq = NewModseq {
+        mailbox,
+        value: None,
+    };
+    for message in current {
+        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
+            outcome.modified.push(message.uid);
+            continue;
+        }
+        let (flags, changed) = apply(tx, &message, &mut modseq)?;
+        outcome.messages.push(StoredFlags {
+            uid: message.uid,
+            flags,
+            modseq: changed.unwrap_or(message.modseq),
+            changed: changed.is_some(),
+        });
+    }
+    Ok(outcome)
+}
+
 pub fn store_flags(
     tx: &mut Tx,
     mailbox: MailboxId,
@@ -252,46 +303,50 @@ pub fn store_flags(
     flags: &Flags,
     unchanged_since: Option<u64>,
 ) -> StoreResult<StoreOutcome> {
-    lock(tx, mailbox)?;
-    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
-    let mut outcome = StoreOutcome::default();
-    let mut modseq = None;
-    for message in current {
-        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
-            outcome.modified.push(message.uid);
-            continue;
-        }
+    store_each(tx, mailbox, uids, unchanged_since, |tx, message, modseq| {
         let new = changed_flags(&message.flags, change, flags);
-        let changed = !same_flags(&new, &message.flags);
-        let message_modseq = if changed {
-            let value = match modseq {
-                Some(value) => value,
-                None => *modseq.insert(next_modseq(tx, mailbox)?),
-            };
-            tx.execute(
-                "UPDATE messages SET flags = $3, keywords = $4, modseq = $5
-                  WHERE mailbox_id = $1 AND uid = $2",
-                &[
-                    &mailbox,
-                    &i64::from(message.uid),
-                    &i16::from(new.system.0),
-                    &new.keywords.join(" "),
-                    &(value as i64),
-                ],
-            )
-            .map_err(error)?;
-            value
-        } else {
-            message.modseq
-        };
-        outcome.messages.push(StoredFlags {
-            uid: message.uid,
-            flags: new,
-            modseq: message_modseq,
-            changed,
-        });
-    }
-    Ok(outcome)
+        if same_flags(&new, &message.flags) {
+            return Ok((new, None));
+        }
+        let value = modseq.take(tx)?;
+        tx.execute(
+            "UPDATE messages SET flags = $3, keywords = $4, modseq = $5
+              WHERE mailbox_id = $1 AND uid = $2",
+            &[
+                &mailbox,
+                &i64::from(message.uid),
+                &i16::from(new.system.0),
+                &new.keywords.join(" "),
+                &(value as i64),
+            ],
+        )
+        .map_err(error)?;
+        Ok((new, Some(value)))
+    })
+}
+
+/// STORE of `\Seen` by `user` in a mailbox with per-user `\Seen`.
+pub fn store_seen_by(
+    tx: &mut Tx,
+    mailbox: MailboxId,
+    user: UserId,
+    uids: &[u32],
+    seen: bool,
+    unchanged_since: Option<u64>,
+) -> StoreResult<StoreOutcome> {
+    store_each(tx, mailbox, uids, unchanged_since, |tx, message, modseq| {
+        let flags = message.flags.clone().with_seen(seen);
+        if !super::seen::mark(tx, mailbox, user, message.uid, seen)? {
+            return Ok((flags, None));
+        }
+        let value = modseq.take(tx)?;
+        tx.execute(
+            "UPDATE messages SET modseq = $3 WHERE mailbox_id = $1 AND uid = $2",
+            &[&mailbox, &i64::from(message.uid), &(value as i64)],
+        )
+        .map_err(error)?;
+        Ok((flags, Some(value)))
+    })
 }
 
 pub fn changes_since(

@@ -8,6 +8,7 @@
 mod acl;
 mod catch_up;
 mod listen;
+mod mailbox_ids;
 mod mailboxes;
 mod messages;
 mod pool;
@@ -394,7 +395,7 @@ impl MailStore for PgStore {
         unchanged_since: Option<u64>,
     ) -> StoreResult<StoreOutcome> {
         self.write_mailboxes(|tx| {
-            let outcome = seen::store(tx, mailbox, user, uids, seen, unchanged_since)?;
+            let outcome = messages::store_seen_by(tx, mailbox, user, uids, seen, unchanged_since)?;
             Ok((outcome, vec![mailbox]))
         })
     }

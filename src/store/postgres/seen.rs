@@ -3,7 +3,6 @@
 use super::statements::Tx;
 
 use super::error;
-use super::messages::{fetch, lock, next_modseq};
 use crate::store::*;
 
 pub fn is_private(tx: &mut Tx, mailbox: MailboxId) -> StoreResult<bool> {
@@ -68,48 +67,4 @@ pub fn mark(
         .execute(sql, &[&mailbox, &i64::from(uid), &user])
         .map_err(error)?;
     Ok(changed > 0)
-}
-
-/// STORE of `\Seen` by `user`: changed messages get one new MODSEQ.
-pub fn store(
-    tx: &mut Tx,
-    mailbox: MailboxId,
-    user: UserId,
-    uids: &[u32],
-    seen: bool,
-    unchanged_since: Option<u64>,
-) -> StoreResult<StoreOutcome> {
-    lock(tx, mailbox)?;
-    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
-    let mut outcome = StoreOutcome::default();
-    let mut modseq = None;
-    for message in current {
-        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
-            outcome.modified.push(message.uid);
-            continue;
-        }
-        let changed = mark(tx, mailbox, user, message.uid, seen)?;
-        let message_modseq = match changed {
-            true => {
-                let value = match modseq {
-                    Some(value) => value,
-                    None => *modseq.insert(next_modseq(tx, mailbox)?),
-                };
-                tx.execute(
-                    "UPDATE messages SET modseq = $3 WHERE mailbox_id = $1 AND uid = $2",
-                    &[&mailbox, &i64::from(message.uid), &(value as i64)],
-                )
-                .map_err(error)?;
-                value
-            }
-            false => message.modseq,
-        };
-        outcome.messages.push(StoredFlags {
-            uid: message.uid,
-            flags: message.flags.with_seen(seen),
-            modseq: message_modseq,
-            changed,
-        });
-    }
-    Ok(outcome)
 }
