@@ -5,6 +5,7 @@
 
 /// The `[store] synchronous` values (defined by the store they tune).
 pub use crate::store::Synchronous;
+pub use crate::store::open::{StoreBackend, StoreConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -558,65 +559,6 @@ impl Limits {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// `sqlite` (one file under `data_dir`) or `postgres` (`url`).
-    pub backend: StoreBackend,
-    /// SQLite's durability.
-    pub synchronous: Synchronous,
-    /// PostgreSQL: `postgresql://user:password@host:5432/database`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// PostgreSQL: a file holding the password (first line), used unless
-    /// the URL carries one (keeps it out of the config and environment).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_file: Option<PathBuf>,
-    /// PostgreSQL: the certificates (PEM) the database's TLS certificate
-    /// must chain to; the system's trusted ones without it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<PathBuf>,
-    /// PostgreSQL: connections this node keeps at most (plus one that
-    /// listens for other nodes' changes).
-    pub pool_size: usize,
-    /// PostgreSQL: how long one statement may run before it is cancelled.
-    pub statement_timeout_secs: u64,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            backend: StoreBackend::Sqlite,
-            synchronous: Synchronous::default(),
-            url: None,
-            password_file: None,
-            ca_file: None,
-            pool_size: 16,
-            statement_timeout_secs: 30,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreBackend {
-    #[default]
-    Sqlite,
-    Postgres,
-}
-
-impl StoreConfig {
-    /// The password in `password_file` (its first line), if one is set.
-    pub fn postgres_password(&self) -> Result<Option<String>, String> {
-        let Some(file) = &self.password_file else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("store.password_file {}: {e}", file.display()))?;
-        Ok(Some(text.lines().next().unwrap_or_default().to_owned()))
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// A tracing filter such as `info` or `letterbox=debug,info`;
     /// `RUST_LOG` overrides it.
@@ -758,6 +700,18 @@ impl Config {
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("letterbox.db")
+    }
+
+    /// Opens (and migrates) the store `[store]` names, with the `[quota]`
+    /// defaults; the error names what could not be opened.
+    pub fn open_store(&self) -> Result<crate::store::open::OpenStore, String> {
+        self.store.open(&self.database_path(), self.quota.limits())
+    }
+
+    /// What `check-config` and `healthcheck` say of the store, without
+    /// creating or migrating anything.
+    pub fn describe_store(&self) -> Result<String, String> {
+        self.store.describe(&self.database_path())
     }
 
     pub fn control_socket_path(&self) -> PathBuf {

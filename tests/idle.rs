@@ -90,7 +90,7 @@ async fn changes_from_another_database_connection_are_pushed() {
     // through the database (SQLite's file, PostgreSQL's NOTIFY), as a
     // `deliver` process's or another node's would.
     let config = server.ctx.config();
-    let foreign = blocking(|| letterbox::store::open::open(&config).unwrap().mail());
+    let foreign = blocking(|| config.open_store().unwrap().mail());
     let user = blocking(|| foreign.find_user(USER).unwrap().unwrap());
     let sent = Instant::now();
     let message = letterbox::mail::new_message(

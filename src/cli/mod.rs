@@ -278,7 +278,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
                 tls::load_server_config(&tls.cert, &tls.key).map_err(|e| e.to_string())?;
             }
             print!("{}", config.to_toml());
-            println!("# store: {}", crate::store::open::describe(&config)?);
+            println!("# store: {}", config.describe_store()?);
             Ok(())
         }
         Command::User(command) => {
@@ -389,7 +389,7 @@ fn dispatch(cli: Cli) -> Result<(), String> {
             to_ca_file,
         }) => store_copy(&config, &to, to_password_file.as_deref(), to_ca_file),
         Command::Backup { file } => {
-            let OpenStore::Sqlite(store) = crate::store::open::open(&config)? else {
+            let OpenStore::Sqlite(store) = config.open_store()? else {
                 return Err("backup copies the SQLite file; back PostgreSQL up with \
                             pg_dump or pg_basebackup (README, Scaling out)"
                     .into());
@@ -470,7 +470,7 @@ fn find_user(store: &dyn MailStore, name: &str) -> Result<crate::store::UserReco
 }
 
 fn open_store(config: &Config) -> Result<Arc<dyn MailStore>, String> {
-    crate::store::open::open(config).map(|store| store.mail())
+    config.open_store().map(|store| store.mail())
 }
 
 /// `letterbox store copy`: the configured store into `to`, with progress
@@ -486,7 +486,7 @@ fn store_copy(
         crate::config::StoreBackend::Sqlite => Location::Sqlite(config.database_path()),
         crate::config::StoreBackend::Postgres => Location::Postgres {
             url: config.store.url.clone().ok_or("store.url is not set")?,
-            options: crate::store::open::pg_options(config)?,
+            options: config.store.pg_options()?,
         },
     };
     let mut to = Location::parse(to);
@@ -905,7 +905,7 @@ fn healthcheck(config: &Config) -> Result<(), String> {
     let timeout = std::time::Duration::from_secs(5);
     // A node whose database is gone is not healthy, however it answers.
     if config.store.backend == crate::config::StoreBackend::Postgres {
-        println!("ok: {}", crate::store::open::describe(config)?);
+        println!("ok: {}", config.describe_store()?);
     }
     if let Some(&addr) = config.imap.listen.first() {
         let stream = TcpStream::connect_timeout(&local(addr), timeout)

@@ -73,7 +73,7 @@ pub fn with_test_store(config: &str) -> String {
 /// The store a config file names, opened as the binary would open it.
 pub fn open_store(config: &Path) -> std::sync::Arc<dyn letterbox::store::MailStore> {
     let config = letterbox::config::Config::load(config).unwrap();
-    super::blocking(|| letterbox::store::open::open(&config).unwrap().mail())
+    super::blocking(|| config.open_store().unwrap().mail())
 }
 
 pub fn run_with_stdin(mut command: Command, stdin: &str) -> std::process::Output {

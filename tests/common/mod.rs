@@ -94,7 +94,7 @@ impl TestServer {
         adjust(&mut config);
         let tls_files = config.tls.clone().unwrap();
         let store = blocking(|| {
-            let store = letterbox::store::open::open(&config).unwrap().mail();
+            let store = config.open_store().unwrap().mail();
             if store.find_user(USER).unwrap().is_none() {
                 store.create_user(USER, &hash_password(PASSWORD)).unwrap();
             }
