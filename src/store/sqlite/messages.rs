@@ -249,6 +249,55 @@ pub fn fetch(
     Ok(out)
 }
 
+/// The MODSEQ a STORE gives the messages it changes: one new MODSEQ for
+/// them all, taken when the first change asks for it.
+struct NewModseq {
+    mailbox: MailboxId,
+    value: Option<u64>,
+}
+
+impl NewModseq {
+    fn take(&mut self, tx: &Connection) -> StoreResult<u64> {
+        match self.value {
+            Some(value) => Ok(value),
+            None => Ok(*self.value.insert(next_modseq(tx, self.mailbox)?)),
+        }
+    }
+}
+
+/// STORE's shape, for flags and for per-user `\Seen`: each message of
+/// `uids` not changed after `unchanged_since` is handed to `apply`, which
+/// returns its flags afterwards and, when it changed them, the MODSEQ it
+/// gave the message.
+fn store_each(
+    tx: &Connection,
+    mailbox: MailboxId,
+    uids: &[u32],
+    unchanged_since: Option<u64>,
+    mut apply: impl FnMut(&FetchedMessage, &mut NewModseq) -> StoreResult<(Flags, Option<u64>)>,
+) -> StoreResult<StoreOutcome> {
+    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
+    let mut outcome = StoreOutcome::default();
+    let mut modseq = NewModseq {
+        mailbox,
+        value: None,
+    };
+    for message in current {
+        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
+            outcome.modified.push(message.uid);
+            continue;
+        }
+        let (flags, changed) = apply(&message, &mut modseq)?;
+        outcome.messages.push(StoredFlags {
+            uid: message.uid,
+            flags,
+            modseq: changed.unwrap_or(message.modseq),
+            changed: changed.is_some(),
+        });
+    }
+    Ok(outcome)
+}
+
 pub fn store_flags(
     tx: &Connection,
     mailbox: MailboxId,
@@ -257,48 +306,28 @@ pub fn store_flags(
     flags: &Flags,
     unchanged_since: Option<u64>,
 ) -> StoreResult<StoreOutcome> {
-    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
-    let mut outcome = StoreOutcome::default();
-    let mut modseq = None;
     let mut update = tx.prepare_cached(
         "UPDATE messages SET flags = ?3, keywords = ?4, modseq = ?5
           WHERE mailbox_id = ?1 AND uid = ?2",
     )?;
-    for message in current {
-        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
-            outcome.modified.push(message.uid);
-            continue;
-        }
+    store_each(tx, mailbox, uids, unchanged_since, |message, modseq| {
         let new = changed_flags(&message.flags, change, flags);
-        let changed = !same_flags(&new, &message.flags);
-        let message_modseq = if changed {
-            let value = match modseq {
-                Some(value) => value,
-                None => *modseq.insert(next_modseq(tx, mailbox)?),
-            };
-            update.execute(params![
-                mailbox,
-                message.uid,
-                new.system.0,
-                new.keywords.join(" "),
-                value
-            ])?;
+        if same_flags(&new, &message.flags) {
+            return Ok((new, None));
+        }
+        let value = modseq.take(tx)?;
+        update.execute(params![
+            mailbox,
+            message.uid,
+            new.system.0,
+            new.keywords.join(" "),
             value
-        } else {
-            message.modseq
-        };
-        outcome.messages.push(StoredFlags {
-            uid: message.uid,
-            flags: new,
-            modseq: message_modseq,
-            changed,
-        });
-    }
-    Ok(outcome)
+        ])?;
+        Ok((new, Some(value)))
+    })
 }
 
-/// STORE of `\Seen` by `user` in a mailbox with per-user `\Seen`: as
-/// `store_flags`, changed messages get one new MODSEQ.
+/// STORE of `\Seen` by `user` in a mailbox with per-user `\Seen`.
 pub fn store_seen_by(
     tx: &Connection,
     mailbox: MailboxId,
@@ -307,36 +336,17 @@ pub fn store_seen_by(
     seen: bool,
     unchanged_since: Option<u64>,
 ) -> StoreResult<StoreOutcome> {
-    let current = fetch(tx, mailbox, uids, FetchRequest::default())?;
-    let mut outcome = StoreOutcome::default();
-    let mut modseq = None;
     let mut bump =
         tx.prepare_cached("UPDATE messages SET modseq = ?3 WHERE mailbox_id = ?1 AND uid = ?2")?;
-    for message in current {
-        if unchanged_since.is_some_and(|limit| message.modseq > limit) {
-            outcome.modified.push(message.uid);
-            continue;
+    store_each(tx, mailbox, uids, unchanged_since, |message, modseq| {
+        let flags = message.flags.clone().with_seen(seen);
+        if !super::seen::mark(tx, mailbox, user, message.uid, seen)? {
+            return Ok((flags, None));
         }
-        let changed = super::seen::mark(tx, mailbox, user, message.uid, seen)?;
-        let message_modseq = match changed {
-            true => {
-                let value = match modseq {
-                    Some(value) => value,
-                    None => *modseq.insert(next_modseq(tx, mailbox)?),
-                };
-                bump.execute(params![mailbox, message.uid, value])?;
-                value
-            }
-            false => message.modseq,
-        };
-        outcome.messages.push(StoredFlags {
-            uid: message.uid,
-            flags: message.flags.with_seen(seen),
-            modseq: message_modseq,
-            changed,
-        });
-    }
-    Ok(outcome)
+        let value = modseq.take(tx)?;
+        bump.execute(params![mailbox, message.uid, value])?;
+        Ok((flags, Some(value)))
+    })
 }
 
 pub fn copy(
