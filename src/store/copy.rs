@@ -334,7 +334,7 @@ impl Side {
 
     fn count(&mut self, table: &str) -> StoreResult<u64> {
         let sql = match (table, &*self) {
-            ("bodies", _) => "SELECT count(*) FROM bodies".to_owned(),
+            // SQLite keeps text not yet indexed apart (indexer.rs).
             ("search_text", Side::Sqlite(_)) => {
                 "SELECT (SELECT count(*) FROM search_text) + (SELECT count(*) FROM search_pending)"
                     .to_owned()
